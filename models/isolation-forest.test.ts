@@ -1,0 +1,115 @@
+import fc from 'fast-check';
+import { sampleRankCorrelation } from 'simple-statistics';
+import { averagePathLength } from './average-path-length';
+import { IsolationForest } from './isolation-forest';
+import golden from './fixtures/sklearn-golden.json';
+
+interface GoldenCase {
+  name: string;
+  rows: number;
+  cols: number;
+  data: number[];
+  scores: number[];
+}
+
+function meanScores(c: GoldenCase, forests: number): Float64Array {
+  const x = { rows: c.rows, cols: c.cols, data: Float64Array.from(c.data) };
+  const sum = new Float64Array(c.rows);
+  for (let seed = 1; seed <= forests; seed++) {
+    const f = new IsolationForest({ trees: 100, sampleSize: 256, seed });
+    f.fit(x);
+    const s = f.score(x);
+    for (let i = 0; i < c.rows; i++) sum[i] += s[i] / forests;
+  }
+  return sum;
+}
+
+describe('IsolationForest', () => {
+  it('computes c(n) exactly as the paper defines it (2 H(n-1) - 2 (n-1)/n, Euler gamma twice)', () => {
+    expect(averagePathLength(1)).toBe(0);
+    expect(averagePathLength(2)).toBe(1);
+    // H(255) = 6.1243..., so c(256) = 2 * 6.12434 - 2 * 255 / 256
+    let h = 0;
+    for (let i = 1; i <= 255; i++) h += 1 / i;
+    expect(averagePathLength(256)).toBeCloseTo(2 * h - (2 * 255) / 256, 2);
+  });
+
+  for (const c of (golden as { cases: GoldenCase[] }).cases) {
+    it(`agrees with scikit-learn ${golden.sklearn_version} on "${c.name}" (mean abs diff < 0.01, rank correlation > 0.97)`, () => {
+      const ours = meanScores(c, 30);
+      let absDiff = 0;
+      for (let i = 0; i < c.rows; i++) absDiff += Math.abs(ours[i] - c.scores[i]);
+      expect(absDiff / c.rows).toBeLessThan(0.01);
+      // simple-statistics returns NaN on typed arrays here, so pass plain arrays.
+      expect(sampleRankCorrelation(Array.from(ours), c.scores)).toBeGreaterThan(0.97);
+    });
+  }
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const c = (golden as { cases: GoldenCase[] }).cases[0];
+    const x = { rows: c.rows, cols: c.cols, data: Float64Array.from(c.data) };
+    const a = new IsolationForest({ trees: 50, sampleSize: 256, seed: 7 });
+    const b = new IsolationForest({ trees: 50, sampleSize: 256, seed: 7 });
+    const d = new IsolationForest({ trees: 50, sampleSize: 256, seed: 8 });
+    a.fit(x);
+    b.fit(x);
+    d.fit(x);
+    expect(Array.from(a.score(x))).toEqual(Array.from(b.score(x)));
+    expect(Array.from(a.score(x))).not.toEqual(Array.from(d.score(x)));
+  });
+
+  it('replaces the forest on refit instead of adding trees', () => {
+    const f = new IsolationForest({ trees: 20, sampleSize: 64, seed: 1 });
+    const low = { rows: 200, cols: 1, data: Float64Array.from({ length: 200 }, (_, i) => (i % 10) / 10) };
+    const high = { rows: 200, cols: 1, data: Float64Array.from({ length: 200 }, (_, i) => 100 + (i % 10) / 10) };
+    f.fit(low);
+    const nodes = f.nodeCount;
+    f.fit(high);
+    expect(f.nodeCount).toBeLessThan(nodes * 2);
+    // After refitting on the high range, a high value is ordinary and a low value is isolated.
+    // An old forest would have split inside 0..1, where the new data has no points at all.
+    const probe = { rows: 2, cols: 1, data: Float64Array.from([100.45, 0.45]) };
+    const [hi, lo] = f.score(probe);
+    expect(hi).toBeLessThan(0.55);
+    expect(lo).toBeGreaterThan(hi);
+  });
+
+  it('subsamples: a tree never has more leaves than the sample size', () => {
+    const f = new IsolationForest({ trees: 10, sampleSize: 32, seed: 3 });
+    f.fit({ rows: 1000, cols: 1, data: Float64Array.from({ length: 1000 }, (_, i) => Math.sin(i)) });
+    expect(f.nodeCount / 10).toBeLessThanOrEqual(2 * 32 - 1);
+  });
+
+  it('rejects non-finite input with a clear error', () => {
+    const f = new IsolationForest({ trees: 5, sampleSize: 16, seed: 1 });
+    expect(() => f.fit({ rows: 3, cols: 1, data: Float64Array.from([1, NaN, 2]) })).toThrow(/finite/);
+    expect(() => f.fit({ rows: 3, cols: 1, data: Float64Array.from([1, Infinity, 2]) })).toThrow(/finite/);
+  });
+
+  it('saves and loads back to identical scores', () => {
+    const c = (golden as { cases: GoldenCase[] }).cases[1];
+    const x = { rows: c.rows, cols: c.cols, data: Float64Array.from(c.data) };
+    const f = new IsolationForest({ trees: 100, sampleSize: 256, seed: 11 });
+    f.fit(x);
+    const copy = IsolationForest.load(JSON.parse(JSON.stringify(f.toJSON())));
+    expect(Array.from(copy.score(x))).toEqual(Array.from(f.score(x)));
+    // Compact: well under the 50 bytes a node that JSON number lists would cost.
+    expect(JSON.stringify(f.toJSON()).length).toBeLessThan(f.nodeCount * 6);
+  });
+
+  it('gives finite scores in (0, 1] for any finite input', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { minLength: 2, maxLength: 300 }), fc.integer(), (values, seed) => {
+        const f = new IsolationForest({ trees: 10, sampleSize: 64, seed });
+        const x = { rows: values.length, cols: 1, data: Float64Array.from(values) };
+        f.fit(x);
+        for (const s of f.score(x)) {
+          expect(Number.isFinite(s)).toBe(true);
+          expect(s).toBeGreaterThan(0);
+          expect(s).toBeLessThanOrEqual(1);
+        }
+      }),
+      { numRuns: 60 },
+    );
+  });
+});

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { Prng } from './prng';
+import { SeriesModel, SeriesModelConfig } from './series-model';
+import { DEFAULT_SCORE_OPTIONS, ScoreOptions } from './types';
+
+function config(scoring: Partial<ScoreOptions> = {}): SeriesModelConfig {
+  return {
+    zscore: { threshold: 4, minSamples: 30 },
+    mad: { threshold: 5, minSamples: 30 },
+    isolationForest: { trees: 50, sampleSize: 256, seed: 1, contamination: 0.001, minSamples: 30 },
+    combine: 'max',
+    scoring: { ...DEFAULT_SCORE_OPTIONS, ...scoring },
+    levelAlpha: 0.1,
+  };
+}
+
+function noisy(n: number, level: number, noise: number, seed = 1): Float64Array {
+  const rng = new Prng(seed);
+  // Sum of uniforms: roughly normal, bounded.
+  return Float64Array.from({ length: n }, () => level + noise * (rng.next() + rng.next() + rng.next() - 1.5));
+}
+
+describe('SeriesModel', () => {
+  it('scores 0 while warming up, then scores once it has its minimum samples', () => {
+    const m = new SeriesModel(config());
+    const outcome = m.fit(noisy(10, 100, 1), 0);
+    expect(outcome.warmingUp.sort()).toEqual(['isolation_forest', 'mad', 'zscore']);
+    const s = m.score(Float64Array.from([1000]));
+    expect(s.ensemble[0]).toBe(0);
+    expect(Number.isNaN(s.expected[0])).toBe(true);
+    m.fit(noisy(100, 100, 1), 60);
+    expect(m.score(Float64Array.from([1000])).ensemble[0]).toBeGreaterThan(1);
+  });
+
+  it('finds an injected spike and does not flag ordinary noise', () => {
+    const m = new SeriesModel(config());
+    m.fit(noisy(1440, 50, 2, 1), 0);
+    const fresh = noisy(300, 50, 2, 2);
+    fresh[150] = 70;
+    const s = m.score(fresh);
+    expect(s.ensemble[150]).toBeGreaterThan(1);
+    const others = Array.from(s.ensemble).filter((_, i) => i !== 150 && i !== 151);
+    expect(Math.max(...others)).toBeLessThanOrEqual(1);
+    // The band is around the level and contains ordinary values.
+    expect(s.lower[0]).toBeLessThan(50);
+    expect(s.upper[0]).toBeGreaterThan(50);
+    expect(s.expected[0]).toBeCloseTo(50, 0);
+  });
+
+  it('honours direction: a drop in an "above" signal scores 0', () => {
+    const m = new SeriesModel(config({ direction: 'above' }));
+    m.fit(noisy(500, 0.05, 0.005), 0);
+    const s = m.score(Float64Array.from([0.001, 0.2]));
+    expect(s.ensemble[0]).toBe(0);
+    expect(s.ensemble[1]).toBeGreaterThan(1);
+  });
+
+  it('honours min_deviation: a shift smaller than it never scores above 1', () => {
+    const m = new SeriesModel(config({ minDeviation: 0.05 }));
+    m.fit(noisy(500, 0.02, 0.0005), 0);
+    const s = m.score(Float64Array.from([0.03, 0.06, 0.2]));
+    expect(s.ensemble[0]).toBeLessThan(1);
+    expect(s.ensemble[1]).toBeLessThan(1);
+    expect(s.ensemble[2]).toBeGreaterThan(1);
+  });
+
+  it('saves and loads back to identical scores, feature stream included', () => {
+    const m = new SeriesModel(config());
+    m.fit(noisy(800, 10, 1), 123);
+    m.score(noisy(5, 10, 1, 3));
+    const copy = SeriesModel.load(JSON.parse(JSON.stringify(m.toJSON())), config());
+    const probe = noisy(50, 10, 3, 4);
+    const a = m.score(probe);
+    const b = copy.score(probe);
+    expect(Array.from(b.ensemble)).toEqual(Array.from(a.ensemble));
+    for (const name of Object.keys(a.models)) expect(Array.from(b.models[name])).toEqual(Array.from(a.models[name]));
+  });
+
+  it('rejects a state of another version', () => {
+    expect(() => SeriesModel.load({ version: 99, extractor: { last: 0, level: 0, count: 0 }, detectors: [] }, config())).toThrow(/version/);
+  });
+
+  it('gives finite, non-negative scores for any finite input', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }), { minLength: 30, maxLength: 200 }),
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }), { minLength: 1, maxLength: 20 }),
+        (train, fresh) => {
+          const m = new SeriesModel({ ...config(), isolationForest: { trees: 10, sampleSize: 64, seed: 1, contamination: 0.01, minSamples: 30 } });
+          m.fit(Float64Array.from(train), 0);
+          const s = m.score(Float64Array.from(fresh));
+          for (const v of s.ensemble) {
+            expect(Number.isFinite(v)).toBe(true);
+            expect(v).toBeGreaterThanOrEqual(0);
+          }
+        },
+      ),
+      { numRuns: 80 },
+    );
+  });
+});

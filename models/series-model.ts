@@ -1,0 +1,143 @@
+import { CombineMethod, combineScores } from './ensemble';
+import { FeatureExtractor, FeatureExtractorState } from './feature-extractor';
+import { IsolationForestDetector, IsolationForestDetectorOptions } from './isolation-forest-detector';
+import { MadDetector, MadOptions } from './mad-detector';
+import { Detector, DetectorState, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
+import { ZScoreDetector, ZScoreOptions } from './zscore-detector';
+
+/** Which detectors a series runs and how their scores combine. */
+export interface SeriesModelConfig {
+  zscore?: ZScoreOptions;
+  mad?: MadOptions;
+  isolationForest?: IsolationForestDetectorOptions;
+  combine: CombineMethod;
+  scoring: ScoreOptions;
+  /** EWMA weight of the level feature (see FeatureExtractor). */
+  levelAlpha: number;
+}
+
+export interface SeriesScores {
+  rows: number;
+  /** Per detector name, per row; 0 while that detector is warming up. */
+  models: Record<string, Float64Array>;
+  ensemble: Float64Array;
+  expected: Float64Array;
+  lower: Float64Array;
+  upper: Float64Array;
+}
+
+export interface SeriesModelState {
+  version: number;
+  extractor: FeatureExtractorState;
+  detectors: DetectorState[];
+}
+
+export interface FitOutcome {
+  fitted: string[];
+  warmingUp: string[];
+}
+
+/**
+ * Everything one series needs: a causal feature stream and its detectors. Values given to `fit`
+ * and `score` must be finite and in time order; callers drop NaN and ±Inf (gaps are normal input).
+ */
+export class SeriesModel {
+  static readonly VERSION = 1;
+  private extractor: FeatureExtractor;
+  private detectors: Detector[];
+
+  constructor(readonly config: SeriesModelConfig) {
+    this.extractor = new FeatureExtractor(config.levelAlpha);
+    this.detectors = SeriesModel.freshDetectors(config);
+  }
+
+  get detectorNames(): string[] {
+    return this.detectors.map((d) => d.name);
+  }
+
+  get warm(): boolean {
+    return this.detectors.some((d) => d.fitted);
+  }
+
+  get byteSize(): number {
+    let bytes = 256;
+    for (const d of this.detectors) if (d instanceof IsolationForestDetector) bytes += d.byteSize;
+    return bytes;
+  }
+
+  /**
+   * Refits every detector on `values` (replacing the old fits); a detector short of samples keeps
+   * its previous fit, if any. The feature stream continues from the end of `values`.
+   */
+  fit(values: Float64Array, fittedAtSeconds: number): FitOutcome {
+    const extractor = new FeatureExtractor(this.config.levelAlpha);
+    const features = extractor.extract(values);
+    const fresh = SeriesModel.freshDetectors(this.config);
+    const outcome: FitOutcome = { fitted: [], warmingUp: [] };
+    this.detectors = fresh.map((d, i) => {
+      try {
+        d.fit(features, fittedAtSeconds);
+        outcome.fitted.push(d.name);
+        return d;
+      } catch (err) {
+        if (!(err instanceof NotEnoughDataError)) throw err;
+        const previous = this.detectors[i];
+        if (previous?.fitted) {
+          outcome.fitted.push(d.name);
+          return previous;
+        }
+        outcome.warmingUp.push(d.name);
+        return d;
+      }
+    });
+    this.extractor = extractor;
+    return outcome;
+  }
+
+  /** Scores new values in order and advances the feature stream past them. */
+  score(values: Float64Array): SeriesScores {
+    const features = this.extractor.extract(values);
+    const rows = features.rows;
+    const models: Record<string, Float64Array> = {};
+    const parts: Scores[] = [];
+    for (const d of this.detectors) {
+      if (!d.fitted) {
+        models[d.name] = new Float64Array(rows);
+        continue;
+      }
+      const s = d.score(features);
+      models[d.name] = s.score;
+      parts.push(s);
+    }
+    const combined = combineScores(parts, this.config.combine, rows);
+    return { rows, models, ensemble: combined.score, expected: combined.expected, lower: combined.lower, upper: combined.upper };
+  }
+
+  toJSON(): SeriesModelState {
+    return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toJSON()) };
+  }
+
+  static load(state: SeriesModelState, config: SeriesModelConfig): SeriesModel {
+    if (state?.version !== SeriesModel.VERSION) throw new StateFormatError(`series model state version ${String(state?.version)} is not ${SeriesModel.VERSION}`);
+    const m = new SeriesModel(config);
+    m.extractor = FeatureExtractor.load(state.extractor, config.levelAlpha);
+    const byName = new Map(state.detectors.map((d) => [d.name, d]));
+    m.detectors = m.detectors.map((fresh) => {
+      const s = byName.get(fresh.name);
+      if (!s || s.nSamples === 0) return fresh;
+      if (fresh instanceof ZScoreDetector) return ZScoreDetector.load(s, fresh.opts, config.scoring);
+      if (fresh instanceof MadDetector) return MadDetector.load(s, fresh.opts, config.scoring);
+      if (fresh instanceof IsolationForestDetector) return IsolationForestDetector.load(s, fresh.opts, config.scoring);
+      return fresh;
+    });
+    return m;
+  }
+
+  private static freshDetectors(config: SeriesModelConfig): Detector[] {
+    const out: Detector[] = [];
+    if (config.zscore) out.push(new ZScoreDetector(config.zscore, config.scoring));
+    if (config.mad) out.push(new MadDetector(config.mad, config.scoring));
+    if (config.isolationForest) out.push(new IsolationForestDetector(config.isolationForest, config.scoring));
+    return out;
+  }
+}

@@ -15,6 +15,8 @@ export interface IsolationForestDetectorOptions {
    */
   contamination: number;
   minSamples: number;
+  /** At most this many training rows (an even stride over the window) are scored to calibrate. */
+  calibrationSamples: number;
 }
 
 /**
@@ -51,7 +53,7 @@ export class IsolationForestDetector implements Detector {
     if (train.rows < this.opts.minSamples) throw new NotEnoughDataError(this.name, train.rows, this.opts.minSamples);
     const forest = new IsolationForest(this.opts);
     forest.fit(train);
-    const raw = forest.score(train).sort();
+    const raw = forest.score(strideSample(train, this.opts.calibrationSamples)).sort();
     this.center = sortedMedian(raw);
     this.edge = sortedQuantile(raw, 1 - this.opts.contamination);
     if (!(this.edge > this.center)) this.edge = this.center + 1e-6;
@@ -94,4 +96,16 @@ export class IsolationForestDetector implements Detector {
     d.fittedAt = s.fittedAtSeconds;
     return d;
   }
+}
+
+/** Every k-th row, so that at most `limit` rows remain; keeps the time spread of the window. */
+export function strideSample(m: FeatureMatrix, limit: number): FeatureMatrix {
+  if (m.rows <= limit) return m;
+  const stride = m.rows / limit;
+  const data = new Float64Array(limit * m.cols);
+  for (let i = 0; i < limit; i++) {
+    const r = Math.floor(i * stride);
+    data.set(m.data.subarray(r * m.cols, (r + 1) * m.cols), i * m.cols);
+  }
+  return { rows: limit, cols: m.cols, data };
 }

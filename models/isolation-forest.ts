@@ -108,74 +108,20 @@ export class IsolationForest {
     }
     const gridScale = new Float64Array(cols);
     for (let c = 0; c < cols; c++) gridScale[c] = gridMax[c] > gridMin[c] ? GRID / (gridMax[c] - gridMin[c]) : 0;
-    // The training data in grid units; splits and partitions work on these.
+    // The training data in grid units, column-major (a node scans one feature at a time).
     const g = new Float64Array(rows * cols);
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) g[r * cols + c] = (data[r * cols + c] - gridMin[c]) * gridScale[c];
+      for (let c = 0; c < cols; c++) g[c * rows + r] = (data[r * cols + c] - gridMin[c]) * gridScale[c];
     }
 
     const psi = Math.min(this.sampleSize, rows);
-    const heightLimit = Math.ceil(Math.log2(psi));
-    const maxNodesPerTree = 2 * psi - 1;
     const rng = new Prng(this.seed);
-    const nodes = new Int32Array(this.trees * maxNodesPerTree);
+    const nodes = new Int32Array(this.trees * (2 * psi - 1));
     const treeStart = new Uint32Array(this.trees + 1);
     const perm = new Int32Array(rows);
     for (let i = 0; i < rows; i++) perm[i] = i;
     const idx = new Int32Array(psi);
-    const lo = new Float64Array(cols);
-    const hi = new Float64Array(cols);
-    const candidates = new Uint8Array(cols);
-
     let next = 0;
-    const build = (start: number, end: number, depth: number, base: number): void => {
-      const node = next++;
-      const n = end - start;
-      if (depth >= heightLimit || n <= 1) {
-        nodes[node] = LEAF_BIT | n;
-        return;
-      }
-      lo.fill(Infinity);
-      hi.fill(-Infinity);
-      for (let r = start; r < end; r++) {
-        const off = idx[r] * cols;
-        for (let c = 0; c < cols; c++) {
-          const v = g[off + c];
-          if (v < lo[c]) lo[c] = v;
-          if (v > hi[c]) hi[c] = v;
-        }
-      }
-      let nCandidates = 0;
-      for (let c = 0; c < cols; c++) if (hi[c] > lo[c]) candidates[nCandidates++] = c;
-      if (nCandidates === 0) {
-        nodes[node] = LEAF_BIT | n;
-        return;
-      }
-      const f = candidates[rng.nextInt(nCandidates)];
-      let q = Math.ceil(lo[f] + rng.next() * (hi[f] - lo[f]));
-      if (q <= lo[f]) q = Math.floor(lo[f]) + 1;
-      if (q > hi[f]) {
-        // The node's range is narrower than one grid step: nothing left to separate.
-        nodes[node] = LEAF_BIT | n;
-        return;
-      }
-      // Partition in place: rows with g[f] < q first.
-      let i = start;
-      let j = end - 1;
-      while (i <= j) {
-        if (g[idx[i] * cols + f] < q) i++;
-        else {
-          const t = idx[i];
-          idx[i] = idx[j];
-          idx[j] = t;
-          j--;
-        }
-      }
-      build(start, i, depth + 1, base);
-      nodes[node] = (f << 26) | ((next - base) << 16) | q;
-      build(i, end, depth + 1, base);
-    };
-
     for (let t = 0; t < this.trees; t++) {
       // Partial Fisher-Yates: the first psi entries of perm become a sample without replacement.
       for (let k = 0; k < psi; k++) {
@@ -186,7 +132,7 @@ export class IsolationForest {
         idx[k] = perm[k];
       }
       treeStart[t] = next;
-      build(0, psi, 0, next);
+      next = buildTree(g, rows, cols, idx, psi, rng, nodes, next);
     }
     treeStart[this.trees] = next;
 
@@ -251,9 +197,7 @@ export class IsolationForest {
         let w = nodes[i];
         let depth = 0;
         while (w >= 0) {
-          // Branch-free child step: the comparison is unpredictable, so avoid a jump on it.
-          const right = +(g[off + (w >>> 26)] >= (w & 0xffff));
-          i = i + 1 + right * (base + ((w >>> 16) & 0x3ff) - i - 1);
+          i = g[off + (w >>> 26)] < (w & 0xffff) ? i + 1 : base + ((w >>> 16) & 0x3ff);
           w = nodes[i];
           depth++;
         }
@@ -299,4 +243,99 @@ export class IsolationForest {
     }
     return forest;
   }
+}
+
+/** Scratch for buildTree, grown on demand: frames of (start, end, depth, parent to patch). */
+let stack = new Int32Array(4 * 64);
+const untried = new Uint8Array(MAX_FEATURES);
+
+/**
+ * Builds one tree over idx[0..n) in preorder into nodes[first..], returns the next free index.
+ * Iterative with an explicit stack (a recursive closure was 4x slower). At each node a feature is
+ * drawn among those not yet tried; if it is constant there it is dropped and another drawn, as
+ * scikit-learn does: the same as drawing among the non-constant features, but it scans one column.
+ */
+function buildTree(g: Float64Array, rows: number, cols: number, idx: Int32Array, n: number, rng: Prng, nodes: Int32Array, first: number): number {
+  const heightLimit = Math.ceil(Math.log2(n));
+  if (stack.length < 4 * (2 * heightLimit + 4)) stack = new Int32Array(4 * (2 * heightLimit + 4));
+  let next = first;
+  let top = 0;
+  stack[0] = 0;
+  stack[1] = n;
+  stack[2] = 0;
+  stack[3] = -1;
+  top = 1;
+  while (top > 0) {
+    top--;
+    const start = stack[4 * top];
+    const end = stack[4 * top + 1];
+    const depth = stack[4 * top + 2];
+    const parent = stack[4 * top + 3];
+    const node = next++;
+    if (parent >= 0) nodes[parent] |= (node - first) << 16;
+    const size = end - start;
+    if (depth >= heightLimit || size <= 1) {
+      nodes[node] = LEAF_BIT | size;
+      continue;
+    }
+    for (let c = 0; c < cols; c++) untried[c] = c;
+    let remaining = cols;
+    let f = -1;
+    let lo = 0;
+    let hi = 0;
+    while (remaining > 0) {
+      const pick = rng.nextInt(remaining);
+      const c = untried[pick];
+      untried[pick] = untried[--remaining];
+      lo = Infinity;
+      hi = -Infinity;
+      const column = c * rows;
+      for (let r = start; r < end; r++) {
+        const v = g[column + idx[r]];
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      if (hi > lo) {
+        f = c;
+        break;
+      }
+    }
+    if (f < 0) {
+      nodes[node] = LEAF_BIT | size;
+      continue;
+    }
+    let q = Math.ceil(lo + rng.next() * (hi - lo));
+    if (q <= lo) q = Math.floor(lo) + 1;
+    if (q > hi) {
+      // The node's range is narrower than one grid step: nothing left to separate.
+      nodes[node] = LEAF_BIT | size;
+      continue;
+    }
+    // Partition in place: rows with g[f] < q first.
+    const column = f * rows;
+    let i = start;
+    let j = end - 1;
+    while (i <= j) {
+      if (g[column + idx[i]] < q) i++;
+      else {
+        const tmp = idx[i];
+        idx[i] = idx[j];
+        idx[j] = tmp;
+        j--;
+      }
+    }
+    nodes[node] = (f << 26) | q;
+    // Right child first on the stack, so the whole left subtree is laid out right after this node.
+    stack[4 * top] = i;
+    stack[4 * top + 1] = end;
+    stack[4 * top + 2] = depth + 1;
+    stack[4 * top + 3] = node;
+    top++;
+    stack[4 * top] = start;
+    stack[4 * top + 1] = i;
+    stack[4 * top + 2] = depth + 1;
+    stack[4 * top + 3] = -1;
+    top++;
+  }
+  return next;
 }

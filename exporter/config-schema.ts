@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { parseDurationMs } from '../common/duration';
+
+/** A Prometheus duration string, parsed to milliseconds. */
+export const duration = (min = 0) =>
+  z.string().transform((text, ctx) => {
+    try {
+      const ms = parseDurationMs(text);
+      if (ms < min) {
+        ctx.addIssue({ code: 'custom', message: `must be at least ${min / 1000}s` });
+        return z.NEVER;
+      }
+      return ms;
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:10190');
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
+const signalName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'signal names are used as label values and ids: letters, digits and _');
+
+const signal = z.strictObject({
+  query: z.string().min(1, 'a PromQL query is required'),
+  direction: z.enum(['both', 'above', 'below']).default('both'),
+  min_deviation: z.number().nonnegative().default(0),
+  min_relative_deviation: z.number().nonnegative().default(0),
+});
+
+const secretSource = {
+  /** Secrets come only from files or environment variables, never from the config file itself. */
+  bearer_token_file: z.string().optional(),
+  bearer_token_env: z.string().optional(),
+};
+
+const auth = z
+  .strictObject({
+    ...secretSource,
+    basic: z
+      .strictObject({
+        username: z.string().min(1),
+        password_file: z.string().optional(),
+        password_env: z.string().optional(),
+      })
+      .refine((b) => Boolean(b.password_file) !== Boolean(b.password_env), { message: 'set exactly one of password_file and password_env' })
+      .optional(),
+  })
+  .refine((a) => !(a.bearer_token_file && a.bearer_token_env), { message: 'set at most one of bearer_token_file and bearer_token_env' })
+  .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
+
+export const configSchema = z.strictObject({
+  reader: z.strictObject({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    timeout: duration(1).prefault('10s'),
+    retries: z.number().int().min(0).max(10).default(2),
+    headers: z.record(z.string(), z.string()).default({}),
+    auth: auth.optional(),
+    accept_encoding: z.string().default('identity'),
+    max_points_per_query: z.number().int().min(2).default(11000),
+    concurrency: z.number().int().min(1).max(64).default(4),
+    group_by: z.array(labelName).default(['service']),
+    signals: z.record(signalName, signal).refine((s) => Object.keys(s).length > 0, { message: 'define at least one signal' }),
+  }),
+  scheduler: z
+    .strictObject({
+      step: duration(1).prefault('1m'),
+      infer_every: duration(1).prefault('1m'),
+      fit_every: duration(1).prefault('1h'),
+      fit_window: duration(1).prefault('24h'),
+      fit_cron: z.string().optional(),
+      timezone: z.string().default('UTC'),
+      cycle_timeout: duration(1).optional(),
+    })
+    .prefault({}),
+  models: z
+    .strictObject({
+      zscore: z.strictObject({ threshold: z.number().positive().default(4), min_samples: z.number().int().min(2).default(30) }).optional(),
+      mad: z.strictObject({ threshold: z.number().positive().default(5), min_samples: z.number().int().min(2).default(30) }).optional(),
+      isolation_forest: z
+        .strictObject({
+          trees: z.number().int().min(1).max(1000).default(100),
+          sample_size: z.number().int().min(2).max(512).default(256),
+          seed: z.number().int().default(1),
+          contamination: z.number().gt(0).lt(0.5).default(0.002),
+          min_samples: z.number().int().min(2).default(30),
+          calibration_samples: z.number().int().min(16).default(512),
+          level_window: z.number().int().min(1).default(20),
+        })
+        .optional(),
+    })
+    .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model' })
+    .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),
+  ensemble: z.strictObject({ combine: z.enum(['max', 'mean']).default('max') }).prefault({}),
+  server: z.strictObject({ listen: listen.default('0.0.0.0:10190') }).prefault({}),
+  logging: z
+    .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
+    .prefault({}),
+});
+
+export type ExporterConfig = z.output<typeof configSchema>;
+export type SignalConfig = ExporterConfig['reader']['signals'][string];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
+import { validate as validateCron } from 'node-cron';
 import { z } from 'zod';
 import { ConfigError } from '../common/errors';
 import { configSchema, ExporterConfig } from './config-schema';
@@ -83,7 +84,7 @@ function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }
   } catch {
     p.push({ path: 'scheduler.timezone', reason: `unknown IANA time zone "${s.timezone}"` });
   }
-  if (s.fit_cron !== undefined && !/^(\S+\s+){4,5}\S+$/.test(s.fit_cron.trim())) {
+  if (s.fit_cron !== undefined && !validateCron(s.fit_cron)) {
     p.push({ path: 'scheduler.fit_cron', reason: 'expected a cron expression with 5 or 6 fields, e.g. "0 3 * * *"' });
   }
   return p;

@@ -1,0 +1,132 @@
+import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import cron, { ScheduledTask } from 'node-cron';
+import { Registry } from 'prom-client';
+import { formatDurationMs } from '../common/duration';
+import { errorMessage } from '../common/errors';
+import { Logger } from '../common/logger';
+import { ExporterConfig } from './config';
+import { ScoringPipeline } from './pipeline';
+import { Clock, PeriodicRunner, systemClock } from './periodic-runner';
+import { PrometheusReader } from './prometheus-reader';
+import { Reader } from './reader';
+import { resolveReaderSecrets } from './secrets';
+import { SelfMetrics } from './self-metrics';
+import { createExporterApp } from './server';
+import { registerSnapshotMetrics } from './snapshot-publisher';
+
+export interface DaemonOptions {
+  logger: Logger;
+  version: string;
+  /** Defaults to a PrometheusReader built from the config. */
+  reader?: Reader;
+  clock?: Clock;
+}
+
+/** Wires config → reader → pipeline → snapshot → /metrics, on a periodic runner. */
+export class ExporterDaemon {
+  readonly registry = new Registry();
+  readonly pipeline: ScoringPipeline;
+  readonly metrics: SelfMetrics;
+  private readonly runner: PeriodicRunner;
+  private server?: Server;
+  private cronTask?: ScheduledTask;
+  private hadSuccess = false;
+  private readonly log: Logger;
+  private readonly version: string;
+
+  constructor(
+    readonly config: ExporterConfig,
+    opts: DaemonOptions,
+  ) {
+    this.log = opts.logger;
+    this.version = opts.version;
+    const signals = Object.keys(config.reader.signals);
+    this.metrics = new SelfMetrics(this.registry, opts.version, signals);
+    const reader =
+      opts.reader ??
+      new PrometheusReader({
+        url: config.reader.url,
+        timeoutMs: config.reader.timeout,
+        retries: config.reader.retries,
+        headers: config.reader.headers,
+        acceptEncoding: config.reader.accept_encoding,
+        maxPointsPerQuery: config.reader.max_points_per_query,
+        ...resolveReaderSecrets(config.reader.auth),
+      });
+    this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics);
+    registerSnapshotMetrics(this.registry, () => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
+    const clock = opts.clock ?? systemClock;
+    this.runner = new PeriodicRunner(
+      async (signal) => {
+        this.metrics.cycles.inc();
+        const end = this.metrics.cycleDuration.startTimer();
+        const report = await this.pipeline.runOnce(new Date(clock.now()), signal);
+        end();
+        if (report.sourceUp && !report.aborted) this.hadSuccess = true;
+        const failed = Object.entries(report.signals).filter(([, r]) => !r.ok);
+        this.log.log(failed.length ? 'warn' : 'debug', 'cycle done', {
+          duration_seconds: Number(report.durationSeconds.toFixed(3)),
+          source_up: report.sourceUp,
+          series: Object.values(report.signals).reduce((a, r) => a + r.series, 0),
+          fitted: Object.entries(report.signals).filter(([, r]) => r.fitted).map(([n]) => n),
+          failed: failed.map(([n, r]) => ({ signal: n, error: r.error })),
+        });
+      },
+      {
+        intervalMs: config.scheduler.infer_every,
+        timeoutMs: config.scheduler.cycle_timeout ?? config.scheduler.infer_every,
+        clock,
+        onRunEnd: (o) => {
+          if (o.timedOut) {
+            this.metrics.cycleTimeouts.inc();
+            this.log.warn('cycle cut by its timeout; in-flight queries aborted', { duration_ms: o.durationMs });
+          }
+          if (o.error) this.log.error('cycle failed', { error: errorMessage(o.error) });
+        },
+      },
+    );
+  }
+
+  get ready(): boolean {
+    return this.hadSuccess;
+  }
+
+  /** Listens on `server.listen` (port 0 picks a free one) and starts scoring. */
+  async start(): Promise<AddressInfo> {
+    const app = createExporterApp(this.registry, {
+      ready: () => this.hadSuccess,
+      description: () => ({ signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version }),
+    });
+    const { host, port } = splitListen(this.config.server.listen);
+    this.server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(port, host, () => resolve(s));
+      s.once('error', reject);
+    });
+    const address = this.server.address() as AddressInfo;
+    this.runner.start();
+    if (this.config.scheduler.fit_cron) {
+      this.cronTask = cron.schedule(this.config.scheduler.fit_cron, () => this.pipeline.requestFit(), { timezone: this.config.scheduler.timezone, name: 'fit_cron' });
+    }
+    this.log.info('exporter started', { listen: `${address.address}:${address.port}`, source: this.config.reader.url, signals: Object.keys(this.config.reader.signals) });
+    return address;
+  }
+
+  async stop(): Promise<void> {
+    await this.cronTask?.stop();
+    await this.runner.stop();
+    const server = this.server;
+    this.server = undefined;
+    if (server) {
+      server.closeIdleConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+    this.log.info('exporter stopped');
+  }
+}
+
+export function splitListen(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+  return { host, port: Number(listen.slice(i + 1)) };
+}

@@ -1,0 +1,25 @@
+import { SeriesModelConfig } from '../models';
+import { ExporterConfig, SignalConfig } from './config';
+
+/** Translates the config's model sections and a signal's scoring options into a SeriesModelConfig. */
+export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig): SeriesModelConfig {
+  const m = config.models;
+  const iforest = m.isolation_forest;
+  return {
+    zscore: m.zscore ? { threshold: m.zscore.threshold, minSamples: m.zscore.min_samples } : undefined,
+    mad: m.mad ? { threshold: m.mad.threshold, minSamples: m.mad.min_samples } : undefined,
+    isolationForest: iforest
+      ? {
+          trees: iforest.trees,
+          sampleSize: iforest.sample_size,
+          seed: iforest.seed,
+          contamination: iforest.contamination,
+          minSamples: iforest.min_samples,
+          calibrationSamples: iforest.calibration_samples,
+        }
+      : undefined,
+    combine: config.ensemble.combine,
+    scoring: { direction: signal.direction, minDeviation: signal.min_deviation, minRelativeDeviation: signal.min_relative_deviation },
+    levelAlpha: 2 / ((iforest?.level_window ?? 20) + 1),
+  };
+}

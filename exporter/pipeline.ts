@@ -1,0 +1,259 @@
+import { SeriesModel, SeriesModelConfig } from '../models';
+import { Logger } from '../common/logger';
+import { errorMessage } from '../common/errors';
+import { ExporterConfig } from './config';
+import { seriesModelConfig } from './model-config';
+import { labelKey } from './query-range-response';
+import { RawSeries, Reader, ReaderError } from './reader';
+import { SelfMetrics } from './self-metrics';
+import { EMPTY_SNAPSHOT, groupResults, SeriesResult, Snapshot } from './snapshot';
+
+export interface SignalReport {
+  ok: boolean;
+  /** Whether this cycle refitted the signal's models. */
+  fitted: boolean;
+  series: number;
+  error?: string;
+  errorKind?: string;
+}
+
+export interface RunReport {
+  endSeconds: number;
+  durationSeconds: number;
+  /** false when every query failed because the source was unreachable or failing. */
+  sourceUp: boolean;
+  aborted: boolean;
+  signals: Record<string, SignalReport>;
+}
+
+export interface Pipeline {
+  runOnce(now: Date, signal: AbortSignal): Promise<RunReport>;
+}
+
+interface SeriesState {
+  labels: Record<string, string>;
+  model: SeriesModel;
+  /** Newest sample already scored (or used in the fit), seconds. */
+  lastTs: number;
+  lastSeen: number;
+  latest?: SeriesResult;
+  onset?: number;
+}
+
+interface SignalState {
+  name: string;
+  query: string;
+  modelConfig: SeriesModelConfig;
+  series: Map<string, SeriesState>;
+  lastFit: number;
+  lastFitAttempt: number;
+  /** Results of the last successful query, published in the snapshot. */
+  published: SeriesResult[];
+}
+
+/** Labels the exporter adds; a source label of the same name is kept as exported_<name>. */
+const RESERVED_LABELS = ['signal', 'model'];
+
+/**
+ * One cycle: for each signal, refit when due (over `fit_window`), otherwise score the samples that
+ * arrived since the last cycle; then build a new immutable snapshot. A failing signal never stops
+ * the others: its error is reported, its series leave the snapshot, the rest go on.
+ */
+export class ScoringPipeline implements Pipeline {
+  private readonly signals: SignalState[];
+  private snap: Snapshot = EMPTY_SNAPSHOT;
+  private forceFit = false;
+  private readonly stepS: number;
+
+  constructor(
+    private readonly config: ExporterConfig,
+    private readonly reader: Reader,
+    private readonly log: Logger,
+    private readonly metrics?: SelfMetrics,
+  ) {
+    this.stepS = config.scheduler.step / 1000;
+    this.signals = Object.entries(config.reader.signals).map(([name, s]) => ({
+      name,
+      query: s.query,
+      modelConfig: seriesModelConfig(config, s),
+      series: new Map(),
+      lastFit: -Infinity,
+      lastFitAttempt: -Infinity,
+      published: [],
+    }));
+  }
+
+  get snapshot(): Snapshot {
+    return this.snap;
+  }
+
+  /** Makes the next cycle refit every signal (used by the fit_cron job). */
+  requestFit(): void {
+    this.forceFit = true;
+  }
+
+  async runOnce(now: Date, abort: AbortSignal): Promise<RunReport> {
+    const started = performance.now();
+    const end = Math.floor(now.getTime() / 1000 / this.stepS) * this.stepS;
+    const forceFit = this.forceFit;
+    this.forceFit = false;
+    const reports: Record<string, SignalReport> = {};
+    const queue = [...this.signals];
+    const workers = Array.from({ length: Math.min(this.config.reader.concurrency, queue.length) }, async () => {
+      for (let s = queue.shift(); s; s = queue.shift()) reports[s.name] = await this.runSignal(s, end, forceFit, abort);
+    });
+    await Promise.all(workers);
+
+    const outcomes = Object.values(reports);
+    const answered = outcomes.filter((r) => r.ok || (r.errorKind !== undefined && !['network', 'timeout', 'aborted', 'http5xx'].includes(r.errorKind)));
+    const aborted = abort.aborted;
+    const sourceUp = answered.length > 0;
+    if (!aborted) {
+      const series = this.signals.flatMap((s) => s.published);
+      this.snap = Object.freeze({ builtAtSeconds: now.getTime() / 1000, series: Object.freeze(series), groups: Object.freeze(groupResults(series, this.config.reader.group_by)) });
+      this.metrics?.sourceUp.set(sourceUp ? 1 : 0);
+      if (sourceUp) this.metrics?.lastSuccess.set(now.getTime() / 1000);
+    }
+    return { endSeconds: end, durationSeconds: (performance.now() - started) / 1000, sourceUp, aborted, signals: reports };
+  }
+
+  private async runSignal(s: SignalState, end: number, forceFit: boolean, abort: AbortSignal): Promise<SignalReport> {
+    const sched = this.config.scheduler;
+    const warming = s.series.size === 0 || [...s.series.values()].some((x) => !x.model.warm);
+    const warmupRefitS = Math.min(sched.fit_every, 5 * sched.infer_every) / 1000;
+    const fitDue =
+      forceFit ||
+      end - s.lastFit >= sched.fit_every / 1000 ||
+      (warming && end - s.lastFitAttempt >= warmupRefitS);
+    const start = fitDue ? end - sched.fit_window / 1000 : this.inferStart(s, end);
+    let raw: RawSeries[];
+    const t0 = performance.now();
+    try {
+      this.metrics?.queries.inc({ signal: s.name });
+      raw = await this.reader.queryRange({ signal: s.name, query: s.query, startSeconds: start, endSeconds: end, stepSeconds: this.stepS }, abort);
+    } catch (err) {
+      this.metrics?.queryErrors.inc({ signal: s.name });
+      const kind = err instanceof ReaderError ? (err.kind === 'http' && (err.status ?? 0) >= 500 ? 'http5xx' : err.kind) : 'internal';
+      s.published = [];
+      this.metrics?.series.set({ signal: s.name }, 0);
+      if (kind !== 'aborted') this.log.warn('query failed', { signal: s.name, kind, error: errorMessage(err) });
+      return { ok: false, fitted: false, series: 0, error: errorMessage(err), errorKind: kind };
+    } finally {
+      this.metrics?.queryDuration.observe({ signal: s.name }, (performance.now() - t0) / 1000);
+    }
+
+    const fitStarted = performance.now();
+    if (fitDue) s.lastFitAttempt = end;
+    const published: SeriesResult[] = [];
+    let sinceYield = performance.now();
+    for (const r of raw) {
+      if (abort.aborted) break;
+      const state = this.seriesState(s, r, end);
+      if (fitDue) this.fitSeries(state, r, end);
+      const result = this.scoreSeries(s.name, state, r);
+      if (result) published.push(result);
+      // Long refits must not starve /metrics: give the event loop a turn every ~20 ms.
+      if (performance.now() - sinceYield > 20) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sinceYield = performance.now();
+      }
+    }
+    if (fitDue && !abort.aborted) {
+      s.lastFit = end;
+      this.metrics?.fitDuration.observe({ signal: s.name }, (performance.now() - fitStarted) / 1000);
+    }
+    this.forgetVanished(s, end);
+    s.published = published;
+    this.metrics?.series.set({ signal: s.name }, published.length);
+    return { ok: true, fitted: fitDue, series: published.length };
+  }
+
+  /** Score from just after the oldest series' last scored sample, within the fit window. */
+  private inferStart(s: SignalState, end: number): number {
+    let oldest = Infinity;
+    for (const x of s.series.values()) oldest = Math.min(oldest, x.lastTs);
+    const floor = end - this.config.scheduler.fit_window / 1000;
+    if (!Number.isFinite(oldest)) return Math.max(floor, end - this.config.scheduler.infer_every / 1000);
+    return Math.min(end, Math.max(floor, oldest + this.stepS));
+  }
+
+  private seriesState(s: SignalState, r: RawSeries, end: number): SeriesState {
+    const key = labelKey(r.labels);
+    let state = s.series.get(key);
+    if (!state) {
+      state = { labels: r.labels, model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end };
+      s.series.set(key, state);
+    }
+    state.lastSeen = end;
+    return state;
+  }
+
+  /**
+   * Refits on the window's finite samples up to the last one already scored (or all but the
+   * newest for a new series), so the samples after it are then scored by the new fit.
+   */
+  private fitSeries(state: SeriesState, r: RawSeries, end: number): void {
+    const cutoff = Number.isFinite(state.lastTs) ? state.lastTs : r.timestamps[r.timestamps.length - 2] ?? -Infinity;
+    const train: number[] = [];
+    let lastTrainTs = -Infinity;
+    for (let i = 0; i < r.values.length; i++) {
+      if (r.timestamps[i] > cutoff) break;
+      if (Number.isFinite(r.values[i])) {
+        train.push(r.values[i]);
+        lastTrainTs = r.timestamps[i];
+      }
+    }
+    if (train.length === 0) return;
+    state.model.fit(Float64Array.from(train), end);
+    state.lastTs = Math.max(state.lastTs, lastTrainTs);
+  }
+
+  /** Scores the finite samples newer than lastTs and returns the newest as the series' result. */
+  private scoreSeries(signal: string, state: SeriesState, r: RawSeries): SeriesResult | undefined {
+    const fresh: number[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < r.values.length; i++) {
+      if (r.timestamps[i] > state.lastTs && Number.isFinite(r.values[i])) {
+        fresh.push(r.values[i]);
+        times.push(r.timestamps[i]);
+      }
+    }
+    if (fresh.length > 0) {
+      const s = state.model.score(Float64Array.from(fresh));
+      for (let i = 0; i < s.rows; i++) {
+        if (s.ensemble[i] > 1) state.onset ??= times[i];
+        else state.onset = undefined;
+      }
+      const last = s.rows - 1;
+      const scores: Record<string, number> = {};
+      for (const [name, arr] of Object.entries(s.models)) scores[name] = arr[last];
+      state.lastTs = times[last];
+      state.latest = Object.freeze({
+        signal,
+        labels: publishedLabels(state.labels, signal),
+        timestampSeconds: times[last],
+        value: fresh[last],
+        scores: Object.freeze(scores),
+        ensemble: s.ensemble[last],
+        expected: s.expected[last],
+        lower: s.lower[last],
+        upper: s.upper[last],
+        onsetSeconds: state.onset,
+      });
+    }
+    return state.latest;
+  }
+
+  /** Drops the models of series unseen for a whole fit window. */
+  private forgetVanished(s: SignalState, end: number): void {
+    const horizon = end - this.config.scheduler.fit_window / 1000;
+    for (const [key, x] of s.series) if (x.lastSeen < horizon) s.series.delete(key);
+  }
+}
+
+function publishedLabels(source: Record<string, string>, signal: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) out[RESERVED_LABELS.includes(k) ? `exported_${k}` : k] = v;
+  out.signal = signal;
+  return Object.freeze(out);
+}

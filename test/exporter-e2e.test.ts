@@ -1,0 +1,131 @@
+/**
+ * End to end on the real Prometheus binary: demo service → Prometheus → exporter → Prometheus.
+ * One stack for the whole file (the slow part on 2 cores), shared by its cases in order.
+ */
+import axios from 'axios';
+import { silentLogger } from '../common/logger';
+import { parseConfig } from '../exporter/config';
+import { ExporterDaemon } from '../exporter/daemon';
+import { DemoService, startDemoService } from '../demo/demo-service';
+import { freePort, promtoolCheckMetrics, PrometheusProcess, scrapeJob, startPrometheus, waitFor } from './stack';
+
+jest.setTimeout(240_000);
+
+let demo: DemoService;
+let prom: PrometheusProcess;
+let exporter: ExporterDaemon;
+let exporterUrl: string;
+
+function exporterConfig(promUrl: string, port: number): string {
+  const w = '[10s]';
+  return `
+reader:
+  url: ${promUrl}
+  timeout: 5s
+  retries: 1
+  group_by: [service]
+  signals:
+    latency:
+      query: 'histogram_quantile(0.95, sum by (service, le) (rate(http_request_duration_seconds_bucket${w})))'
+      direction: above
+      min_deviation: 0.05
+    traffic:
+      query: 'sum by (service) (rate(http_requests_total${w}))'
+      min_relative_deviation: 0.2
+    errors:
+      query: '(sum by (service) (rate(http_requests_total{code=~"5.."}${w})) or sum by (service) (rate(http_requests_total${w})) * 0) / sum by (service) (rate(http_requests_total${w}))'
+      direction: above
+      min_deviation: 0.02
+scheduler: {step: 1s, infer_every: 2s, fit_every: 30s, fit_window: 10m}
+server: {listen: "127.0.0.1:${port}"}
+`;
+}
+
+const score = async (service: string, signal: string): Promise<number | undefined> => {
+  const r = await prom.query(`anomaly_score{service="${service}",signal="${signal}",model="ensemble"}`);
+  return r.length ? Number(r[0].value[1]) : undefined;
+};
+
+beforeAll(async () => {
+  demo = await startDemoService({ listen: '127.0.0.1:0', ratePerService: 20, seed: 7 });
+  const exporterPort = await freePort();
+  exporterUrl = `http://127.0.0.1:${exporterPort}`;
+  prom = await startPrometheus({
+    scrapeInterval: '1s',
+    scrapeConfigs: scrapeJob('demo', demo.url.replace('http://', '')) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
+  });
+  const config = parseConfig(exporterConfig(prom.url, exporterPort), 'e2e.yml');
+  exporter = new ExporterDaemon(config, { logger: silentLogger(), version: 'e2e' });
+  await exporter.start();
+});
+
+afterAll(async () => {
+  await exporter?.stop();
+  await prom?.stop();
+  await demo?.stop();
+});
+
+describe('exporter on a real Prometheus', () => {
+  it('becomes ready and publishes scores for every service and signal', async () => {
+    await waitFor('exporter ready', async () => (await axios.get(`${exporterUrl}/readyz`, { validateStatus: () => true })).status === 200, 30_000);
+    // Warm models: every series has an expected band once the models have their minimum samples.
+    await waitFor(
+      'warm models for all 6 series',
+      async () => (await prom.query('count(anomaly_expected_value)'))[0]?.value[1] === '6',
+      120_000,
+      1000,
+    );
+    const series = await prom.query('anomaly_score{model="ensemble"}');
+    const names = series.map((s) => `${s.metric.service}/${s.metric.signal}`).sort();
+    expect(names).toEqual(['catalog/errors', 'catalog/latency', 'catalog/traffic', 'checkout/errors', 'checkout/latency', 'checkout/traffic']);
+    const models = new Set((await prom.query('anomaly_score{service="checkout",signal="latency"}')).map((s) => s.metric.model));
+    expect([...models].sort()).toEqual(['ensemble', 'isolation_forest', 'mad', 'zscore']);
+  });
+
+  it('raises no false alarm during a quiet period', async () => {
+    // Let the models see a little more history, then watch 20 s of normal traffic.
+    await new Promise((r) => setTimeout(r, 25_000));
+    const anomalous = await prom.query('max_over_time(anomaly_score{model="ensemble"}[20s]) > 1');
+    expect(anomalous.map((s) => `${s.metric.service}/${s.metric.signal}=${s.value[1]}`)).toEqual([]);
+  });
+
+  it('flags a latency fault on one service only, and recovers when it clears', async () => {
+    const injectedAt = Date.now();
+    await axios.post(`${demo.url}/faults`, { service: 'checkout', type: 'latency', magnitude: 0.3 });
+    await waitFor('checkout latency score above 1', async () => ((await score('checkout', 'latency')) ?? 0) > 1, 30_000, 500);
+    const detectSeconds = (Date.now() - injectedAt) / 1000;
+    expect(detectSeconds).toBeLessThan(30);
+    // Let it run a few cycles, then check that nothing else moved.
+    await new Promise((r) => setTimeout(r, 6000));
+    const others = await prom.query('max_over_time(anomaly_score{model="ensemble"}[8s]) > 1');
+    expect(others.map((s) => `${s.metric.service}/${s.metric.signal}`)).toEqual(['checkout/latency']);
+    const onset = await prom.query('anomaly_onset_timestamp_seconds{service="checkout",signal="latency"}');
+    expect(onset).toHaveLength(1);
+    expect(Number(onset[0].value[1])).toBeGreaterThanOrEqual(injectedAt / 1000 - 2);
+    const anomalousSignals = await prom.query('anomaly_anomalous_signals{service="checkout"}');
+    expect(anomalousSignals[0]?.value[1]).toBe('1');
+
+    await axios.delete(`${demo.url}/faults`);
+    await waitFor('checkout latency score back below 1', async () => {
+      const s = await score('checkout', 'latency');
+      return s !== undefined && s <= 1;
+    }, 45_000, 500);
+    expect(await prom.query('anomaly_onset_timestamp_seconds{service="checkout",signal="latency"}')).toEqual([]);
+  });
+
+  it('serves /metrics that promtool check metrics accepts', async () => {
+    const text = (await axios.get(`${exporterUrl}/metrics`, { responseType: 'text' })).data as string;
+    expect(text).toContain('anomaly_score{');
+    expect(text).toContain('anomaly_exporter_source_up 1');
+    const check = promtoolCheckMetrics(text);
+    expect(check.output).toBe('');
+    expect(check.ok).toBe(true);
+  });
+
+  it('counts queries per signal with no errors', async () => {
+    const errors = await prom.query('sum(anomaly_exporter_query_errors_total)');
+    const queries = await prom.query('sum(anomaly_exporter_queries_total)');
+    expect(Number(errors[0].value[1])).toBe(0);
+    expect(Number(queries[0].value[1])).toBeGreaterThan(30);
+  });
+});

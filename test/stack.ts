@@ -1,0 +1,149 @@
+/**
+ * Real processes for end-to-end tests: Prometheus started from the Debian binary on 127.0.0.1
+ * with a free port and a temp dir, stopped by PID. Fails loudly when the binary is missing.
+ */
+import { ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import axios from 'axios';
+
+export function requireBinary(name: string, debianPackage: string): string {
+  for (const dir of ['/usr/bin', '/usr/local/bin', '/bin']) {
+    const p = join(dir, name);
+    if (existsSync(p)) return p;
+  }
+  throw new Error(`${name} is not installed: run "apt-get install -y ${debianPackage}" (as root), or "bash .ci/run", which installs it`);
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.unref();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v as T;
+    } catch (err) {
+      lastError = err;
+    }
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `: ${(lastError as Error).message}` : ''}`);
+}
+
+export interface PrometheusProcess {
+  url: string;
+  port: number;
+  dir: string;
+  pid: number;
+  /** Instant query; returns the result vector. */
+  query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]>;
+  stop(): Promise<void>;
+}
+
+export interface PrometheusOptions {
+  scrapeConfigs?: string;
+  scrapeInterval?: string;
+  /** Write TSDB blocks here before start (backfill). */
+  prepareDataDir?: (dataDir: string) => void;
+  extraArgs?: string[];
+}
+
+export async function startPrometheus(opts: PrometheusOptions = {}): Promise<PrometheusProcess> {
+  const bin = requireBinary('prometheus', 'prometheus');
+  const dir = mkdtempSync(join(tmpdir(), 'ae-prom-'));
+  const dataDir = join(dir, 'data');
+  const port = await freePort();
+  const interval = opts.scrapeInterval ?? '1s';
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${opts.scrapeConfigs ?? ''}`,
+  );
+  opts.prepareDataDir?.(dataDir);
+  const child = spawn(
+    bin,
+    [
+      `--config.file=${join(dir, 'prometheus.yml')}`,
+      `--storage.tsdb.path=${dataDir}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--storage.tsdb.retention.time=30d',
+      '--web.enable-lifecycle',
+      ...(opts.extraArgs ?? []),
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('prometheus to be ready', async () => (await axios.get(`${url}/-/ready`, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\nprometheus stderr:\n${stderr}`);
+  }
+  return {
+    url,
+    port,
+    dir,
+    pid: child.pid as number,
+    async query(promql) {
+      const res = await axios.get(`${url}/api/v1/query`, { params: { query: promql }, timeout: 5000 });
+      return res.data.data.result;
+    },
+    stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })),
+  };
+}
+
+export function stopProcess(child: ChildProcess, cleanup?: () => void): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      cleanup?.();
+      resolve();
+    };
+    if (child.exitCode !== null || child.signalCode !== null) return done();
+    const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Writes OpenMetrics text and turns it into TSDB blocks with promtool (backfill). */
+export function backfill(dataDir: string, openMetrics: string): void {
+  const promtool = requireBinary('promtool', 'prometheus');
+  const file = join(mkdtempSync(join(tmpdir(), 'ae-om-')), 'data.om');
+  writeFileSync(file, openMetrics.endsWith('# EOF\n') ? openMetrics : `${openMetrics}# EOF\n`);
+  execFileSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', file, dataDir], { stdio: 'pipe' });
+}
+
+export function promtoolCheckMetrics(text: string): { ok: boolean; output: string } {
+  const promtool = requireBinary('promtool', 'prometheus');
+  try {
+    const out = execFileSync(promtool, ['check', 'metrics'], { input: text, stdio: ['pipe', 'pipe', 'pipe'] });
+    return { ok: true, output: out.toString() };
+  } catch (err) {
+    const e = err as { stdout?: Buffer; stderr?: Buffer };
+    return { ok: false, output: `${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}` };
+  }
+}
+
+export function scrapeJob(name: string, target: string, extra = ''): string {
+  return `  - job_name: ${name}\n    static_configs:\n      - targets: ['${target}']\n${extra}`;
+}

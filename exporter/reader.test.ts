@@ -1,0 +1,145 @@
+import fc from 'fast-check';
+import nock from 'nock';
+import { PrometheusReader } from './prometheus-reader';
+import { parseQueryRangeBody, parseSampleValue } from './query-range-response';
+import { splitRange } from './range-split';
+import { ReaderError } from './reader';
+
+const URL = 'http://prom.test:9090';
+const q = { signal: 'latency', query: 'up', startSeconds: 1000, endSeconds: 1060, stepSeconds: 15 };
+const matrix = (values: [number, string][], metric: Record<string, string> = { service: 'a' }) =>
+  JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { __name__: 'x', ...metric }, values }] } });
+
+function reader(extra: Partial<ConstructorParameters<typeof PrometheusReader>[0]> = {}) {
+  return new PrometheusReader({ url: URL, timeoutMs: 500, retries: 2, headers: {}, acceptEncoding: 'identity', maxPointsPerQuery: 11000, backoffMs: 1, ...extra });
+}
+
+afterEach(() => nock.cleanAll());
+afterAll(() => nock.restore());
+
+describe('splitRange', () => {
+  it('covers every point exactly once, in pieces of at most maxPoints', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 12_000 }), (start, n, step, max) => {
+        const end = start + n * step;
+        const pieces = splitRange(start, end, step, max);
+        let expected = start;
+        for (const [a, b] of pieces) {
+          expect(a).toBe(expected);
+          const points = (b - a) / step + 1;
+          expect(points).toBeGreaterThanOrEqual(1);
+          expect(points).toBeLessThanOrEqual(max);
+          expected = b + step;
+        }
+        expect(expected - step).toBe(end);
+      }),
+    );
+  });
+});
+
+describe('query_range parsing', () => {
+  it('reads NaN, +Inf and -Inf as the special floats and drops __name__', () => {
+    const [s] = parseQueryRangeBody(matrix([[1, '1.5'], [2, 'NaN'], [3, '+Inf'], [4, '-Inf']]), 'x');
+    expect(Array.from(s.values)).toEqual([1.5, NaN, Infinity, -Infinity]);
+    expect(s.labels).toEqual({ service: 'a' });
+    expect(parseSampleValue('1e-3')).toBe(0.001);
+  });
+
+  it('reports the server error of a failed query with the signal name', () => {
+    const body = JSON.stringify({ status: 'error', errorType: 'bad_data', error: 'parse error at char 5' });
+    expect(() => parseQueryRangeBody(body, 'latency')).toThrow('signal latency: bad_data: parse error at char 5');
+  });
+
+  it('rejects garbage clearly', () => {
+    expect(() => parseQueryRangeBody('<html>oops', 'x')).toThrow(/not JSON/);
+    expect(() => parseQueryRangeBody('{"status":"success","data":{}}', 'x')).toThrow(/no data.result/);
+    expect(() => parseQueryRangeBody(matrix([[1, 'abc']]), 'x')).toThrow(/not a number/);
+  });
+});
+
+describe('PrometheusReader', () => {
+  it('posts the query form with identity encoding, auth and extra headers', async () => {
+    const scope = nock(URL, { reqheaders: { 'accept-encoding': 'identity', authorization: 'Bearer s3cret', 'x-scope-orgid': 'tenant-1' } })
+      .post('/api/v1/query_range', (body) => body.query === 'up' && body.start === '1000' && body.end === '1060' && body.step === '15')
+      .reply(200, matrix([[1000, '1']]));
+    const r = reader({ bearerToken: 's3cret', headers: { 'X-Scope-OrgID': 'tenant-1' } });
+    const out = await r.queryRange(q, new AbortController().signal);
+    expect(out).toHaveLength(1);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('retries a 500 with backoff and then succeeds', async () => {
+    nock(URL).post('/api/v1/query_range').reply(500, 'boom').post('/api/v1/query_range').reply(200, matrix([[1000, '2']]));
+    const out = await reader().queryRange(q, new AbortController().signal);
+    expect(out[0].values[0]).toBe(2);
+  });
+
+  it('gives up after its retries on a persistent 503, as a source-down error', async () => {
+    nock(URL).post('/api/v1/query_range').times(3).reply(503, 'unavailable');
+    const err = await reader().queryRange(q, new AbortController().signal).catch((e) => e);
+    expect(err).toBeInstanceOf(ReaderError);
+    expect(err.kind).toBe('http');
+    expect(err.sourceDown).toBe(true);
+    expect(nock.isDone()).toBe(true);
+  });
+
+  it('does not retry a 400 and keeps the PromQL error message', async () => {
+    const scope = nock(URL)
+      .post('/api/v1/query_range')
+      .reply(400, { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected "}"' });
+    const err = await reader().queryRange(q, new AbortController().signal).catch((e) => e);
+    expect(err.kind).toBe('promql');
+    expect(err.message).toContain('signal latency');
+    expect(err.message).toContain('parse error: unexpected');
+    expect(err.sourceDown).toBe(false);
+    expect(scope.isDone()).toBe(true);
+  });
+
+  it('reports malformed JSON as a parse error', async () => {
+    nock(URL).post('/api/v1/query_range').reply(200, '{"status": "success", "data": [');
+    const err = await reader().queryRange(q, new AbortController().signal).catch((e) => e);
+    expect(err.kind).toBe('parse');
+  });
+
+  it('times out a slow server and retries', async () => {
+    nock(URL).post('/api/v1/query_range').times(3).delay(2000).reply(200, matrix([]));
+    const started = Date.now();
+    const err = await reader({ timeoutMs: 100 }).queryRange(q, new AbortController().signal).catch((e) => e);
+    expect(err.kind).toBe('timeout');
+    expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('reports a refused connection as a network error', async () => {
+    nock.enableNetConnect('127.0.0.1');
+    const r = new PrometheusReader({ url: 'http://127.0.0.1:1', timeoutMs: 500, retries: 0, headers: {}, acceptEncoding: 'identity', maxPointsPerQuery: 100 });
+    const err = await r.queryRange(q, new AbortController().signal).catch((e) => e);
+    expect(err.kind).toBe('network');
+    expect(err.sourceDown).toBe(true);
+  });
+
+  it('aborts an in-flight request when its signal fires', async () => {
+    nock(URL).post('/api/v1/query_range').delay(5000).reply(200, matrix([]));
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(), 50);
+    const started = Date.now();
+    const err = await reader({ timeoutMs: 10_000 }).queryRange(q, ac.signal).catch((e) => e);
+    expect(err.kind).toBe('aborted');
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+
+  it('splits a long range and joins the pieces per series', async () => {
+    const bodies: Record<string, string>[] = [];
+    nock(URL)
+      .post('/api/v1/query_range', (b) => (bodies.push(b), true))
+      .times(3)
+      .reply(200, (_uri, body) => {
+        const b = Object.fromEntries(new URLSearchParams(body as string));
+        const values: [number, string][] = [];
+        for (let t = Number(b.start); t <= Number(b.end); t += Number(b.step)) values.push([t, String(t)]);
+        return matrix(values);
+      });
+    const out = await reader({ maxPointsPerQuery: 2 }).queryRange(q, new AbortController().signal);
+    expect(bodies.map((b) => [b.start, b.end])).toEqual([['1000', '1015'], ['1030', '1045'], ['1060', '1060']]);
+    expect(Array.from(out[0].timestamps)).toEqual([1000, 1015, 1030, 1045, 1060]);
+  });
+});

@@ -151,7 +151,10 @@ export class ScoringPipeline implements Pipeline {
       const state = this.seriesState(s, r, end);
       if (fitDue) this.fitSeries(state, r, end);
       const result = this.scoreSeries(s.name, state, r);
-      if (result) published.push(result);
+      // Published only while present now: a series whose newest sample is older than this
+      // cycle's last step has left the source, even if the range still holds its older points.
+      const newest = r.timestamps[r.timestamps.length - 1];
+      if (result && newest >= end - this.stepS) published.push(result);
       // Long refits must not starve /metrics: give the event loop a turn every ~20 ms.
       if (performance.now() - sinceYield > 20) {
         await new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,56 @@
+import { RangeQuery, RawSeries, Reader } from './reader';
+
+export interface MemorySeries {
+  labels: Record<string, string>;
+  /** Seconds, ascending. */
+  timestamps: Float64Array;
+  values: Float64Array;
+}
+
+/**
+ * Serves range queries from series held in memory, keyed by the query text. Used by the
+ * benchmark and by backtests, so that they run the live pipeline's own code over history.
+ * A point is returned when its timestamp falls in [start, end]; like Prometheus, a series with
+ * no point in the range is not returned at all.
+ */
+export class MemoryReader implements Reader {
+  private readonly data = new Map<string, MemorySeries[]>();
+
+  set(query: string, series: MemorySeries[]): void {
+    this.data.set(query, series);
+  }
+
+  async queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
+    if (signal.aborted) throw signal.reason ?? new Error('aborted');
+    const out: RawSeries[] = [];
+    for (const s of this.data.get(q.query) ?? []) {
+      const lo = lowerBound(s.timestamps, q.startSeconds);
+      const hi = upperBound(s.timestamps, q.endSeconds);
+      if (hi <= lo) continue;
+      out.push({ labels: s.labels, timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) });
+    }
+    return out;
+  }
+}
+
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function upperBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] <= x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}

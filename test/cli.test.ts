@@ -1,0 +1,94 @@
+/** The built CLI as a user runs it: exit codes, messages, and a clean stop on SIGTERM. */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import axios from 'axios';
+import { freePort, waitFor } from './stack';
+
+const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
+const ROOT = join(__dirname, '..');
+
+beforeAll(() => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+});
+
+function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  return spawnSync(process.execPath, [CLI, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+}
+
+function tempConfig(text: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'ae-cli-')), 'anomaly-exporter.yml');
+  writeFileSync(file, text);
+  return file;
+}
+
+describe('anomaly-exporter CLI', () => {
+  it('check: exit 0 on the shipped config', () => {
+    const r = cli(['check', '--config', 'anomaly-exporter.yml']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('valid (3 signals: latency, traffic, errors)');
+  });
+
+  it('check: exit 2 naming file, field and reason for each problem', () => {
+    const file = tempConfig('reader:\n  url: http://a:1\n  signals:\n    x: {query: up, dirction: above}\nscheduler: {step: 1q}\n');
+    const r = cli(['check', '--config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: reader.signals.x.dirction: unknown key`);
+    expect(r.stderr).toContain(`${file}: scheduler.step: "1q" is not a duration`);
+  });
+
+  it('run: exit 2 on an invalid config, before doing anything', () => {
+    const r = cli(['run', '--config', '/does/not/exist.yml']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('/does/not/exist.yml: (root): cannot read file: ENOENT');
+  });
+
+  it('rejects unknown commands and flags with usage, exit 2', () => {
+    expect(cli(['frobnicate']).status).toBe(2);
+    const r = cli(['run', '--bogus']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('Usage: anomaly-exporter run');
+  });
+
+  it('prints help for every command', () => {
+    for (const args of [['--help'], ['run', '--help'], ['check', '--help'], ['demo-service', '--help']]) {
+      const r = cli(args);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toContain('Usage');
+    }
+  });
+
+  it('run: flag beats env beats file for listen, and SIGTERM stops within 5 s', async () => {
+    const port = await freePort();
+    const envPort = await freePort();
+    const file = tempConfig('reader:\n  url: http://127.0.0.1:1\n  retries: 0\n  signals:\n    x: {query: up}\nserver: {listen: "127.0.0.1:1"}\nlogging: {level: error}\n');
+    const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--listen', `127.0.0.1:${port}`], {
+      env: { ...process.env, ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${envPort}` },
+      stdio: 'ignore',
+    });
+    try {
+      await waitFor('the exporter to listen on the flag port', async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { timeout: 500 })).status === 200, 15_000);
+      // The source is down (port 1), yet /metrics serves and says so.
+      await waitFor('source_up 0', async () => ((await axios.get(`http://127.0.0.1:${port}/metrics`)).data as string).includes('anomaly_exporter_source_up 0'), 10_000);
+      const started = Date.now();
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(Date.now() - started).toBeLessThan(5000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('run: the environment overrides the file when no flag is given', async () => {
+    const envPort = await freePort();
+    const file = tempConfig('reader:\n  url: http://127.0.0.1:1\n  retries: 0\n  signals:\n    x: {query: up}\nserver: {listen: "127.0.0.1:1"}\nlogging: {level: error}\n');
+    const child = spawn(process.execPath, [CLI, 'run', '--config', file], { env: { ...process.env, ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${envPort}` }, stdio: 'ignore' });
+    try {
+      await waitFor('the exporter to listen on the env port', async () => (await axios.get(`http://127.0.0.1:${envPort}/readyz`, { timeout: 500, validateStatus: () => true })).status === 503, 15_000);
+    } finally {
+      child.kill('SIGTERM');
+    }
+  });
+});

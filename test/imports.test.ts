@@ -1,0 +1,74 @@
+/** DESIGN.md's import rules, checked on every import of every source file. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve, dirname } from 'node:path';
+
+const ROOT = join(__dirname, '..');
+const FOLDERS = ['models', 'exporter', 'receiver', 'cli', 'common', 'demo', 'bench'];
+
+/** Who may import whom (project folders only; npm packages are checked separately for models/). */
+const ALLOWED: Record<string, string[]> = {
+  models: ['models'],
+  common: ['common'],
+  exporter: ['exporter', 'models', 'common'],
+  receiver: ['receiver', 'common'],
+  demo: ['demo'],
+  cli: ['cli', 'exporter', 'receiver', 'common', 'demo'],
+  bench: ['bench', 'exporter', 'models', 'common'],
+};
+/** models/ is pure: only numeric npm libraries, no Node APIs. */
+const MODELS_PACKAGES = ['simple-statistics'];
+
+function sourceFiles(dir: string): string[] {
+  let out: string[] = [];
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) out = out.concat(sourceFiles(p));
+    else if (p.endsWith('.ts') && !p.endsWith('.test.ts')) out.push(p);
+  }
+  return out;
+}
+
+function imports(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const found: string[] = [];
+  for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g)) found.push(m[1] ?? m[2] ?? m[3]);
+  return found;
+}
+
+const files = FOLDERS.flatMap((f) => {
+  try {
+    return sourceFiles(join(ROOT, f));
+  } catch {
+    return [];
+  }
+});
+
+describe('import rules', () => {
+  it('finds the source files', () => {
+    expect(files.length).toBeGreaterThan(20);
+  });
+
+  it('has no forbidden edge between folders', () => {
+    const violations: string[] = [];
+    for (const file of files) {
+      const from = relative(ROOT, file).split('/')[0];
+      for (const spec of imports(file)) {
+        if (spec.startsWith('.')) {
+          const to = relative(ROOT, resolve(dirname(file), spec)).split('/')[0];
+          if (!ALLOWED[from].includes(to)) violations.push(`${relative(ROOT, file)} imports ${spec} (${from} → ${to})`);
+        } else if (from === 'models') {
+          const pkg = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+          if (!MODELS_PACKAGES.includes(pkg)) violations.push(`${relative(ROOT, file)} imports ${spec}: models/ must stay pure`);
+        }
+      }
+    }
+    expect(violations).toEqual([]);
+  });
+
+  it('keeps Node globals out of models/', () => {
+    const offenders = files
+      .filter((f) => relative(ROOT, f).startsWith('models/'))
+      .filter((f) => /\b(process|Buffer|require|__dirname|setTimeout|setInterval)\b/.test(readFileSync(f, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
+    expect(offenders.map((f) => relative(ROOT, f))).toEqual([]);
+  });
+});

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs what the tests and the demo need and is missing: npm packages, and Debian's
+# prometheus and prometheus-alertmanager packages (as root). Stops with a clear message otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "anomaly-exporter needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "Debian 12's own nodejs package is 18; install Node 20 from nodejs.org or NodeSource." >&2
+  exit 1
+fi
+
+# npm packages: install from the lock file when node_modules is missing or older than it.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "ensure-deps: installing npm packages (npm ci)" >&2
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+missing=()
+for bin in prometheus promtool prometheus-alertmanager amtool; do
+  command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "ensure-deps: installing Debian packages prometheus prometheus-alertmanager (missing: ${missing[*]})" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    # The packages ship services; tests start their own instances on free ports.
+    if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+      systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+    fi
+  else
+    echo "Missing: ${missing[*]}. Install them with: sudo apt-get install -y prometheus prometheus-alertmanager" >&2
+    exit 1
+  fi
+fi

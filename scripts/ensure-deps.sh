@@ -11,10 +11,12 @@ if [ "$node_major" -lt 20 ]; then
   exit 1
 fi
 
-# npm packages: install from the lock file when node_modules is missing or older than it.
+# npm packages: install the locked versions when node_modules is missing or older than the lock.
+# Not `npm ci`: some registry mirrors serve only the linux-x64 build of optional platform
+# packages (jest's unrs-resolver), so the lock cannot list the others and `npm ci` refuses it.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "ensure-deps: installing npm packages (npm ci)" >&2
-  npm ci --no-audit --no-fund --loglevel=error
+  echo "ensure-deps: installing npm packages from package-lock.json" >&2
+  npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 missing=()

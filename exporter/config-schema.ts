@@ -80,7 +80,7 @@ export const configSchema = z.strictObject({
       isolation_forest: z
         .strictObject({
           trees: z.number().int().min(1).max(1000).default(100),
-          sample_size: z.number().int().min(2).max(512).default(256),
+          sample_size: z.number().int().min(2).max(256).default(256),
           seed: z.number().int().default(1),
           contamination: z.number().gt(0).lt(0.5).default(0.002),
           min_samples: z.number().int().min(2).default(30),

@@ -13,7 +13,7 @@ import { Reader } from './reader';
 import { resolveReaderSecrets } from './secrets';
 import { SelfMetrics } from './self-metrics';
 import { createExporterApp } from './server';
-import { registerSnapshotMetrics } from './snapshot-publisher';
+import { SnapshotPublisher } from './snapshot-publisher';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -28,6 +28,7 @@ export class ExporterDaemon {
   readonly registry = new Registry();
   readonly pipeline: ScoringPipeline;
   readonly metrics: SelfMetrics;
+  readonly publisher: SnapshotPublisher;
   private readonly runner: PeriodicRunner;
   private server?: Server;
   private cronTask?: ScheduledTask;
@@ -55,7 +56,7 @@ export class ExporterDaemon {
         ...resolveReaderSecrets(config.reader.auth),
       });
     this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics);
-    registerSnapshotMetrics(this.registry, () => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
+    this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
     this.runner = new PeriodicRunner(
       async (signal) => {
@@ -96,6 +97,7 @@ export class ExporterDaemon {
   async start(): Promise<AddressInfo> {
     const app = createExporterApp(this.registry, {
       ready: () => this.hadSuccess,
+      snapshotText: () => this.publisher.render(),
       description: () => ({ signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version }),
     });
     const { host, port } = splitListen(this.config.server.listen);

@@ -1,10 +1,9 @@
-import { Registry } from 'prom-client';
 import { silentLogger } from '../common/logger';
 import { parseConfig } from './config';
 import { MemoryReader, MemorySeries } from './memory-reader';
 import { ScoringPipeline } from './pipeline';
 import { RangeQuery, RawSeries, Reader, ReaderError } from './reader';
-import { registerSnapshotMetrics } from './snapshot-publisher';
+import { renderSnapshot } from './snapshot-publisher';
 
 const STEP = 60;
 const T0 = 1_700_000_000 - (1_700_000_000 % STEP);
@@ -156,9 +155,7 @@ describe('ScoringPipeline', () => {
     reader.set('traf', []);
     const p = new ScoringPipeline(config, reader, silentLogger());
     await p.runOnce(at(T0 + 360 * STEP), never);
-    const registry = new Registry();
-    registerSnapshotMetrics(registry, () => p.snapshot, '1m');
-    const text = await registry.metrics();
+    const text = renderSnapshot(p.snapshot, '1m');
     expect(text).toContain('# HELP anomaly_score Anomaly score per model and for the ensemble');
     expect(text).toMatch(/anomaly_score\{service="a",exported_model="v2",instance="x:1",signal="latency",model="ensemble"\} \d/);
     for (const m of ['zscore', 'mad', 'isolation_forest']) expect(text).toContain(`model="${m}"}`);

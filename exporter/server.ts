@@ -3,6 +3,8 @@ import { Registry } from 'prom-client';
 
 export interface ServerState {
   ready(): boolean;
+  /** Exposition text of the latest snapshot's public metrics. */
+  snapshotText(): string;
   description(): { signals: string[]; source: string; version: string };
 }
 
@@ -12,8 +14,8 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
   app.disable('x-powered-by');
   app.get('/metrics', async (_req, res) => {
     try {
-      const body = await registry.metrics();
-      res.set('Content-Type', registry.contentType).send(body);
+      const self = await registry.metrics();
+      res.set('Content-Type', registry.contentType).send(`${state.snapshotText()}${self}`);
     } catch (err) {
       res.status(500).type('text/plain').send(`error rendering metrics: ${(err as Error).message}\n`);
     }

@@ -1,83 +1,86 @@
-import { Registry } from 'prom-client';
 import { Snapshot } from './snapshot';
 
-interface MetricValue {
-  labels: Record<string, string>;
-  value: number;
+/**
+ * Renders the snapshot's public metrics in the Prometheus text format (version 0.0.4).
+ * prom-client formats label sets value by value on every scrape; here each series' label string
+ * is escaped once and reused by its eight lines, and the text of a snapshot is built once and
+ * served to every scrape until the next cycle replaces the snapshot.
+ */
+export function renderSnapshot(s: Snapshot, inferEvery: string): string {
+  const every = `Computed every ${inferEvery}.`;
+  const labelStrings = s.series.map((r) => formatLabels(r.labels));
+  const out: string[] = [];
+  const family = (name: string, help: string) => out.push(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`);
+
+  family('anomaly_score', `Anomaly score per model and for the ensemble: 0 at the expected value, 1 at the band edge, above 1 anomalous. ${every}`);
+  s.series.forEach((r, i) => {
+    const l = labelStrings[i];
+    for (const model in r.scores) out.push(`anomaly_score{${l},model="${escapeLabel(model)}"} ${num(r.scores[model])}\n`);
+    out.push(`anomaly_score{${l},model="ensemble"} ${num(r.ensemble)}\n`);
+  });
+  family('anomaly_observed_value', `The newest value that was scored. ${every}`);
+  s.series.forEach((r, i) => out.push(`anomaly_observed_value{${labelStrings[i]}} ${num(r.value)}\n`));
+  const band: [string, string, 'expected' | 'lower' | 'upper'][] = [
+    ['anomaly_expected_value', `The ensemble's expected value (from the statistical models). ${every}`, 'expected'],
+    ['anomaly_expected_lower', `Lower edge of the ensemble's expected band (score 1 on the low side). ${every}`, 'lower'],
+    ['anomaly_expected_upper', `Upper edge of the ensemble's expected band (score 1 on the high side). ${every}`, 'upper'],
+  ];
+  for (const [name, help, key] of band) {
+    family(name, help);
+    s.series.forEach((r, i) => {
+      if (Number.isFinite(r[key])) out.push(`${name}{${labelStrings[i]}} ${num(r[key])}\n`);
+    });
+  }
+  family('anomaly_onset_timestamp_seconds', `Unix time at which the current anomalous stretch (ensemble score above 1) began; absent when normal. ${every}`);
+  s.series.forEach((r, i) => {
+    if (r.onsetSeconds !== undefined) out.push(`anomaly_onset_timestamp_seconds{${labelStrings[i]}} ${num(r.onsetSeconds)}\n`);
+  });
+  family('anomaly_anomalous_signals', `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`);
+  for (const g of s.groups) out.push(`anomaly_anomalous_signals${braces(formatLabels(g.labels))} ${g.anomalousSignals}\n`);
+  return out.join('');
 }
 
-/**
- * A prom-client-compatible metric whose samples come from the latest snapshot each scrape.
- * prom-client's own Gauge wants its label names up front; a scored series keeps its source labels,
- * which are only known at run time, so these metrics implement the registry's `get()` contract.
- */
-class SnapshotMetric {
-  readonly aggregator = 'first';
+/** Caches the rendered text of the latest snapshot (snapshots are immutable). */
+export class SnapshotPublisher {
+  private cachedFor?: Snapshot;
+  private cached = '';
+
   constructor(
-    readonly name: string,
-    readonly help: string,
-    private readonly collect: (s: Snapshot) => MetricValue[],
     private readonly current: () => Snapshot,
-    readonly type = 'gauge',
+    private readonly inferEvery: string,
   ) {}
 
-  get(): { name: string; help: string; type: string; aggregator: string; values: MetricValue[] } {
-    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.collect(this.current()) };
+  render(): string {
+    const s = this.current();
+    if (s !== this.cachedFor) {
+      this.cached = renderSnapshot(s, this.inferEvery);
+      this.cachedFor = s;
+    }
+    return this.cached;
   }
-
-  reset(): void {}
 }
 
-const withModel = (labels: Readonly<Record<string, string>>, model: string) => ({ ...labels, model });
+function formatLabels(labels: Readonly<Record<string, string>>): string {
+  let out = '';
+  for (const k in labels) out += `${out ? ',' : ''}${k}="${escapeLabel(labels[k])}"`;
+  return out;
+}
 
-/**
- * Registers the public per-series and per-group metrics (DESIGN.md metric contract) on `registry`,
- * rendered from whatever `current()` returns at scrape time.
- */
-export function registerSnapshotMetrics(registry: Registry, current: () => Snapshot, inferEvery: string): void {
-  const every = `Computed every ${inferEvery}.`;
-  const metrics = [
-    new SnapshotMetric(
-      'anomaly_score',
-      `Anomaly score per model and for the ensemble: 0 at the expected value, 1 at the band edge, above 1 anomalous. ${every}`,
-      (s) =>
-        s.series.flatMap((r) => [
-          ...Object.entries(r.scores).map(([model, value]) => ({ labels: withModel(r.labels, model), value })),
-          { labels: withModel(r.labels, 'ensemble'), value: r.ensemble },
-        ]),
-      current,
-    ),
-    new SnapshotMetric('anomaly_observed_value', `The newest value that was scored. ${every}`, (s) => s.series.map((r) => ({ labels: { ...r.labels }, value: r.value })), current),
-    new SnapshotMetric(
-      'anomaly_expected_value',
-      `The ensemble's expected value (from the statistical models). ${every}`,
-      (s) => s.series.filter((r) => Number.isFinite(r.expected)).map((r) => ({ labels: { ...r.labels }, value: r.expected })),
-      current,
-    ),
-    new SnapshotMetric(
-      'anomaly_expected_lower',
-      `Lower edge of the ensemble's expected band (score 1 on the low side). ${every}`,
-      (s) => s.series.filter((r) => Number.isFinite(r.lower)).map((r) => ({ labels: { ...r.labels }, value: r.lower })),
-      current,
-    ),
-    new SnapshotMetric(
-      'anomaly_expected_upper',
-      `Upper edge of the ensemble's expected band (score 1 on the high side). ${every}`,
-      (s) => s.series.filter((r) => Number.isFinite(r.upper)).map((r) => ({ labels: { ...r.labels }, value: r.upper })),
-      current,
-    ),
-    new SnapshotMetric(
-      'anomaly_onset_timestamp_seconds',
-      `Unix time at which the current anomalous stretch (ensemble score above 1) began; absent when normal. ${every}`,
-      (s) => s.series.filter((r) => r.onsetSeconds !== undefined).map((r) => ({ labels: { ...r.labels }, value: r.onsetSeconds as number })),
-      current,
-    ),
-    new SnapshotMetric(
-      'anomaly_anomalous_signals',
-      `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`,
-      (s) => s.groups.map((g) => ({ labels: { ...g.labels }, value: g.anomalousSignals })),
-      current,
-    ),
-  ];
-  for (const m of metrics) registry.registerMetric(m as never);
+const braces = (l: string) => (l ? `{${l}}` : '');
+
+/** Label values escape backslash, double quote and line feed (text format 0.0.4). */
+export function escapeLabel(v: string): string {
+  return /[\\"\n]/.test(v) ? v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : v;
+}
+
+function escapeHelp(v: string): string {
+  return v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n');
+}
+
+/** Go-style float text, as Prometheus parses it: NaN, +Inf, -Inf. */
+function num(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (v === Infinity) return '+Inf';
+  if (v === -Infinity) return '-Inf';
+  return String(v);
 }

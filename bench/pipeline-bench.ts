@@ -9,10 +9,12 @@
 import { execFileSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import http from 'node:http';
+import { availableParallelism } from 'node:os';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
 import { MemoryReader, MemorySeries } from '../exporter/memory-reader';
+import { FitPool } from '../exporter/fit-pool';
 import { ScoringPipeline } from '../exporter/pipeline';
 import { createExporterApp } from '../exporter/server';
 import { SnapshotPublisher } from '../exporter/snapshot-publisher';
@@ -69,7 +71,8 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
 `,
     'bench.yml',
   );
-  const pipeline = new ScoringPipeline(config, reader, silentLogger());
+  const pool = new FitPool(Number(process.env.BENCH_FIT_THREADS ?? availableParallelism()));
+  const pipeline = new ScoringPipeline(config, reader, silentLogger(), undefined, pool);
   const never = new AbortController().signal;
   const at = (i: number) => new Date((t0 + i * STEP) * 1000);
 
@@ -108,8 +111,10 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     warm.push((await getMetrics(url)).seconds);
   }
   server.close();
+  await pool.close();
   return {
     series: n,
+    fit_threads: pool.size,
     points: HISTORY,
     fit_seconds: Number(fitSeconds.toFixed(3)),
     fit_ms_per_series: Number(((fitSeconds * 1000) / n).toFixed(3)),

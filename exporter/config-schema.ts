@@ -75,6 +75,8 @@ export const configSchema = z.strictObject({
     .prefault({}),
   models: z
     .strictObject({
+      /** Worker threads for refits; default one per core, 0 fits on the main thread. */
+      fit_threads: z.number().int().min(0).max(64).optional(),
       zscore: z.strictObject({ threshold: z.number().positive().default(4), min_samples: z.number().int().min(2).default(30) }).optional(),
       mad: z.strictObject({ threshold: z.number().positive().default(5), min_samples: z.number().int().min(2).default(30) }).optional(),
       isolation_forest: z
@@ -89,7 +91,7 @@ export const configSchema = z.strictObject({
         })
         .optional(),
     })
-    .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model' })
+    .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model (zscore, mad or isolation_forest)' })
     .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),
   ensemble: z.strictObject({ combine: z.enum(['max', 'mean']).default('max') }).prefault({}),
   server: z.strictObject({ listen: listen.default('0.0.0.0:10190') }).prefault({}),

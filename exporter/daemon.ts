@@ -6,6 +6,7 @@ import { formatDurationMs } from '../common/duration';
 import { errorMessage } from '../common/errors';
 import { Logger } from '../common/logger';
 import { ExporterConfig } from './config';
+import { FitPool } from './fit-pool';
 import { ScoringPipeline } from './pipeline';
 import { Clock, PeriodicRunner, systemClock } from './periodic-runner';
 import { PrometheusReader } from './prometheus-reader';
@@ -29,6 +30,7 @@ export class ExporterDaemon {
   readonly pipeline: ScoringPipeline;
   readonly metrics: SelfMetrics;
   readonly publisher: SnapshotPublisher;
+  private readonly fitPool: FitPool;
   private readonly runner: PeriodicRunner;
   private server?: Server;
   private cronTask?: ScheduledTask;
@@ -55,7 +57,8 @@ export class ExporterDaemon {
         maxPointsPerQuery: config.reader.max_points_per_query,
         ...resolveReaderSecrets(config.reader.auth),
       });
-    this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics);
+    this.fitPool = new FitPool(config.models.fit_threads);
+    this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
     this.runner = new PeriodicRunner(
@@ -110,13 +113,14 @@ export class ExporterDaemon {
     if (this.config.scheduler.fit_cron) {
       this.cronTask = cron.schedule(this.config.scheduler.fit_cron, () => this.pipeline.requestFit(), { timezone: this.config.scheduler.timezone, name: 'fit_cron' });
     }
-    this.log.info('exporter started', { listen: `${address.address}:${address.port}`, source: this.config.reader.url, signals: Object.keys(this.config.reader.signals) });
+    this.log.info('exporter started', { listen: `${address.address}:${address.port}`, source: this.config.reader.url, signals: Object.keys(this.config.reader.signals), fit_threads: this.fitPool.size });
     return address;
   }
 
   async stop(): Promise<void> {
     await this.cronTask?.stop();
     await this.runner.stop();
+    await this.fitPool.close();
     const server = this.server;
     this.server = undefined;
     if (server) {

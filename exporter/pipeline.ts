@@ -2,6 +2,8 @@ import { SeriesModel, SeriesModelConfig } from '../models';
 import { Logger } from '../common/logger';
 import { errorMessage } from '../common/errors';
 import { ExporterConfig } from './config';
+import { FitPool } from './fit-pool';
+import { FitJob } from './fit-protocol';
 import { seriesModelConfig } from './model-config';
 import { labelKey } from './query-range-response';
 import { RawSeries, Reader, ReaderError } from './reader';
@@ -70,6 +72,8 @@ export class ScoringPipeline implements Pipeline {
     private readonly reader: Reader,
     private readonly log: Logger,
     private readonly metrics?: SelfMetrics,
+    /** Where refits run; by default on this thread. The daemon passes a pool of worker threads. */
+    private readonly fitter: Pick<FitPool, 'fit'> = new FitPool(0),
   ) {
     this.stepS = config.scheduler.step / 1000;
     this.signals = Object.entries(config.reader.signals).map(([name, s]) => ({
@@ -143,27 +147,29 @@ export class ScoringPipeline implements Pipeline {
     }
 
     const fitStarted = performance.now();
-    if (fitDue) s.lastFitAttempt = end;
+    const states = raw.map((r) => this.seriesState(s, r, end));
+    if (fitDue) {
+      s.lastFitAttempt = end;
+      await this.fitAll(s, raw, states, end);
+      if (!abort.aborted) {
+        s.lastFit = end;
+        this.metrics?.fitDuration.observe({ signal: s.name }, (performance.now() - fitStarted) / 1000);
+      }
+    }
     const published: SeriesResult[] = [];
     let sinceYield = performance.now();
-    for (const r of raw) {
-      if (abort.aborted) break;
-      const state = this.seriesState(s, r, end);
-      if (fitDue) this.fitSeries(state, r, end);
-      const result = this.scoreSeries(s.name, state, r);
+    for (let k = 0; k < raw.length && !abort.aborted; k++) {
+      const r = raw[k];
+      const result = this.scoreSeries(s.name, states[k], r);
       // Published only while present now: a series whose newest sample is older than this
       // cycle's last step has left the source, even if the range still holds its older points.
       const newest = r.timestamps[r.timestamps.length - 1];
       if (result && newest >= end - this.stepS) published.push(result);
-      // Long refits must not starve /metrics: give the event loop a turn every ~20 ms.
+      // Long loops must not starve /metrics: give the event loop a turn every ~20 ms.
       if (performance.now() - sinceYield > 20) {
         await new Promise((resolve) => setImmediate(resolve));
         sinceYield = performance.now();
       }
-    }
-    if (fitDue && !abort.aborted) {
-      s.lastFit = end;
-      this.metrics?.fitDuration.observe({ signal: s.name }, (performance.now() - fitStarted) / 1000);
     }
     this.forgetVanished(s, end);
     s.published = published;
@@ -192,23 +198,41 @@ export class ScoringPipeline implements Pipeline {
   }
 
   /**
-   * Refits on the window's finite samples up to the last one already scored (or all but the
-   * newest for a new series), so the samples after it are then scored by the new fit.
+   * Refits every series on the window's finite samples up to the last one already scored (or all
+   * but the newest for a new series), so the samples after it are then scored by the new fit.
+   * The fits run on the fitter (worker threads in the daemon) and are adopted here.
    */
-  private fitSeries(state: SeriesState, r: RawSeries, end: number): void {
-    const cutoff = Number.isFinite(state.lastTs) ? state.lastTs : r.timestamps[r.timestamps.length - 2] ?? -Infinity;
-    const train: number[] = [];
-    let lastTrainTs = -Infinity;
-    for (let i = 0; i < r.values.length; i++) {
-      if (r.timestamps[i] > cutoff) break;
-      if (Number.isFinite(r.values[i])) {
-        train.push(r.values[i]);
-        lastTrainTs = r.timestamps[i];
+  private async fitAll(s: SignalState, raw: RawSeries[], states: SeriesState[], end: number): Promise<void> {
+    const jobs: FitJob[] = [];
+    const trainedUntil: number[] = [];
+    const jobIndex: number[] = [];
+    raw.forEach((r, k) => {
+      const state = states[k];
+      const cutoff = Number.isFinite(state.lastTs) ? state.lastTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
+      const train = new Float64Array(r.values.length);
+      let n = 0;
+      let lastTrainTs = -Infinity;
+      for (let i = 0; i < r.values.length && r.timestamps[i] <= cutoff; i++) {
+        if (Number.isFinite(r.values[i])) {
+          train[n++] = r.values[i];
+          lastTrainTs = r.timestamps[i];
+        }
       }
-    }
-    if (train.length === 0) return;
-    state.model.fit(Float64Array.from(train), end);
-    state.lastTs = Math.max(state.lastTs, lastTrainTs);
+      if (n === 0) return;
+      jobs.push({ key: String(k), values: train.slice(0, n) });
+      trainedUntil.push(lastTrainTs);
+      jobIndex.push(k);
+    });
+    const results = await this.fitter.fit(s.modelConfig, jobs, end);
+    results.forEach((result, j) => {
+      const state = states[jobIndex[j]];
+      if (!result.state) {
+        this.log.warn('fit failed', { signal: s.name, labels: state.labels, error: result.error });
+        return;
+      }
+      state.model.adoptFit(SeriesModel.load(result.state, s.modelConfig));
+      state.lastTs = Math.max(state.lastTs, trainedUntil[j]);
+    });
   }
 
   /** Scores the finite samples newer than lastTs and returns the newest as the series' result. */

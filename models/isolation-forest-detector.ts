@@ -1,5 +1,6 @@
 import { gateScore } from './deviation-score';
-import { IsolationForest, IsolationForestState } from './isolation-forest';
+import { IsolationForest } from './isolation-forest';
+import { encodeState } from './typed-array-codec';
 import { sortedMedian, sortedQuantile } from './mad-detector';
 import { firstColumn } from './columns';
 import { Detector, DetectorState, FeatureMatrix, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
@@ -73,14 +74,18 @@ export class IsolationForestDetector implements Detector {
     return { score };
   }
 
-  toJSON(): DetectorState {
+  toState(): DetectorState {
     return {
       name: this.name,
       version: IsolationForestDetector.VERSION,
       fittedAtSeconds: this.fittedAt,
       nSamples: this.n,
-      state: { center: this.center, edge: this.edge, valueMedian: this.valueMedian, forest: this.forest.toJSON() },
+      state: { center: this.center, edge: this.edge, valueMedian: this.valueMedian, forest: this.forest.toState() },
     };
+  }
+
+  toJSON(): DetectorState {
+    return encodeState(this.toState()) as DetectorState;
   }
 
   static load(s: DetectorState, opts: IsolationForestDetectorOptions, scoring: ScoreOptions): IsolationForestDetector {
@@ -88,7 +93,7 @@ export class IsolationForestDetector implements Detector {
       throw new StateFormatError(`not an isolation_forest v${IsolationForestDetector.VERSION} state: ${s.name} v${s.version}`);
     }
     const d = new IsolationForestDetector(opts, scoring);
-    d.forest = IsolationForest.load(s.state.forest as IsolationForestState);
+    d.forest = IsolationForest.load(s.state.forest);
     d.center = Number(s.state.center);
     d.edge = Number(s.state.edge);
     d.valueMedian = Number(s.state.valueMedian);

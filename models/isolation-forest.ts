@@ -1,6 +1,6 @@
 import { averagePathLength } from './average-path-length';
 import { Prng } from './prng';
-import { decodeTypedArray, encodeTypedArray } from './typed-array-codec';
+import { decodeState, encodeState } from './typed-array-codec';
 import { FeatureMatrix, NotEnoughDataError, StateFormatError } from './types';
 
 export interface IsolationForestOptions {
@@ -11,18 +11,19 @@ export interface IsolationForestOptions {
   seed: number;
 }
 
+/** Forest state with its typed arrays; JSON goes through encodeState (base64), threads take it as is. */
 export interface IsolationForestState {
   trees: number;
   sampleSize: number;
   seed: number;
   psi: number;
   cols: number;
-  treeStart: string;
-  leafStart: string;
-  nodes: string;
-  leaves: string;
-  gridMin: string;
-  gridScale: string;
+  treeStart: Uint32Array;
+  leafStart: Uint32Array;
+  nodes: Int32Array;
+  leaves: Uint8Array;
+  gridMin: Float64Array;
+  gridScale: Float64Array;
 }
 
 /**
@@ -65,13 +66,13 @@ export class IsolationForest {
   readonly seed: number;
   private psi = 0;
   private cols = 0;
-  private treeStart = new Uint32Array(0);
-  private leafStart = new Uint32Array(0);
-  private nodes = new Int32Array(0);
-  private leaves = new Uint8Array(0);
+  private treeStart: Uint32Array = new Uint32Array(0);
+  private leafStart: Uint32Array = new Uint32Array(0);
+  private nodes: Int32Array = new Int32Array(0);
+  private leaves: Uint8Array = new Uint8Array(0);
   /** Per feature: training minimum and grid units per unit of the feature. */
-  private gridMin = new Float64Array(0);
-  private gridScale = new Float64Array(0);
+  private gridMin: Float64Array = new Float64Array(0);
+  private gridScale: Float64Array = new Float64Array(0);
   private normaliser = 1;
   private rowScratch = new Float64Array(0);
 
@@ -237,46 +238,63 @@ export class IsolationForest {
     return result;
   }
 
-  toJSON(): IsolationForestState {
+  /** The forest's state; its arrays are shared, not copied (callers must not modify them). */
+  toState(): IsolationForestState {
     return {
       trees: this.trees,
       sampleSize: this.sampleSize,
       seed: this.seed,
       psi: this.psi,
       cols: this.cols,
-      treeStart: encodeTypedArray(this.treeStart),
-      leafStart: encodeTypedArray(this.leafStart),
-      nodes: encodeTypedArray(this.nodes),
-      leaves: encodeTypedArray(this.leaves),
-      gridMin: encodeTypedArray(this.gridMin),
-      gridScale: encodeTypedArray(this.gridScale),
+      treeStart: this.treeStart,
+      leafStart: this.leafStart,
+      nodes: this.nodes,
+      leaves: this.leaves,
+      gridMin: this.gridMin,
+      gridScale: this.gridScale,
     };
   }
 
-  static load(state: IsolationForestState): IsolationForest {
+  /** Compact JSON: typed arrays as base64. */
+  toJSON(): unknown {
+    return encodeState(this.toState());
+  }
+
+  /** Loads a state from toState() or from parsed toJSON() output. */
+  static load(input: unknown): IsolationForest {
+    const state = decodeState(input) as IsolationForestState;
     const forest = new IsolationForest({ trees: state.trees, sampleSize: state.sampleSize, seed: state.seed });
     forest.psi = state.psi;
     forest.cols = state.cols;
     forest.normaliser = averagePathLength(state.psi);
-    forest.treeStart = decodeTypedArray(state.treeStart, Uint32Array);
-    forest.leafStart = decodeTypedArray(state.leafStart, Uint32Array);
-    forest.nodes = decodeTypedArray(state.nodes, Int32Array);
-    forest.leaves = decodeTypedArray(state.leaves, Uint8Array);
-    forest.gridMin = decodeTypedArray(state.gridMin, Float64Array);
-    forest.gridScale = decodeTypedArray(state.gridScale, Float64Array);
+    forest.treeStart = state.treeStart;
+    forest.leafStart = state.leafStart;
+    forest.nodes = state.nodes;
+    forest.leaves = state.leaves;
+    forest.gridMin = state.gridMin;
+    forest.gridScale = state.gridScale;
     forest.rowScratch = new Float64Array(state.cols);
-    if (
-      forest.treeStart.length !== state.trees + 1 ||
-      forest.leafStart.length !== state.trees + 1 ||
-      forest.treeStart[state.trees] !== forest.nodes.length ||
-      forest.leafStart[state.trees] !== forest.leaves.length ||
-      forest.gridMin.length !== state.cols ||
-      forest.gridScale.length !== state.cols
-    ) {
-      throw new StateFormatError('isolation forest state arrays have inconsistent lengths');
-    }
+    const ok =
+      isTyped(forest.treeStart, 'Uint32Array') &&
+      isTyped(forest.leafStart, 'Uint32Array') &&
+      isTyped(forest.nodes, 'Int32Array') &&
+      isTyped(forest.leaves, 'Uint8Array') &&
+      isTyped(forest.gridMin, 'Float64Array') &&
+      isTyped(forest.gridScale, 'Float64Array') &&
+      forest.treeStart.length === state.trees + 1 &&
+      forest.leafStart.length === state.trees + 1 &&
+      forest.treeStart[state.trees] === forest.nodes.length &&
+      forest.leafStart[state.trees] === forest.leaves.length &&
+      forest.gridMin.length === state.cols &&
+      forest.gridScale.length === state.cols;
+    if (!ok) throw new StateFormatError('isolation forest state arrays are missing or have inconsistent lengths');
     return forest;
   }
+}
+
+/** Typed-array check that works across realms (worker threads, vm contexts), unlike instanceof. */
+function isTyped(x: unknown, tag: string): boolean {
+  return ArrayBuffer.isView(x) && Object.prototype.toString.call(x) === `[object ${tag}]`;
 }
 
 interface TreeArrays {

@@ -57,6 +57,10 @@ export class MadDetector implements Detector {
     return bandScores(window, this.median, this.spread, this.opts.threshold, this.scoring);
   }
 
+  toState(): DetectorState {
+    return this.toJSON();
+  }
+
   toJSON(): DetectorState {
     return { name: this.name, version: MadDetector.VERSION, fittedAtSeconds: this.fittedAt, nSamples: this.n, state: { median: this.median, spread: this.spread } };
   }

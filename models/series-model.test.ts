@@ -99,3 +99,23 @@ describe('SeriesModel', () => {
     );
   });
 });
+
+describe('SeriesModel state across threads', () => {
+  it('survives a structured clone (what worker threads do) with identical scores', () => {
+    const m = new SeriesModel(config());
+    m.fit(noisy(500, 10, 1), 5);
+    const copy = SeriesModel.load(structuredClone(m.toState()), config());
+    const probe = noisy(40, 10, 4, 9);
+    expect(Array.from(copy.score(probe).ensemble)).toEqual(Array.from(m.score(probe).ensemble));
+  });
+
+  it('adoptFit keeps a previous fit for a detector the new fit could not make', () => {
+    const m = new SeriesModel(config());
+    m.fit(noisy(500, 10, 1), 5);
+    const short = new SeriesModel(config());
+    short.fit(noisy(10, 10, 1), 6);
+    m.adoptFit(short);
+    expect(m.warm).toBe(true);
+    expect(m.score(Float64Array.from([100])).ensemble[0]).toBeGreaterThan(1);
+  });
+});

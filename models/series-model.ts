@@ -113,8 +113,24 @@ export class SeriesModel {
     return { rows, models, ensemble: combined.score, expected: combined.expected, lower: combined.lower, upper: combined.upper };
   }
 
+  /** State with typed arrays as they are: for passing between threads (structured clone). */
+  toState(): SeriesModelState {
+    return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toState()) };
+  }
+
+  /** Compact JSON state (typed arrays as base64). */
   toJSON(): SeriesModelState {
     return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toJSON()) };
+  }
+
+  /**
+   * Takes the fit of `other` (same config, fitted elsewhere, e.g. on a worker thread): its
+   * feature stream, and each detector it fitted; a detector it could not fit (short of samples)
+   * keeps this model's previous fit, as `fit` does.
+   */
+  adoptFit(other: SeriesModel): void {
+    this.detectors = other.detectors.map((d, i) => (d.fitted || !this.detectors[i]?.fitted ? d : this.detectors[i]));
+    this.extractor = other.extractor;
   }
 
   static load(state: SeriesModelState, config: SeriesModelConfig): SeriesModel {

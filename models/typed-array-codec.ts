@@ -67,3 +67,43 @@ export function decodeTypedArray<T extends NumericArray>(text: string, ctor: Cto
   copy.set(bytes);
   return new ctor(copy.buffer, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
 }
+
+const CTORS = { Float64Array, Float32Array, Uint32Array, Int32Array, Uint16Array, Uint8Array } as const;
+type CtorName = keyof typeof CTORS;
+
+/**
+ * Replaces every typed array inside a plain object tree by `{$typed, base64}`, so the tree can go
+ * through JSON.stringify compactly. `decodeState` reverses it (and passes typed arrays through,
+ * so it also accepts a state that never went through JSON, e.g. one passed between threads).
+ */
+export function encodeState(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const name = Object.prototype.toString.call(value).slice(8, -1) as CtorName;
+    if (!(name in CTORS)) throw new Error(`cannot encode ${name}`);
+    return { $typed: name, base64: encodeTypedArray(value as NumericArray) };
+  }
+  if (Array.isArray(value)) return value.map(encodeState);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = encodeState(v);
+    return out;
+  }
+  return value;
+}
+
+export function decodeState(value: unknown): unknown {
+  if (ArrayBuffer.isView(value)) return value;
+  if (Array.isArray(value)) return value.map(decodeState);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.$typed === 'string' && typeof o.base64 === 'string') {
+      const ctor = CTORS[o.$typed as CtorName];
+      if (!ctor) throw new Error(`unknown typed array ${o.$typed}`);
+      return decodeTypedArray(o.base64, ctor as never);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = decodeState(v);
+    return out;
+  }
+  return value;
+}

@@ -32,6 +32,9 @@ export interface Detector {
   fit(train: FeatureMatrix, fittedAtSeconds?: number): void;
   /** Causal: the score of row t depends on the fitted state and row t only. */
   score(window: FeatureMatrix): Scores;
+  /** State with typed arrays as they are (structured-clone friendly: can be passed to a thread). */
+  toState(): DetectorState;
+  /** Compact JSON state: typed arrays as base64. */
   toJSON(): DetectorState;
 }
 

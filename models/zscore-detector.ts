@@ -43,6 +43,10 @@ export class ZScoreDetector implements Detector {
     return bandScores(window, this.mu, this.sigma, this.opts.threshold, this.scoring);
   }
 
+  toState(): DetectorState {
+    return this.toJSON();
+  }
+
   toJSON(): DetectorState {
     return { name: this.name, version: ZScoreDetector.VERSION, fittedAtSeconds: this.fittedAt, nSamples: this.n, state: { mean: this.mu, std: this.sigma } };
   }

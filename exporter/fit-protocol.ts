@@ -1,0 +1,50 @@
+import { FitOutcome, SeriesModel, SeriesModelConfig, SeriesModelState } from '../models';
+
+/** Messages between FitPool and its workers. Typed arrays travel as transferables, not copies. */
+export interface FitJob {
+  key: string;
+  /** Finite training values in time order. */
+  values: Float64Array;
+}
+
+export interface FitBatch {
+  id: number;
+  config: SeriesModelConfig;
+  fittedAtSeconds: number;
+  jobs: FitJob[];
+}
+
+export interface FitResult {
+  key: string;
+  state?: SeriesModelState;
+  outcome?: FitOutcome;
+  error?: string;
+}
+
+export interface FitBatchResult {
+  id: number;
+  fits: FitResult[];
+}
+
+/** Every ArrayBuffer reachable in a message, so postMessage can move rather than copy them. */
+export function collectTransferables(value: unknown, out: Set<ArrayBuffer> = new Set()): ArrayBuffer[] {
+  if (ArrayBuffer.isView(value)) {
+    if (value.buffer instanceof ArrayBuffer && value.byteOffset === 0 && value.byteLength === value.buffer.byteLength) out.add(value.buffer);
+  } else if (Array.isArray(value)) {
+    for (const v of value) collectTransferables(v, out);
+  } else if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) collectTransferables(v, out);
+  }
+  return [...out];
+}
+
+/** Fits one series from scratch; the same code runs on a worker or on the calling thread. */
+export function runFitJob(config: SeriesModelConfig, job: FitJob, fittedAtSeconds: number): FitResult {
+  try {
+    const model = new SeriesModel(config);
+    const outcome = model.fit(job.values, fittedAtSeconds);
+    return { key: job.key, state: model.toState(), outcome };
+  } catch (err) {
+    return { key: job.key, error: (err as Error).message };
+  }
+}

@@ -111,10 +111,11 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     warm.push((await getMetrics(url)).seconds);
   }
   server.close();
+  const fitThreads = pool.size;
   await pool.close();
   return {
     series: n,
-    fit_threads: pool.size,
+    fit_threads: fitThreads,
     points: HISTORY,
     fit_seconds: Number(fitSeconds.toFixed(3)),
     fit_ms_per_series: Number(((fitSeconds * 1000) / n).toFixed(3)),
@@ -154,6 +155,26 @@ function forestFigures(): Record<string, number> {
   return { forest_fit_score_1440_ms: Number(median(fitScore).toFixed(2)), forest_point_us: Number(median(point).toFixed(2)), forest_bytes: bytes };
 }
 
+/** scikit-learn's IsolationForest on the same shape of data, timed the same way, when Debian's python3-sklearn is there. */
+function sklearnFigures(): Record<string, number> | undefined {
+  const script = `
+import time, numpy as np
+from sklearn.ensemble import IsolationForest
+rng = np.random.default_rng(3); n = 1440
+X = np.column_stack([np.sin(np.arange(n) / 50) + rng.random(n) * 0.1, rng.random(n), rng.random(n)])
+ts = []
+for k in range(15):
+    t = time.perf_counter(); f = IsolationForest(n_estimators=100, max_samples=256, random_state=k).fit(X); f.score_samples(X); ts.append(time.perf_counter() - t)
+ts.sort(); print(ts[len(ts) // 2] * 1000)
+`;
+  try {
+    const out = execFileSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 120_000 });
+    return { sklearn_fit_score_1440_ms: Number(Number(out.trim()).toFixed(2)) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function main(): Promise<void> {
   const arg = process.argv[2];
   if (arg === '--forest') {
@@ -166,7 +187,10 @@ async function main(): Promise<void> {
   }
   const sizes = (process.env.BENCH_SERIES ?? '1000,10000').split(',').map(Number);
   process.stderr.write(`bench: isolation forest, then ${sizes.join(' and ')} series (each in its own process)\n`);
-  process.stdout.write(execFileSync(process.execPath, ['--expose-gc', __filename, '--forest'], { encoding: 'utf8' }));
+  const ours = JSON.parse(execFileSync(process.execPath, ['--expose-gc', __filename, '--forest'], { encoding: 'utf8' })) as Record<string, number>;
+  const sk = sklearnFigures();
+  const ratio = sk ? { ratio_to_sklearn: Number((ours.forest_fit_score_1440_ms / sk.sklearn_fit_score_1440_ms).toFixed(3)) } : { sklearn: 'python3-sklearn not installed' };
+  process.stdout.write(`${JSON.stringify({ ...ours, ...sk, ...ratio })}\n`);
   for (const n of sizes) {
     process.stderr.write(`bench: ${n} series...\n`);
     process.stdout.write(execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', __filename, String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));

@@ -86,7 +86,7 @@ export const configSchema = z.strictObject({
           seed: z.number().int().default(1),
           contamination: z.number().gt(0).lt(0.5).default(0.002),
           min_samples: z.number().int().min(2).default(30),
-          calibration_samples: z.number().int().min(16).default(512),
+          calibration_samples: z.number().int().min(16).default(256),
           level_window: z.number().int().min(1).default(20),
         })
         .optional(),

@@ -8,6 +8,7 @@ import { FitBatch, FitBatchResult, FitJob, FitResult, runFitJob } from './fit-pr
 /** Series per message: large enough to amortise messaging, small enough to balance the workers. */
 const BATCH = 32;
 
+
 /**
  * Fits series models on worker threads (one per core by default). Falls back to fitting on the
  * calling thread when asked for 0 workers or when the compiled worker script is not found
@@ -23,7 +24,8 @@ export class FitPool {
     const script = FitPool.workerScript();
     if (!script) return;
     for (let i = 0; i < size; i++) {
-      const w = new Worker(script);
+      // A small heap: workers make short-lived garbage, and an uncapped heap grows lazily by hundreds of MB.
+      const w = new Worker(script, { resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 16 } });
       w.unref();
       w.on('message', (r: FitBatchResult) => {
         const p = this.pending.get(r.id);

@@ -53,6 +53,33 @@ interface SignalState {
   published: SeriesResult[];
 }
 
+/** Series per refit batch handed to the fitter. */
+const FIT_BATCH = 32;
+
+/**
+ * The training values of a series: its finite samples up to the last one already scored (or all
+ * but the newest for a new series), so the samples after it are scored by the new fit.
+ */
+function trainingJob(r: RawSeries, state: { lastTs: number }, key: string): { job: FitJob; trainedUntil: number } | undefined {
+  const cutoff = Number.isFinite(state.lastTs) ? state.lastTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
+  let n = 0;
+  let end = 0;
+  while (end < r.values.length && r.timestamps[end] <= cutoff) {
+    if (Number.isFinite(r.values[end])) n++;
+    end++;
+  }
+  if (n === 0) return undefined;
+  const values = new Float64Array(n);
+  let trainedUntil = -Infinity;
+  for (let i = 0, o = 0; i < end; i++) {
+    if (Number.isFinite(r.values[i])) {
+      values[o++] = r.values[i];
+      trainedUntil = r.timestamps[i];
+    }
+  }
+  return { job: { key, values }, trainedUntil };
+}
+
 /** Labels the exporter adds; a source label of the same name is kept as exported_<name>. */
 const RESERVED_LABELS = ['signal', 'model'];
 
@@ -73,7 +100,7 @@ export class ScoringPipeline implements Pipeline {
     private readonly log: Logger,
     private readonly metrics?: SelfMetrics,
     /** Where refits run; by default on this thread. The daemon passes a pool of worker threads. */
-    private readonly fitter: Pick<FitPool, 'fit'> = new FitPool(0),
+    private readonly fitter: Pick<FitPool, 'fit' | 'size'> = new FitPool(0),
   ) {
     this.stepS = config.scheduler.step / 1000;
     this.signals = Object.entries(config.reader.signals).map(([name, s]) => ({
@@ -203,36 +230,36 @@ export class ScoringPipeline implements Pipeline {
    * The fits run on the fitter (worker threads in the daemon) and are adopted here.
    */
   private async fitAll(s: SignalState, raw: RawSeries[], states: SeriesState[], end: number): Promise<void> {
-    const jobs: FitJob[] = [];
-    const trainedUntil: number[] = [];
-    const jobIndex: number[] = [];
-    raw.forEach((r, k) => {
-      const state = states[k];
-      const cutoff = Number.isFinite(state.lastTs) ? state.lastTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
-      const train = new Float64Array(r.values.length);
-      let n = 0;
-      let lastTrainTs = -Infinity;
-      for (let i = 0; i < r.values.length && r.timestamps[i] <= cutoff; i++) {
-        if (Number.isFinite(r.values[i])) {
-          train[n++] = r.values[i];
-          lastTrainTs = r.timestamps[i];
-        }
+    // Batches stream to the fitter with a few in flight per worker, so training copies and
+    // messages for thousands of series never pile up at once.
+    const window = Math.max(2, 2 * this.fitter.size);
+    const inflight = new Set<Promise<void>>();
+    for (let from = 0; from < raw.length; from += FIT_BATCH) {
+      const jobs: FitJob[] = [];
+      const owners: { state: SeriesState; trainedUntil: number }[] = [];
+      for (let k = from; k < Math.min(raw.length, from + FIT_BATCH); k++) {
+        const job = trainingJob(raw[k], states[k], String(k));
+        if (!job) continue;
+        jobs.push(job.job);
+        owners.push({ state: states[k], trainedUntil: job.trainedUntil });
       }
-      if (n === 0) return;
-      jobs.push({ key: String(k), values: train.slice(0, n) });
-      trainedUntil.push(lastTrainTs);
-      jobIndex.push(k);
-    });
-    const results = await this.fitter.fit(s.modelConfig, jobs, end);
-    results.forEach((result, j) => {
-      const state = states[jobIndex[j]];
-      if (!result.state) {
-        this.log.warn('fit failed', { signal: s.name, labels: state.labels, error: result.error });
-        return;
-      }
-      state.model.adoptFit(SeriesModel.load(result.state, s.modelConfig));
-      state.lastTs = Math.max(state.lastTs, trainedUntil[j]);
-    });
+      if (jobs.length === 0) continue;
+      const p = this.fitter.fit(s.modelConfig, jobs, end).then((results) =>
+        results.forEach((result, j) => {
+          const { state, trainedUntil } = owners[j];
+          if (!result.state) {
+            this.log.warn('fit failed', { signal: s.name, labels: state.labels, error: result.error });
+            return;
+          }
+          state.model.adoptFit(SeriesModel.load(result.state, s.modelConfig));
+          state.lastTs = Math.max(state.lastTs, trainedUntil);
+        }),
+      );
+      inflight.add(p);
+      void p.finally(() => inflight.delete(p));
+      if (inflight.size >= window) await Promise.race(inflight);
+    }
+    await Promise.all(inflight);
   }
 
   /** Scores the finite samples newer than lastTs and returns the newest as the series' result. */

@@ -74,7 +74,7 @@ export class IsolationForest {
   private gridMin: Float64Array = new Float64Array(0);
   private gridScale: Float64Array = new Float64Array(0);
   private normaliser = 1;
-  private rowScratch = new Float64Array(0);
+  private rowScratch = new Uint16Array(0);
 
   constructor(opts: IsolationForestOptions) {
     if (!Number.isInteger(opts.trees) || opts.trees < 1) throw new RangeError('trees must be a positive integer');
@@ -121,9 +121,9 @@ export class IsolationForest {
     const gridScale = new Float64Array(cols);
     for (let c = 0; c < cols; c++) gridScale[c] = gridMax[c] > gridMin[c] ? GRID / (gridMax[c] - gridMin[c]) : 0;
     // The training data in grid units, column-major (a node scans one feature at a time).
-    const g = new Float64Array(rows * cols);
+    const g = new Uint16Array(rows * cols);
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) g[c * rows + r] = (data[r * cols + c] - gridMin[c]) * gridScale[c];
+      for (let c = 0; c < cols; c++) g[c * rows + r] = toGrid(data[r * cols + c], gridMin[c], gridScale[c]);
     }
 
     const psi = Math.min(this.sampleSize, rows);
@@ -164,11 +164,11 @@ export class IsolationForest {
     this.leaves = out.leaves.slice(0, out.nextLeaf);
     this.gridMin = gridMin;
     this.gridScale = gridScale;
-    this.rowScratch = new Float64Array(cols);
+    this.rowScratch = new Uint16Array(cols);
   }
 
   /** Sum over trees of the path length of the row g[off..off+cols) (grid units). */
-  private pathLengthSum(g: Float64Array, off: number): number {
+  private pathLengthSum(g: Uint16Array, off: number): number {
     const nodes = this.nodes;
     const leaves = this.leaves;
     const treeStart = this.treeStart;
@@ -213,7 +213,7 @@ export class IsolationForest {
   /** Mean path length E[h(x)] of the row starting at data[offset]. Allocation-free. */
   meanPathLength(data: Float64Array, offset: number): number {
     const row = this.rowScratch;
-    for (let c = 0; c < this.cols; c++) row[c] = (data[offset + c] - this.gridMin[c]) * this.gridScale[c];
+    for (let c = 0; c < this.cols; c++) row[c] = toGrid(data[offset + c], this.gridMin[c], this.gridScale[c]);
     return this.pathLengthSum(row, 0) / this.trees;
   }
 
@@ -229,9 +229,9 @@ export class IsolationForest {
     if (x.cols !== this.cols) throw new RangeError(`isolation forest was fitted on ${this.cols} features, got ${x.cols}`);
     const { rows, cols, data } = x;
     const result = out ?? new Float64Array(rows);
-    const g = new Float64Array(rows * cols);
+    const g = new Uint16Array(rows * cols);
     for (let r = 0; r < rows; r++) {
-      for (let c = 0; c < cols; c++) g[r * cols + c] = (data[r * cols + c] - this.gridMin[c]) * this.gridScale[c];
+      for (let c = 0; c < cols; c++) g[r * cols + c] = toGrid(data[r * cols + c], this.gridMin[c], this.gridScale[c]);
     }
     const k = -1 / (this.trees * this.normaliser);
     for (let r = 0; r < rows; r++) result[r] = Math.pow(2, this.pathLengthSum(g, r * cols) * k);
@@ -273,7 +273,7 @@ export class IsolationForest {
     forest.leaves = state.leaves;
     forest.gridMin = state.gridMin;
     forest.gridScale = state.gridScale;
-    forest.rowScratch = new Float64Array(state.cols);
+    forest.rowScratch = new Uint16Array(state.cols);
     const ok =
       isTyped(forest.treeStart, 'Uint32Array') &&
       isTyped(forest.leafStart, 'Uint32Array') &&
@@ -290,6 +290,16 @@ export class IsolationForest {
     if (!ok) throw new StateFormatError('isolation forest state arrays are missing or have inconsistent lengths');
     return forest;
   }
+}
+
+/**
+ * A value in grid units, floored and clamped to 0..65535. Exact for our comparisons: thresholds
+ * are integers from 1 to 65535, and for an integer q, v >= q exactly when floor(v) >= q; values
+ * below the training range stay below every threshold, values above it stay above.
+ */
+function toGrid(v: number, min: number, scale: number): number {
+  const x = Math.floor((v - min) * scale);
+  return x < 0 ? 0 : x > GRID ? GRID : x;
 }
 
 /** Typed-array check that works across realms (worker threads, vm contexts), unlike instanceof. */
@@ -315,7 +325,7 @@ const untried = new Uint8Array(MAX_FEATURES);
  * drawn among those not yet tried; if it is constant there it is dropped and another drawn, as
  * scikit-learn does: the same as drawing among the non-constant features, but it scans one column.
  */
-function buildTree(g: Float64Array, rows: number, cols: number, idx: Int32Array, n: number, rng: Prng, out: TreeArrays): void {
+function buildTree(g: Uint16Array, rows: number, cols: number, idx: Int32Array, n: number, rng: Prng, out: TreeArrays): void {
   const heightLimit = Math.ceil(Math.log2(n));
   if (stack.length < FRAME * (heightLimit + 4)) stack = new Int32Array(FRAME * (heightLimit + 4));
   const nodes = out.nodes;

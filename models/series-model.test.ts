@@ -39,8 +39,9 @@ describe('SeriesModel', () => {
     fresh[150] = 70;
     const s = m.score(fresh);
     expect(s.ensemble[150]).toBeGreaterThan(1);
+    // Calibrated false-alarm rate: about `contamination` of ordinary points may score above 1.
     const others = Array.from(s.ensemble).filter((_, i) => i !== 150 && i !== 151);
-    expect(Math.max(...others)).toBeLessThanOrEqual(1);
+    expect(others.filter((v) => v > 1).length / others.length).toBeLessThanOrEqual(0.01);
     // The band is around the level and contains ordinary values.
     expect(s.lower[0]).toBeLessThan(50);
     expect(s.upper[0]).toBeGreaterThan(50);

@@ -164,3 +164,18 @@ describe('ScoringPipeline', () => {
     expect(text).not.toContain('anomaly_onset_timestamp_seconds{');
   });
 });
+
+describe('ScoringPipeline refit requests', () => {
+  it('refits every signal on the cycle after requestFit (what fit_cron triggers)', async () => {
+    const reader = new MemoryReader();
+    reader.set('lat', [series({ service: 'a' }, T0, 400, wiggle(0.1, 0.01))]);
+    reader.set('traf', [series({ service: 'a' }, T0, 400, wiggle(10, 1))]);
+    const p = new ScoringPipeline(config, reader, silentLogger());
+    await p.runOnce(at(T0 + 360 * STEP), never);
+    expect((await p.runOnce(at(T0 + 361 * STEP), never)).signals.latency.fitted).toBe(false);
+    p.requestFit();
+    const r = await p.runOnce(at(T0 + 362 * STEP), never);
+    expect(r.signals.latency.fitted && r.signals.traffic.fitted).toBe(true);
+    expect((await p.runOnce(at(T0 + 363 * STEP), never)).signals.latency.fitted).toBe(false);
+  });
+});

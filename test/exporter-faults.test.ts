@@ -88,7 +88,7 @@ beforeAll(async () => {
   signals:
     latency: {query: latency_q}
     traffic: {query: traffic_q}
-scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_every: 1m, fit_window: 2m}
+scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_every: 1m, fit_window: 2m, fit_cron: '*/2 * * * * *'}
 models: {zscore: {min_samples: 5}, mad: {min_samples: 5}}
 server: {listen: "127.0.0.1:${port}"}
 `,
@@ -182,5 +182,12 @@ describe('exporter with a misbehaving source', () => {
     }
     mode = 'ok';
     await waitFor('source_up 1 after the hang', async () => value(await metrics(), 'anomaly_exporter_source_up') === 1, 10_000);
+  });
+
+  it('refits on the fit_cron schedule (every 2 s here), far more often than fit_every (1m)', async () => {
+    const count = async () => value(await metrics(), 'anomaly_exporter_fit_duration_seconds_count{signal="latency"}') ?? 0;
+    const before = await count();
+    await new Promise((r) => setTimeout(r, 6500));
+    expect((await count()) - before).toBeGreaterThanOrEqual(2);
   });
 });

@@ -1,0 +1,69 @@
+import { readFileSync } from 'node:fs';
+
+/** One `timestamp,value` CSV file, rows in file order. */
+export interface CsvSeries {
+  file: string;
+  /** The timestamp text of each row, as written (kept for the output). */
+  timestampText: string[];
+  /** Seconds since the epoch (UTC unless the text has an offset). */
+  times: Float64Array;
+  values: Float64Array;
+  /** Rows whose time is not after the previous row's: repeats and steps back (e.g. DST). */
+  outOfOrder: number[];
+}
+
+export class CsvError extends Error {
+  constructor(file: string, line: number, reason: string) {
+    super(`${file}:${line}: ${reason}`);
+    this.name = 'CsvError';
+  }
+}
+
+const NAIVE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
+
+/** Parses `YYYY-MM-DD HH:MM[:SS]` (read as UTC), RFC 3339, or Unix seconds. */
+export function parseTimestamp(text: string): number {
+  const t = text.trim();
+  if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
+  const m = NAIVE.exec(t);
+  if (m) return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0)) / 1000 + (m[7] ? Number(m[7]) : 0);
+  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(t)) {
+    const ms = Date.parse(t);
+    if (Number.isFinite(ms)) return ms / 1000;
+  }
+  return NaN;
+}
+
+export function readCsvSeries(file: string): CsvSeries {
+  return parseCsvSeries(readFileSync(file, 'utf8'), file);
+}
+
+export function parseCsvSeries(text: string, file: string): CsvSeries {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  const ti = header.indexOf('timestamp');
+  const vi = header.indexOf('value');
+  if (ti < 0 || vi < 0) throw new CsvError(file, 1, `header must name the columns timestamp and value (found: ${header.join(', ') || 'nothing'})`);
+  const timestampText: string[] = [];
+  const times: number[] = [];
+  const values: number[] = [];
+  const outOfOrder: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') continue;
+    const cells = line.split(',');
+    if (cells.length < header.length) throw new CsvError(file, i + 1, `expected ${header.length} columns, found ${cells.length}`);
+    const tText = cells[ti].trim().replace(/^"|"$/g, '');
+    const t = parseTimestamp(tText);
+    if (!Number.isFinite(t)) throw new CsvError(file, i + 1, `cannot parse timestamp "${tText}"`);
+    const vText = cells[vi].trim().replace(/^"|"$/g, '');
+    const v = vText === '' ? NaN : Number(vText);
+    if (!Number.isFinite(v)) throw new CsvError(file, i + 1, `value "${vText}" is not a finite number`);
+    if (times.length && t <= times[times.length - 1]) outOfOrder.push(i + 1);
+    timestampText.push(tText);
+    times.push(t);
+    values.push(v);
+  }
+  if (times.length === 0) throw new CsvError(file, 2, 'no data rows');
+  return { file, timestampText, times: Float64Array.from(times), values: Float64Array.from(values), outOfOrder };
+}

@@ -49,6 +49,15 @@ const auth = z
   .refine((a) => !(a.bearer_token_file && a.bearer_token_env), { message: 'set at most one of bearer_token_file and bearer_token_env' })
   .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
 
+/** zscore and mad: a band of centre ± edge·spread, calibrated on training, updated online. */
+const bandModel = (threshold: number) =>
+  z.strictObject({
+    threshold: z.number().positive().default(threshold),
+    min_samples: z.number().int().min(2).default(30),
+    contamination: z.number().gt(0).lt(0.5).default(0.01),
+    adapt_samples: z.number().int().min(0).default(30),
+  });
+
 export const configSchema = z.strictObject({
   reader: z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
@@ -77,14 +86,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Worker threads for refits; default one per core, 0 fits on the main thread. */
       fit_threads: z.number().int().min(0).max(64).optional(),
-      zscore: z.strictObject({ threshold: z.number().positive().default(4), min_samples: z.number().int().min(2).default(30) }).optional(),
-      mad: z.strictObject({ threshold: z.number().positive().default(5), min_samples: z.number().int().min(2).default(30) }).optional(),
+      zscore: bandModel(4).optional(),
+      mad: bandModel(5).optional(),
       isolation_forest: z
         .strictObject({
           trees: z.number().int().min(1).max(1000).default(100),
           sample_size: z.number().int().min(2).max(256).default(256),
           seed: z.number().int().default(1),
-          contamination: z.number().gt(0).lt(0.5).default(0.002),
+          contamination: z.number().gt(0).lt(0.5).default(0.01),
           min_samples: z.number().int().min(2).default(30),
           calibration_samples: z.number().int().min(16).default(256),
           level_window: z.number().int().min(1).default(20),
@@ -93,7 +102,7 @@ export const configSchema = z.strictObject({
     })
     .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model (zscore, mad or isolation_forest)' })
     .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),
-  ensemble: z.strictObject({ combine: z.enum(['max', 'mean']).default('max') }).prefault({}),
+  ensemble: z.strictObject({ combine: z.enum(['max', 'mean', 'median']).default('median') }).prefault({}),
   server: z.strictObject({ listen: listen.default('0.0.0.0:10190') }).prefault({}),
   logging: z
     .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })

@@ -6,8 +6,8 @@ export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig):
   const m = config.models;
   const iforest = m.isolation_forest;
   return {
-    zscore: m.zscore ? { threshold: m.zscore.threshold, minSamples: m.zscore.min_samples } : undefined,
-    mad: m.mad ? { threshold: m.mad.threshold, minSamples: m.mad.min_samples } : undefined,
+    zscore: m.zscore && bandOptions(m.zscore),
+    mad: m.mad && bandOptions(m.mad),
     isolationForest: iforest
       ? {
           trees: iforest.trees,
@@ -22,4 +22,8 @@ export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig):
     scoring: { direction: signal.direction, minDeviation: signal.min_deviation, minRelativeDeviation: signal.min_relative_deviation },
     levelAlpha: 2 / ((iforest?.level_window ?? 20) + 1),
   };
+}
+
+function bandOptions(m: { threshold: number; min_samples: number; contamination: number; adapt_samples: number }) {
+  return { threshold: m.threshold, minSamples: m.min_samples, contamination: m.contamination, adaptSamples: m.adapt_samples };
 }

@@ -179,3 +179,4 @@ describe('ScoringPipeline refit requests', () => {
     expect((await p.runOnce(at(T0 + 363 * STEP), never)).signals.latency.fitted).toBe(false);
   });
 });
+

@@ -31,8 +31,9 @@ describe('the common score scale', () => {
     const dirty = Float64Array.from(clean);
     dirty[3] = 10_000;
     dirty[50] = -10_000;
-    const z = new ZScoreDetector({ threshold: 3, minSamples: 10 }, DEFAULT_SCORE_OPTIONS);
-    const m = new MadDetector({ threshold: 3, minSamples: 10 }, DEFAULT_SCORE_OPTIONS);
+    const opts = { threshold: 3, minSamples: 10, contamination: 0.05, adaptSamples: 0 };
+    const z = new ZScoreDetector(opts, DEFAULT_SCORE_OPTIONS);
+    const m = new MadDetector(opts, DEFAULT_SCORE_OPTIONS);
     z.fit(columnMatrix(dirty));
     m.fit(columnMatrix(dirty));
     const probe = columnMatrix(Float64Array.from([130]));

@@ -1,6 +1,6 @@
 import { Scores } from './types';
 
-export type CombineMethod = 'max' | 'mean';
+export type CombineMethod = 'max' | 'mean' | 'median';
 
 export interface EnsembleRow {
   score: number;
@@ -11,7 +11,8 @@ export interface EnsembleRow {
 
 /**
  * Combines the fitted detectors' scores per row. `max`: anomalous when any detector is, and the
- * band is the intersection of the statistical bands (the tightest, consistent with max). `mean`:
+ * band is the intersection of the statistical bands (the tightest, consistent with max). `median`:
+ * anomalous when most detectors are (with three, two must agree), with the average band. `mean`:
  * the average score and the average band. Detectors without a band (the isolation forest) add
  * their score only. Expected value and band are NaN when no statistical detector is fitted.
  */
@@ -22,10 +23,18 @@ export function combineScores(parts: Scores[], method: CombineMethod, rows: numb
   const upper = new Float64Array(rows).fill(NaN);
   if (parts.length === 0) return { score, expected, lower, upper };
   const banded = parts.filter((p) => p.expected && p.lower && p.upper);
+  const scratch = new Float64Array(parts.length);
   for (let r = 0; r < rows; r++) {
-    let s = 0;
-    for (const p of parts) s = method === 'max' ? Math.max(s, p.score[r]) : s + p.score[r];
-    score[r] = method === 'max' ? s : s / parts.length;
+    if (method === 'median') {
+      for (let k = 0; k < parts.length; k++) scratch[k] = parts[k].score[r];
+      scratch.sort();
+      const m = parts.length >> 1;
+      score[r] = parts.length % 2 ? scratch[m] : (scratch[m - 1] + scratch[m]) / 2;
+    } else {
+      let s = 0;
+      for (const p of parts) s = method === 'max' ? Math.max(s, p.score[r]) : s + p.score[r];
+      score[r] = method === 'max' ? s : s / parts.length;
+    }
     if (banded.length === 0) continue;
     let e = 0;
     let lo = method === 'max' ? -Infinity : 0;
@@ -41,7 +50,7 @@ export function combineScores(parts: Scores[], method: CombineMethod, rows: numb
       }
     }
     expected[r] = e / banded.length;
-    if (method === 'mean') {
+    if (method !== 'max') {
       lo /= banded.length;
       hi /= banded.length;
     }

@@ -6,6 +6,8 @@ export * from './isolation-forest';
 export * from './isolation-forest-detector';
 export * from './zscore-detector';
 export * from './mad-detector';
+export * from './band-detector';
+export * from './quantile';
 export * from './feature-extractor';
 export * from './ensemble';
 export * from './deviation-score';

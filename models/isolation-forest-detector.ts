@@ -1,7 +1,8 @@
+import { TAIL_FACTOR } from './band-detector';
 import { gateScore } from './deviation-score';
 import { IsolationForest } from './isolation-forest';
 import { encodeState } from './typed-array-codec';
-import { sortedMedian, sortedQuantile } from './mad-detector';
+import { sortedMedian, sortedQuantile } from './quantile';
 import { firstColumn } from './columns';
 import { Detector, DetectorState, FeatureMatrix, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
 
@@ -10,9 +11,9 @@ export interface IsolationForestDetectorOptions {
   sampleSize: number;
   seed: number;
   /**
-   * Expected share of training points at or beyond the band edge. The raw score is mapped so that
-   * the median training score is 0 and the (1 - contamination) quantile is 1: on data like the
-   * training data, about this share of points scores above 1.
+   * Share of training points treated as outliers. The raw score is mapped so that the median
+   * training score is 0 and 1 lies TAIL_FACTOR (1.5) times as far out as the (1 - contamination)
+   * quantile: on data like the training data, well under this share of points scores above 1.
    */
   contamination: number;
   minSamples: number;
@@ -56,7 +57,9 @@ export class IsolationForestDetector implements Detector {
     forest.fit(train);
     const raw = forest.score(strideSample(train, this.opts.calibrationSamples)).sort();
     this.center = sortedMedian(raw);
-    this.edge = sortedQuantile(raw, 1 - this.opts.contamination);
+    // As for the bands: the edge lies TAIL_FACTOR times as far from the median as the
+    // (1 - contamination) quantile, so a few odd points in the window do not set it alone.
+    this.edge = this.center + TAIL_FACTOR * (sortedQuantile(raw, 1 - this.opts.contamination) - this.center);
     if (!(this.edge > this.center)) this.edge = this.center + 1e-6;
     this.valueMedian = sortedMedian(Float64Array.from(firstColumn(train)).sort());
     this.forest = forest;

@@ -5,8 +5,8 @@ import { DEFAULT_SCORE_OPTIONS, ScoreOptions } from './types';
 
 function config(scoring: Partial<ScoreOptions> = {}): SeriesModelConfig {
   return {
-    zscore: { threshold: 4, minSamples: 30 },
-    mad: { threshold: 5, minSamples: 30 },
+    zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
+    mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
     isolationForest: { trees: 50, sampleSize: 256, seed: 1, contamination: 0.001, minSamples: 30, calibrationSamples: 512 },
     combine: 'max',
     scoring: { ...DEFAULT_SCORE_OPTIONS, ...scoring },
@@ -118,5 +118,38 @@ describe('SeriesModel state across threads', () => {
     m.adoptFit(short);
     expect(m.warm).toBe(true);
     expect(m.score(Float64Array.from([100])).ensemble[0]).toBeGreaterThan(1);
+  });
+});
+
+describe('online updates', () => {
+  const band = (adaptSamples: number) =>
+    new SeriesModel({ ...config(), isolationForest: undefined, zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples }, mad: undefined });
+
+  it('a level shift of 10 spreads that holds falls back below 1 within 30 samples (adapt_samples 30)', () => {
+    const m = band(30);
+    m.fit(noisy(500, 100, 2), 0); // uniform-sum noise: spread about 1
+    const shifted = noisy(60, 110, 2, 7);
+    const s = m.score(shifted).ensemble;
+    expect(s[0]).toBeGreaterThan(1);
+    const firstNormal = Array.from(s).findIndex((v) => v <= 1);
+    expect(firstNormal).toBeGreaterThan(0);
+    expect(firstNormal).toBeLessThanOrEqual(30);
+    expect(Math.max(...Array.from(s.subarray(firstNormal + 5)))).toBeLessThanOrEqual(1);
+  });
+
+  it('a lone spike barely moves the band', () => {
+    const m = band(30);
+    m.fit(noisy(500, 100, 2), 0);
+    const before = m.score(Float64Array.from([100])).upper[0];
+    m.score(Float64Array.from([200]));
+    const after = m.score(Float64Array.from([100])).upper[0];
+    expect(after - 100).toBeLessThan((before - 100) * 1.25);
+  });
+
+  it('keeps the fit fixed with adapt_samples 0', () => {
+    const m = band(0);
+    m.fit(noisy(500, 100, 2), 0);
+    const s = m.score(noisy(60, 110, 2, 7)).ensemble;
+    expect(Math.min(...Array.from(s))).toBeGreaterThan(1);
   });
 });

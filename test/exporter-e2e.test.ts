@@ -36,7 +36,8 @@ reader:
       query: '(sum by (service) (rate(http_requests_total{code=~"5.."}${w})) or sum by (service) (rate(http_requests_total${w})) * 0) / sum by (service) (rate(http_requests_total${w}))'
       direction: above
       min_deviation: 0.02
-scheduler: {step: 1s, infer_every: 2s, fit_every: 30s, fit_window: 10m}
+scheduler: {step: 1s, infer_every: 2s, fit_every: 5m, fit_window: 10m}
+models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}}
 server: {listen: "127.0.0.1:${port}"}
 `;
 }

@@ -26,6 +26,8 @@ const signal = z.strictObject({
   direction: z.enum(['both', 'above', 'below']).default('both'),
   min_deviation: z.number().nonnegative().default(0),
   min_relative_deviation: z.number().nonnegative().default(0),
+  /** For incident patterns; by default from the name when it is latency, traffic or errors. */
+  kind: z.enum(['latency', 'traffic', 'errors', 'other']).optional(),
 });
 
 const secretSource = {
@@ -102,6 +104,13 @@ export const configSchema = z.strictObject({
     })
     .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model (zscore, mad or isolation_forest)' })
     .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),
+  correlation: z
+    .strictObject({
+      window: duration(1).prefault('30m'),
+      methods: z.array(z.enum(['pearson', 'spearman'])).min(1).default(['pearson', 'spearman']),
+      min_samples: z.number().int().min(3).default(10),
+    })
+    .prefault({}),
   ensemble: z.strictObject({ combine: z.enum(['max', 'mean', 'median']).default('median') }).prefault({}),
   server: z.strictObject({ listen: listen.default('0.0.0.0:10190') }).prefault({}),
   logging: z

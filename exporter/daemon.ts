@@ -7,6 +7,7 @@ import { errorMessage } from '../common/errors';
 import { Logger } from '../common/logger';
 import { ExporterConfig } from './config';
 import { FitPool } from './fit-pool';
+import { incidentsDocument } from './incidents-api';
 import { ScoringPipeline } from './pipeline';
 import { Clock, PeriodicRunner, systemClock } from './periodic-runner';
 import { PrometheusReader } from './prometheus-reader';
@@ -101,6 +102,7 @@ export class ExporterDaemon {
     const app = createExporterApp(this.registry, {
       ready: () => this.hadSuccess,
       snapshotText: () => this.publisher.render(),
+      incidents: () => incidentsDocument(this.pipeline.snapshot),
       description: () => ({ signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version }),
     });
     const { host, port } = splitListen(this.config.server.listen);

@@ -59,7 +59,14 @@ describe('ScoringPipeline', () => {
     expect(latest().ensemble).toBeGreaterThan(1);
     expect(latest().value).toBe(0.5);
     expect(latest().onsetSeconds).toBe(T0 + 390 * STEP);
-    expect(p.snapshot.groups).toEqual([{ labels: { service: 'checkout' }, anomalousSignals: 1 }]);
+    expect(p.snapshot.groups).toHaveLength(1);
+    const g = p.snapshot.groups[0];
+    expect(g).toMatchObject({ labels: { service: 'checkout' }, anomalousSignals: 1, incident: { firstSignal: 'latency', pattern: 'slow_dependency' } });
+    expect(g.incident?.hint).toBe('latency rose; traffic normal: likely a slow dependency, not load');
+    expect(g.signals.map((x) => [x.signal, x.anomalous])).toEqual([['latency', true], ['traffic', false]]);
+    // Both series follow the same wiggle shape: strongly correlated over the 30m window.
+    expect(g.correlations.map((c) => `${c.signalA}/${c.signalB}/${c.method}`)).toEqual(['latency/traffic/pearson', 'latency/traffic/spearman']);
+    expect(g.correlations[1].value).toBeGreaterThan(0.5);
     await p.runOnce(at(T0 + 391 * STEP), never);
     expect(latest().ensemble).toBeLessThan(1);
     expect(latest().onsetSeconds).toBeUndefined();

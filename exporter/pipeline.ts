@@ -8,7 +8,10 @@ import { seriesModelConfig } from './model-config';
 import { labelKey } from './query-range-response';
 import { RawSeries, Reader, ReaderError } from './reader';
 import { SelfMetrics } from './self-metrics';
-import { EMPTY_SNAPSHOT, groupResults, SeriesResult, Snapshot } from './snapshot';
+import { RecentSamples } from './correlation';
+import { analyseGroups, PublishedSeries } from './group-analysis';
+import { signalKind, SignalKind } from './incident-rules';
+import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from './snapshot';
 
 export interface SignalReport {
   ok: boolean;
@@ -40,6 +43,8 @@ interface SeriesState {
   lastSeen: number;
   latest?: SeriesResult;
   onset?: number;
+  /** Samples within the correlation window, for per-group correlations. */
+  recent: RecentSamples;
 }
 
 interface SignalState {
@@ -50,7 +55,7 @@ interface SignalState {
   lastFit: number;
   lastFitAttempt: number;
   /** Results of the last successful query, published in the snapshot. */
-  published: SeriesResult[];
+  published: PublishedSeries[];
 }
 
 /** Series per refit batch handed to the fitter. */
@@ -93,6 +98,7 @@ export class ScoringPipeline implements Pipeline {
   private snap: Snapshot = EMPTY_SNAPSHOT;
   private forceFit = false;
   private readonly stepS: number;
+  private readonly kinds: Record<string, SignalKind>;
 
   constructor(
     private readonly config: ExporterConfig,
@@ -103,6 +109,7 @@ export class ScoringPipeline implements Pipeline {
     private readonly fitter: Pick<FitPool, 'fit' | 'size'> = new FitPool(0),
   ) {
     this.stepS = config.scheduler.step / 1000;
+    this.kinds = Object.fromEntries(Object.entries(config.reader.signals).map(([name, sc]) => [name, signalKind(name, sc.kind)]));
     this.signals = Object.entries(config.reader.signals).map(([name, s]) => ({
       name,
       query: s.query,
@@ -140,8 +147,10 @@ export class ScoringPipeline implements Pipeline {
     const aborted = abort.aborted;
     const sourceUp = answered.length > 0;
     if (!aborted) {
-      const series = this.signals.flatMap((s) => s.published);
-      this.snap = Object.freeze({ builtAtSeconds: now.getTime() / 1000, series: Object.freeze(series), groups: Object.freeze(groupResults(series, this.config.reader.group_by)) });
+      const published = this.signals.flatMap((s) => s.published);
+      const c = this.config.correlation;
+      const groups = analyseGroups(published, { groupBy: this.config.reader.group_by, methods: c.methods, minSamples: c.min_samples, kinds: this.kinds });
+      this.snap = Object.freeze({ builtAtSeconds: now.getTime() / 1000, series: Object.freeze(published.map((p) => p.result)), groups: Object.freeze(groups) });
       this.metrics?.sourceUp.set(sourceUp ? 1 : 0);
       if (sourceUp) this.metrics?.lastSuccess.set(now.getTime() / 1000);
     }
@@ -183,15 +192,17 @@ export class ScoringPipeline implements Pipeline {
         this.metrics?.fitDuration.observe({ signal: s.name }, (performance.now() - fitStarted) / 1000);
       }
     }
-    const published: SeriesResult[] = [];
+    const published: PublishedSeries[] = [];
+    const recentFrom = end - this.config.correlation.window / 1000;
     let sinceYield = performance.now();
     for (let k = 0; k < raw.length && !abort.aborted; k++) {
       const r = raw[k];
       const result = this.scoreSeries(s.name, states[k], r);
+      keepRecent(states[k].recent, r, recentFrom);
       // Published only while present now: a series whose newest sample is older than this
       // cycle's last step has left the source, even if the range still holds its older points.
       const newest = r.timestamps[r.timestamps.length - 1];
-      if (result && newest >= end - this.stepS) published.push(result);
+      if (result && newest >= end - this.stepS) published.push({ result, recent: states[k].recent });
       // Long loops must not starve /metrics: give the event loop a turn every ~20 ms.
       if (performance.now() - sinceYield > 20) {
         await new Promise((resolve) => setImmediate(resolve));
@@ -217,7 +228,7 @@ export class ScoringPipeline implements Pipeline {
     const key = labelKey(r.labels);
     let state = s.series.get(key);
     if (!state) {
-      state = { labels: r.labels, model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end };
+      state = { labels: r.labels, model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, recent: { ts: [], values: [] } };
       s.series.set(key, state);
     }
     state.lastSeen = end;
@@ -302,6 +313,23 @@ export class ScoringPipeline implements Pipeline {
   private forgetVanished(s: SignalState, end: number): void {
     const horizon = end - this.config.scheduler.fit_window / 1000;
     for (const [key, x] of s.series) if (x.lastSeen < horizon) s.series.delete(key);
+  }
+}
+
+/** Appends the finite samples newer than the last kept one and drops those before `from`. */
+function keepRecent(recent: RecentSamples, r: RawSeries, from: number): void {
+  const last = recent.ts.length ? recent.ts[recent.ts.length - 1] : -Infinity;
+  for (let i = 0; i < r.timestamps.length; i++) {
+    if (r.timestamps[i] > last && r.timestamps[i] >= from && Number.isFinite(r.values[i])) {
+      recent.ts.push(r.timestamps[i]);
+      recent.values.push(r.values[i]);
+    }
+  }
+  let drop = 0;
+  while (drop < recent.ts.length && recent.ts[drop] < from) drop++;
+  if (drop > 0) {
+    recent.ts.splice(0, drop);
+    recent.values.splice(0, drop);
   }
 }
 

@@ -5,6 +5,8 @@ export interface ServerState {
   ready(): boolean;
   /** Exposition text of the latest snapshot's public metrics. */
   snapshotText(): string;
+  /** The JSON of /api/v1/incidents. */
+  incidents(): unknown;
   description(): { signals: string[]; source: string; version: string };
 }
 
@@ -19,6 +21,9 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
     } catch (err) {
       res.status(500).type('text/plain').send(`error rendering metrics: ${(err as Error).message}\n`);
     }
+  });
+  app.get('/api/v1/incidents', (_req, res) => {
+    res.json(state.incidents());
   });
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -36,6 +41,7 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
 <p>Scores ${d.signals.map((s) => `<code>${escapeHtml(s)}</code>`).join(', ')} from <code>${escapeHtml(d.source)}</code>.
 Status: ${state.ready() ? 'ready' : 'warming up (no successful cycle yet)'}.</p>
 <ul><li><a href="/metrics">/metrics</a>: anomaly scores, expected bands and self-metrics</li>
+<li><a href="/api/v1/incidents">/api/v1/incidents</a>: groups with anomalous signals, their order, correlations and pattern</li>
 <li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a></li></ul>
 </body></html>\n`);
   });

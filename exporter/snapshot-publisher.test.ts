@@ -1,6 +1,7 @@
 import { promtoolCheckMetrics } from '../test/stack';
 import { renderSnapshot, SnapshotPublisher } from './snapshot-publisher';
-import { groupResults, SeriesResult, Snapshot } from './snapshot';
+import { analyseGroups } from './group-analysis';
+import { SeriesResult, Snapshot } from './snapshot';
 
 const hostile = 'a "quoted" \\ back\nslash ✓ ünï';
 
@@ -14,7 +15,11 @@ describe('snapshot publisher', () => {
     result({ service: 'b', signal: 'latency' }, 0.2, { expected: NaN, lower: NaN, upper: NaN }),
     result({ service: 'b', signal: 'errors' }, 1.5),
   ];
-  const snapshot: Snapshot = { builtAtSeconds: 1, series, groups: groupResults(series, ['service']) };
+  const snapshot: Snapshot = {
+    builtAtSeconds: 1,
+    series,
+    groups: analyseGroups(series.map((result) => ({ result, recent: { ts: [], values: [] } })), { groupBy: ['service'], methods: ['pearson'], minSamples: 10, kinds: { latency: 'latency', errors: 'errors' } }),
+  };
 
   it('renders text that promtool accepts, hostile label values included', () => {
     const text = renderSnapshot(snapshot, '1m');

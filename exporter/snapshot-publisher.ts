@@ -35,8 +35,20 @@ export function renderSnapshot(s: Snapshot, inferEvery: string): string {
   s.series.forEach((r, i) => {
     if (r.onsetSeconds !== undefined) out.push(`anomaly_onset_timestamp_seconds{${labelStrings[i]}} ${num(r.onsetSeconds)}\n`);
   });
+  const groupLabels = s.groups.map((g) => formatLabels(g.labels));
   family('anomaly_anomalous_signals', `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`);
-  for (const g of s.groups) out.push(`anomaly_anomalous_signals${braces(formatLabels(g.labels))} ${g.anomalousSignals}\n`);
+  s.groups.forEach((g, i) => out.push(`anomaly_anomalous_signals${braces(groupLabels[i])} ${g.anomalousSignals}\n`));
+  family('anomaly_signal_correlation', `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`);
+  s.groups.forEach((g, i) => {
+    const l = groupLabels[i] ? `${groupLabels[i]},` : '';
+    for (const c of g.correlations) out.push(`anomaly_signal_correlation{${l}signal_a="${escapeLabel(c.signalA)}",signal_b="${escapeLabel(c.signalB)}",method="${c.method}"} ${num(c.value)}\n`);
+  });
+  family('anomaly_incident_info', `1 while the group has anomalous signals; first_signal moved first, pattern is one of slow_dependency, load_surge, traffic_drop, error_burst, unclassified. ${every}`);
+  s.groups.forEach((g, i) => {
+    if (!g.incident) return;
+    const l = groupLabels[i] ? `${groupLabels[i]},` : '';
+    out.push(`anomaly_incident_info{${l}first_signal="${escapeLabel(g.incident.firstSignal)}",pattern="${g.incident.pattern}"} 1\n`);
+  });
   return out.join('');
 }
 

@@ -18,11 +18,32 @@ export interface SeriesResult {
   readonly onsetSeconds?: number;
 }
 
+export interface CorrelationResult {
+  readonly signalA: string;
+  readonly signalB: string;
+  readonly method: 'pearson' | 'spearman';
+  /** In [-1, 1], over the correlation window. */
+  readonly value: number;
+}
+
+export interface GroupSignal {
+  readonly signal: string;
+  readonly anomalous: boolean;
+  readonly onsetSeconds?: number;
+  readonly score: number;
+  readonly value: number;
+  readonly expected: number;
+}
+
 export interface GroupResult {
   /** The group's labels (config `reader.group_by`), e.g. {service: "checkout"}. */
   readonly labels: Readonly<Record<string, string>>;
   /** Signals of the group whose ensemble score is above 1 now. */
   readonly anomalousSignals: number;
+  /** The group's signals, anomalous ones first by onset. */
+  readonly signals: readonly GroupSignal[];
+  readonly correlations: readonly CorrelationResult[];
+  readonly incident?: { readonly pattern: string; readonly firstSignal: string; readonly hint: string };
 }
 
 export interface Snapshot {
@@ -33,18 +54,3 @@ export interface Snapshot {
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ builtAtSeconds: 0, series: Object.freeze([]), groups: Object.freeze([]) });
 
-/** Counts, per group, the signals anomalous now. Series without every group label belong to no group. */
-export function groupResults(series: readonly SeriesResult[], groupBy: readonly string[]): GroupResult[] {
-  if (groupBy.length === 0) return [];
-  const groups = new Map<string, { labels: Record<string, string>; anomalous: Set<string> }>();
-  for (const s of series) {
-    if (!groupBy.every((l) => s.labels[l] !== undefined)) continue;
-    const labels: Record<string, string> = {};
-    for (const l of groupBy) labels[l] = s.labels[l];
-    const key = groupBy.map((l) => labels[l]).join('\u0000');
-    const g = groups.get(key) ?? { labels, anomalous: new Set<string>() };
-    if (s.ensemble > 1) g.anomalous.add(s.signal);
-    groups.set(key, g);
-  }
-  return [...groups.values()].map((g) => ({ labels: g.labels, anomalousSignals: g.anomalous.size }));
-}

@@ -96,6 +96,12 @@ describe('exporter on a real Prometheus', () => {
     await waitFor('checkout latency score above 1', async () => ((await score('checkout', 'latency')) ?? 0) > 1, 30_000, 500);
     const detectSeconds = (Date.now() - injectedAt) / 1000;
     expect(detectSeconds).toBeLessThan(30);
+    // The incident API names the service, the first signal and the pattern.
+    const incidents = (await axios.get(`${exporterUrl}/api/v1/incidents`)).data as { incidents: { group: Record<string, string>; first_signal: string; pattern: string; hint: string }[] };
+    expect(incidents.incidents).toHaveLength(1);
+    expect(incidents.incidents[0]).toMatchObject({ group: { service: 'checkout' }, first_signal: 'latency', pattern: 'slow_dependency' });
+    expect(incidents.incidents[0].hint).toMatch(/^latency rose.*traffic normal: likely a slow dependency, not load$/);
+    await waitFor('anomaly_incident_info in Prometheus', async () => (await prom.query('anomaly_incident_info{service="checkout",first_signal="latency",pattern="slow_dependency"}')).length === 1, 10_000, 500);
     // Let it run a few cycles, then check that nothing else moved.
     await new Promise((r) => setTimeout(r, 6000));
     const others = await prom.query('max_over_time(anomaly_score{model="ensemble"}[8s]) > 1');
@@ -118,6 +124,7 @@ describe('exporter on a real Prometheus', () => {
     const text = (await axios.get(`${exporterUrl}/metrics`, { responseType: 'text' })).data as string;
     expect(text).toContain('anomaly_score{');
     expect(text).toContain('anomaly_exporter_source_up 1');
+    expect(text).toMatch(/anomaly_signal_correlation\{service="checkout",signal_a="latency",signal_b="traffic",method="spearman"\} /);
     const check = promtoolCheckMetrics(text);
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);

@@ -1,0 +1,72 @@
+import { correlate, CorrelationMethod, RecentSamples } from './correlation';
+import { classifyIncident, SignalKind } from './incident-rules';
+import { CorrelationResult, GroupResult, GroupSignal, SeriesResult } from './snapshot';
+
+export interface PublishedSeries {
+  result: SeriesResult;
+  recent: RecentSamples;
+}
+
+export interface GroupAnalysisOptions {
+  groupBy: readonly string[];
+  methods: readonly CorrelationMethod[];
+  minSamples: number;
+  kinds: Readonly<Record<string, SignalKind>>;
+}
+
+/**
+ * Per group (the `group_by` labels): how many signals are anomalous, their order of onset,
+ * pairwise correlations over the recent window, and the incident pattern. A series lacking a
+ * group label belongs to no group; a signal with several series in one group (e.g. one per
+ * instance) is counted but left out of correlations, which would be ambiguous.
+ */
+export function analyseGroups(published: readonly PublishedSeries[], o: GroupAnalysisOptions): GroupResult[] {
+  if (o.groupBy.length === 0) return [];
+  const groups = new Map<string, { labels: Record<string, string>; members: PublishedSeries[] }>();
+  for (const p of published) {
+    const l = p.result.labels;
+    if (!o.groupBy.every((g) => l[g] !== undefined)) continue;
+    const labels: Record<string, string> = {};
+    for (const g of o.groupBy) labels[g] = l[g];
+    const key = o.groupBy.map((g) => labels[g]).join('\u0000');
+    const entry = groups.get(key) ?? { labels, members: [] };
+    entry.members.push(p);
+    groups.set(key, entry);
+  }
+  return [...groups.values()].map(({ labels, members }) => analyseGroup(labels, members, o));
+}
+
+function analyseGroup(labels: Record<string, string>, members: PublishedSeries[], o: GroupAnalysisOptions): GroupResult {
+  const bySignal = new Map<string, PublishedSeries[]>();
+  for (const m of members) bySignal.set(m.result.signal, [...(bySignal.get(m.result.signal) ?? []), m]);
+  const signals: GroupSignal[] = [];
+  for (const [signal, list] of bySignal) {
+    // The most anomalous series stands for its signal.
+    const top = list.reduce((a, b) => (b.result.ensemble > a.result.ensemble ? b : a));
+    const r = top.result;
+    signals.push({ signal, anomalous: r.ensemble > 1, onsetSeconds: r.onsetSeconds, score: r.ensemble, value: r.value, expected: r.expected });
+  }
+  signals.sort((a, b) => Number(b.anomalous) - Number(a.anomalous) || (a.onsetSeconds ?? 0) - (b.onsetSeconds ?? 0) || a.signal.localeCompare(b.signal));
+
+  const single = [...bySignal.entries()].filter(([, list]) => list.length === 1).sort(([a], [b]) => a.localeCompare(b));
+  const correlations: CorrelationResult[] = [];
+  for (let i = 0; i < single.length; i++) {
+    for (let j = i + 1; j < single.length; j++) {
+      for (const method of o.methods) {
+        const value = correlate(single[i][1][0].recent, single[j][1][0].recent, method, o.minSamples);
+        if (value !== undefined) correlations.push({ signalA: single[i][0], signalB: single[j][0], method, value });
+      }
+    }
+  }
+
+  const incident = classifyIncident(
+    signals.map((s) => ({
+      signal: s.signal,
+      kind: o.kinds[s.signal] ?? 'other',
+      anomalous: s.anomalous,
+      onsetSeconds: s.onsetSeconds,
+      direction: Number.isFinite(s.expected) && s.value < s.expected ? 'down' : 'up',
+    })),
+  );
+  return { labels, anomalousSignals: signals.filter((s) => s.anomalous).length, signals, correlations, incident };
+}

@@ -112,6 +112,13 @@ export const configSchema = z.strictObject({
     })
     .prefault({}),
   ensemble: z.strictObject({ combine: z.enum(['max', 'mean', 'median']).default('median') }).prefault({}),
+  state: z
+    .strictObject({
+      /** Where model state is saved; empty: not saved. */
+      dir: z.string().default(''),
+      save_every: duration(1000).prefault('5m'),
+    })
+    .prefault({}),
   server: z.strictObject({ listen: listen.default('0.0.0.0:10190') }).prefault({}),
   logging: z
     .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })

@@ -16,6 +16,7 @@ import { resolveReaderSecrets } from './secrets';
 import { SelfMetrics } from './self-metrics';
 import { createExporterApp } from './server';
 import { SnapshotPublisher } from './snapshot-publisher';
+import { StateStore } from './state-store';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -32,6 +33,9 @@ export class ExporterDaemon {
   readonly metrics: SelfMetrics;
   readonly publisher: SnapshotPublisher;
   private readonly fitPool: FitPool;
+  private readonly store?: StateStore;
+  private saveTimer?: NodeJS.Timeout;
+  private saving = false;
   private readonly runner: PeriodicRunner;
   private server?: Server;
   private cronTask?: ScheduledTask;
@@ -59,6 +63,7 @@ export class ExporterDaemon {
         ...resolveReaderSecrets(config.reader.auth),
       });
     this.fitPool = new FitPool(config.models.fit_threads);
+    if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);
     this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
@@ -111,7 +116,12 @@ export class ExporterDaemon {
       s.once('error', reject);
     });
     const address = this.server.address() as AddressInfo;
+    await this.restoreState();
     this.runner.start();
+    if (this.store) {
+      this.saveTimer = setInterval(() => void this.saveState(), this.config.state.save_every);
+      this.saveTimer.unref();
+    }
     if (this.config.scheduler.fit_cron) {
       this.cronTask = cron.schedule(this.config.scheduler.fit_cron, () => this.pipeline.requestFit(), { timezone: this.config.scheduler.timezone, name: 'fit_cron' });
     }
@@ -119,9 +129,37 @@ export class ExporterDaemon {
     return address;
   }
 
+  /** Loads saved model state, signal by signal; anything unusable is logged and skipped. */
+  private async restoreState(): Promise<void> {
+    if (!this.store) return;
+    this.store.cleanTemporary();
+    for (const signal of Object.keys(this.config.reader.signals)) {
+      const { signalHash, detectorHashes } = this.pipeline.stateHashes(signal);
+      const saved = await this.store.load(signal, signalHash, detectorHashes);
+      if (saved) this.log.info('model state restored', { signal, series: this.pipeline.restoreState(saved) });
+    }
+  }
+
+  /** Saves every signal's model state (atomic per file). Never throws: a failed save is logged. */
+  async saveState(): Promise<void> {
+    if (!this.store || this.saving) return;
+    this.saving = true;
+    const started = performance.now();
+    try {
+      for (const s of this.pipeline.exportState()) await this.store.save(s);
+      this.log.debug('model state saved', { dir: this.store.dir, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
+    } catch (err) {
+      this.log.error('saving model state failed', { dir: this.store.dir, error: errorMessage(err) });
+    } finally {
+      this.saving = false;
+    }
+  }
+
   async stop(): Promise<void> {
     await this.cronTask?.stop();
+    if (this.saveTimer) clearInterval(this.saveTimer);
     await this.runner.stop();
+    await this.saveState();
     await this.fitPool.close();
     const server = this.server;
     this.server = undefined;

@@ -12,6 +12,7 @@ import { RecentSamples } from './correlation';
 import { analyseGroups, PublishedSeries } from './group-analysis';
 import { signalKind, SignalKind } from './incident-rules';
 import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from './snapshot';
+import { SavedSignal, stableHash } from './state-store';
 
 export interface SignalReport {
   ok: boolean;
@@ -125,6 +126,55 @@ export class ScoringPipeline implements Pipeline {
     return this.snap;
   }
 
+  /** What each signal's models depend on, for invalidating saved state after a config change. */
+  stateHashes(signal: string): { signalHash: string; detectorHashes: Record<string, string> } {
+    const s = this.signals.find((x) => x.name === signal);
+    if (!s) throw new Error(`no signal ${signal}`);
+    const c = s.modelConfig;
+    return {
+      signalHash: stableHash({ query: s.query, scoring: c.scoring, step: this.stepS }),
+      detectorHashes: {
+        ...(c.zscore ? { zscore: stableHash(c.zscore) } : {}),
+        ...(c.mad ? { mad: stableHash(c.mad) } : {}),
+        ...(c.isolationForest ? { isolation_forest: stableHash({ ...c.isolationForest, levelAlpha: c.levelAlpha }) } : {}),
+      },
+    };
+  }
+
+  /** The models of every signal, for the state store (typed arrays shared, not copied). */
+  exportState(): SavedSignal[] {
+    return this.signals.map((s) => ({
+      signal: s.name,
+      ...this.stateHashes(s.name),
+      lastFit: s.lastFit,
+      series: [...s.series.values()].map((x) => ({ labels: x.labels, lastTs: x.lastTs, onset: x.onset, model: x.model.toState() })),
+    }));
+  }
+
+  /**
+   * Restores saved models (from StateStore.load, already checked against the config): scoring goes
+   * on from each series' last scored sample, without a new warm-up. Returns the series restored.
+   */
+  restoreState(saved: SavedSignal): number {
+    const s = this.signals.find((x) => x.name === saved.signal);
+    if (!s) return 0;
+    let restored = 0;
+    for (const entry of saved.series) {
+      try {
+        const model = SeriesModel.load(entry.model as never, s.modelConfig);
+        s.series.set(labelKey(entry.labels), { labels: entry.labels, model, lastTs: entry.lastTs, lastSeen: entry.lastTs, onset: entry.onset, recent: { ts: [], values: [] } });
+        restored++;
+      } catch (err) {
+        this.log.warn('saved series state unusable; that series starts fresh', { signal: s.name, labels: entry.labels, error: errorMessage(err) });
+      }
+    }
+    if (Number.isFinite(saved.lastFit)) {
+      s.lastFit = saved.lastFit;
+      s.lastFitAttempt = saved.lastFit;
+    }
+    return restored;
+  }
+
   /** Makes the next cycle refit every signal (used by the fit_cron job). */
   requestFit(): void {
     this.forceFit = true;
@@ -159,7 +209,7 @@ export class ScoringPipeline implements Pipeline {
 
   private async runSignal(s: SignalState, end: number, forceFit: boolean, abort: AbortSignal): Promise<SignalReport> {
     const sched = this.config.scheduler;
-    const warming = s.series.size === 0 || [...s.series.values()].some((x) => !x.model.warm);
+    const warming = s.series.size === 0 || [...s.series.values()].some((x) => !x.model.fullyFitted);
     const warmupRefitS = Math.min(sched.fit_every, 5 * sched.infer_every) / 1000;
     const fitDue =
       forceFit ||

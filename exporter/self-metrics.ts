@@ -44,6 +44,8 @@ export class SelfMetrics {
       this.queries.inc({ signal: s }, 0);
       this.queryErrors.inc({ signal: s }, 0);
       this.series.set({ signal: s }, 0);
+      this.queryDuration.zero({ signal: s });
+      this.fitDuration.zero({ signal: s });
     }
     this.sourceUp.set(0);
   }

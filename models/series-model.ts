@@ -55,8 +55,14 @@ export class SeriesModel {
     return this.detectors.map((d) => d.name);
   }
 
+  /** Some detector is fitted, so the series scores. */
   get warm(): boolean {
     return this.detectors.some((d) => d.fitted);
+  }
+
+  /** Every detector is fitted (none still warming up). */
+  get fullyFitted(): boolean {
+    return this.detectors.every((d) => d.fitted);
   }
 
   get byteSize(): number {

@@ -2,6 +2,9 @@
  * End to end on the real Prometheus binary: demo service → Prometheus → exporter → Prometheus.
  * One stack for the whole file (the slow part on 2 cores), shared by its cases in order.
  */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import axios from 'axios';
 import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
@@ -15,6 +18,8 @@ let demo: DemoService;
 let prom: PrometheusProcess;
 let exporter: ExporterDaemon;
 let exporterUrl: string;
+let exporterConfigText: string;
+const stateDir = mkdtempSync(join(tmpdir(), 'ae-e2e-state-'));
 
 function exporterConfig(promUrl: string, port: number): string {
   const w = '[10s]';
@@ -39,6 +44,7 @@ reader:
 scheduler: {step: 1s, infer_every: 2s, fit_every: 5m, fit_window: 10m}
 models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}}
 server: {listen: "127.0.0.1:${port}"}
+state: {dir: "${stateDir}", save_every: 5s}
 `;
 }
 
@@ -55,7 +61,8 @@ beforeAll(async () => {
     scrapeInterval: '1s',
     scrapeConfigs: scrapeJob('demo', demo.url.replace('http://', '')) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
   });
-  const config = parseConfig(exporterConfig(prom.url, exporterPort), 'e2e.yml');
+  exporterConfigText = exporterConfig(prom.url, exporterPort);
+  const config = parseConfig(exporterConfigText, 'e2e.yml');
   exporter = new ExporterDaemon(config, { logger: silentLogger(), version: 'e2e' });
   await exporter.start();
 });
@@ -135,5 +142,23 @@ describe('exporter on a real Prometheus', () => {
     const queries = await prom.query('sum(anomaly_exporter_queries_total)');
     expect(Number(errors[0].value[1])).toBe(0);
     expect(Number(queries[0].value[1])).toBeGreaterThan(30);
+  });
+
+  it('restarts from saved model state: bands at once, no refit, no warm-up', async () => {
+    await exporter.stop(); // saves the state
+    exporter = new ExporterDaemon(parseConfig(exporterConfigText, 'e2e.yml'), { logger: silentLogger(), version: 'e2e' });
+    await exporter.start();
+    const text = await waitFor(
+      'bands for all 6 series from the restarted exporter',
+      async () => {
+        const t = (await axios.get(`${exporterUrl}/metrics`, { responseType: 'text' })).data as string;
+        return (t.match(/^anomaly_expected_value\{/gm) ?? []).length === 6 ? t : undefined;
+      },
+      10_000,
+      200,
+    );
+    // The models came from the state files: the new process has not fitted anything yet.
+    expect(text).toMatch(/^anomaly_exporter_fit_duration_seconds_count\{signal="latency"\} 0$/m);
+    expect(text).toMatch(/^anomaly_score\{service="checkout",signal="latency",model="isolation_forest"\} /m);
   });
 });

@@ -1,0 +1,211 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Logger } from '../common/logger';
+import { errorMessage } from '../common/errors';
+
+export const STATE_FORMAT = 'anomaly-exporter-state';
+export const STATE_VERSION = 1;
+
+/** One series' saved state. `model` is a SeriesModelState (typed arrays; base64 only on disk). */
+export interface SavedSeries {
+  labels: Record<string, string>;
+  lastTs: number;
+  onset?: number;
+  model: unknown;
+}
+
+export interface SavedSignal {
+  signal: string;
+  /** Hash of what every model of the signal depends on (query, scoring, step). */
+  signalHash: string;
+  /** Per detector name, a hash of its options: a changed detector is dropped alone. */
+  detectorHashes: Record<string, string>;
+  lastFit: number;
+  series: SavedSeries[];
+}
+
+interface Header {
+  format: string;
+  version: number;
+  signal: string;
+  signal_hash: string;
+  detector_hashes: Record<string, string>;
+  saved_at: string;
+  last_fit: number;
+  series: number;
+}
+
+export function stableHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value, Object.keys(flatKeys(value)).sort())).digest('hex').slice(0, 16);
+}
+
+function flatKeys(value: unknown, out: Record<string, true> = {}): Record<string, true> {
+  if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = true;
+      flatKeys(v, out);
+    }
+  }
+  return out;
+}
+
+/** Typed arrays to {$typed, base64} with Node's native base64 (the models' pure-JS codec reads it). */
+export function encodeForDisk(value: unknown): unknown {
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    const tag = Object.prototype.toString.call(value).slice(8, -1);
+    return { $typed: tag, base64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
+  }
+  if (Array.isArray(value)) return value.map(encodeForDisk);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = encodeForDisk(v);
+    return out;
+  }
+  return value;
+}
+
+const CTORS: Record<string, { new (b: ArrayBuffer): ArrayBufferView; BYTES_PER_ELEMENT: number }> = {
+  Float64Array,
+  Float32Array,
+  Uint32Array,
+  Int32Array,
+  Uint16Array,
+  Uint8Array,
+};
+
+/** {$typed, base64} back to typed arrays, natively. */
+export function decodeFromDisk(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(decodeFromDisk);
+  if (value && typeof value === 'object') {
+    const o = value as Record<string, unknown>;
+    if (typeof o.$typed === 'string' && typeof o.base64 === 'string') {
+      const ctor = CTORS[o.$typed];
+      if (!ctor) throw new Error(`unknown typed array ${o.$typed}`);
+      const bytes = Buffer.from(o.base64, 'base64');
+      if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) throw new Error('typed array with a partial element');
+      const copy = new ArrayBuffer(bytes.byteLength);
+      new Uint8Array(copy).set(bytes);
+      return new ctor(copy);
+    }
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(o)) out[k] = decodeFromDisk(v);
+    return out;
+  }
+  return value;
+}
+
+/**
+ * Model state on disk: one file per signal (`<signal>.state.ndjson`), a header line then a line per
+ * series, written to a temporary file, fsynced and renamed over the old one, so a crash mid-save
+ * leaves the previous state whole. A file that is corrupt, foreign or from another config is
+ * logged and ignored, never fatal.
+ */
+export class StateStore {
+  constructor(
+    readonly dir: string,
+    private readonly log: Logger,
+  ) {}
+
+  private file(signal: string): string {
+    return join(this.dir, `${signal}.state.ndjson`);
+  }
+
+  async save(s: SavedSignal): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const target = this.file(s.signal);
+    const tmp = `${target}.${process.pid}.tmp`;
+    const out = createWriteStream(tmp);
+    const header: Header = {
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      signal: s.signal,
+      signal_hash: s.signalHash,
+      detector_hashes: s.detectorHashes,
+      saved_at: new Date().toISOString(),
+      last_fit: s.lastFit,
+      series: s.series.length,
+    };
+    try {
+      const write = async (line: string) => {
+        if (!out.write(line + '\n')) await once(out, 'drain');
+      };
+      await write(JSON.stringify(header));
+      // Encoded one series at a time: the state of 10,000 forests never exists as one string.
+      for (const series of s.series) await write(JSON.stringify({ ...series, model: encodeForDisk(series.model) }));
+      out.end();
+      await once(out, 'finish');
+      const fd = openSync(tmp, 'r');
+      fsyncSync(fd);
+      closeSync(fd);
+      renameSync(tmp, target);
+    } catch (err) {
+      out.destroy();
+      rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  /**
+   * The saved state of a signal if it is readable and was made with the same signal config;
+   * detectors whose options changed are removed from each series' model state.
+   */
+  async load(signal: string, signalHash: string, detectorHashes: Record<string, string>): Promise<SavedSignal | undefined> {
+    const file = this.file(signal);
+    let stream;
+    try {
+      stream = createReadStream(file, { encoding: 'utf8' });
+      await once(stream, 'open');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn('state file unreadable; starting fresh', { file, error: errorMessage(err) });
+      return undefined;
+    }
+    try {
+      const lines = createInterface({ input: stream, crlfDelay: Infinity });
+      let header: Header | undefined;
+      const series: SavedSeries[] = [];
+      for await (const line of lines) {
+        if (!header) {
+          header = JSON.parse(line) as Header;
+          if (header.format !== STATE_FORMAT || header.version !== STATE_VERSION || header.signal !== signal) {
+            throw new Error(`not an ${STATE_FORMAT} v${STATE_VERSION} file for signal ${signal}`);
+          }
+          if (header.signal_hash !== signalHash) {
+            this.log.info('signal config changed since the state was saved; its models start fresh', { signal, file });
+            return undefined;
+          }
+          continue;
+        }
+        if (line.trim() === '') continue;
+        const entry = JSON.parse(line) as SavedSeries;
+        if (!entry || typeof entry.labels !== 'object' || typeof entry.lastTs !== 'number') throw new Error('malformed series entry');
+        const model = entry.model as { detectors?: { name: string }[] };
+        if (model && Array.isArray(model.detectors)) {
+          model.detectors = model.detectors.filter((d) => header!.detector_hashes[d.name] !== undefined && header!.detector_hashes[d.name] === detectorHashes[d.name]);
+        }
+        series.push({ ...entry, model: decodeFromDisk(entry.model) });
+      }
+      if (!header) throw new Error('empty state file');
+      if (series.length !== header.series) throw new Error(`truncated: ${series.length} of ${header.series} series`);
+      const changed = Object.keys(detectorHashes).filter((d) => header!.detector_hashes[d] !== detectorHashes[d]);
+      if (changed.length) this.log.info('model options changed since the state was saved; those models start fresh', { signal, models: changed });
+      return { signal, signalHash, detectorHashes, lastFit: header.last_fit, series };
+    } catch (err) {
+      this.log.warn('state file corrupt or foreign; ignored, models start fresh', { file, error: errorMessage(err) });
+      return undefined;
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** Removes leftovers of interrupted saves. */
+  cleanTemporary(): void {
+    try {
+      for (const name of readdirSync(this.dir)) if (name.endsWith('.tmp')) rmSync(join(this.dir, name), { force: true });
+    } catch {
+      /* no directory yet */
+    }
+  }
+}

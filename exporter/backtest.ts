@@ -24,11 +24,24 @@ export function medianStepSeconds(times: Float64Array): number {
 }
 
 /**
+ * Each row's time on the grid of the file's median step; a row that would not come after the
+ * previous one (a repeated timestamp, a step back at a daylight-saving change) goes one step after
+ * it instead, so file order is kept. Gaps are kept, and so is the time of day, which the seasonal
+ * profile needs.
+ */
+export function timeAxis(times: Float64Array, step: number): Float64Array {
+  const axis = new Float64Array(times.length);
+  for (let i = 0; i < times.length; i++) {
+    const t = Math.round(times[i] / step) * step;
+    axis[i] = i > 0 && t <= axis[i - 1] ? axis[i - 1] + step : t;
+  }
+  return axis;
+}
+
+/**
  * Scores a series row by row with the live pipeline's own code: one `runOnce` per row, over an
  * in-memory reader, with the config's models, ensemble, `fit_every` and `fit_window`. Causal: the
- * score of row t uses rows up to t only. Rows are placed on an evenly stepped time axis in file
- * order (the file's median interval), so repeated timestamps and steps back (daylight saving)
- * keep their order instead of breaking it; gaps are closed up.
+ * score of row t uses rows up to t only. See timeAxis for how rows map to cycle times.
  */
 export async function backtestValues(
   values: Float64Array,
@@ -39,8 +52,7 @@ export async function backtestValues(
 ): Promise<BacktestScores> {
   const n = values.length;
   const step = medianStepSeconds(times);
-  const base = Math.floor(times[0] / step) * step;
-  const axis = Float64Array.from({ length: n }, (_, i) => base + i * step);
+  const axis = timeAxis(times, step);
   const reader = new MemoryReader();
   reader.set(QUERY, [{ labels: {}, timestamps: axis, values }]);
   const stepMs = step * 1000;

@@ -88,6 +88,12 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Worker threads for refits; default one per core, 0 fits on the main thread. */
       fit_threads: z.number().int().min(0).max(64).optional(),
+      seasonal: z
+        .strictObject({
+          min_samples_per_slot: z.number().int().min(1).default(3),
+          memory: z.number().int().min(1).default(240),
+        })
+        .optional(),
       zscore: bandModel(4).optional(),
       mad: bandModel(5).optional(),
       isolation_forest: z

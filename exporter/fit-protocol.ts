@@ -1,10 +1,14 @@
-import { FitOutcome, SeriesModel, SeriesModelConfig, SeriesModelState } from '../models';
+import { FitOutcome, SeasonalState, SeriesModel, SeriesModelConfig, SeriesModelState } from '../models';
 
 /** Messages between FitPool and its workers. Typed arrays travel as transferables, not copies. */
 export interface FitJob {
   key: string;
   /** Finite training values in time order. */
   values: Float64Array;
+  /** Their times and hour-of-week slots, and the series' seasonal profile so far (it accumulates). */
+  times?: Float64Array;
+  slots?: Uint8Array;
+  seasonal?: SeasonalState;
 }
 
 export interface FitBatch {
@@ -41,8 +45,8 @@ export function collectTransferables(value: unknown, out: Set<ArrayBuffer> = new
 /** Fits one series from scratch; the same code runs on a worker or on the calling thread. */
 export function runFitJob(config: SeriesModelConfig, job: FitJob, fittedAtSeconds: number): FitResult {
   try {
-    const model = new SeriesModel(config);
-    const outcome = model.fit(job.values, fittedAtSeconds);
+    const model = SeriesModel.withSeasonal(config, job.seasonal);
+    const outcome = model.fit(job.values, fittedAtSeconds, job.times && job.slots ? { times: job.times, slots: job.slots } : undefined);
     return { key: job.key, state: model.toState(), outcome };
   } catch (err) {
     return { key: job.key, error: (err as Error).message };

@@ -18,6 +18,7 @@ export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig):
           calibrationSamples: iforest.calibration_samples,
         }
       : undefined,
+    seasonal: m.seasonal ? { minSamplesPerSlot: m.seasonal.min_samples_per_slot, memory: m.seasonal.memory } : undefined,
     combine: config.ensemble.combine,
     scoring: { direction: signal.direction, minDeviation: signal.min_deviation, minRelativeDeviation: signal.min_relative_deviation },
     levelAlpha: 2 / ((iforest?.level_window ?? 20) + 1),

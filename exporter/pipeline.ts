@@ -5,6 +5,7 @@ import { ExporterConfig } from './config';
 import { FitPool } from './fit-pool';
 import { FitJob } from './fit-protocol';
 import { seriesModelConfig } from './model-config';
+import { hoursOfWeek } from './local-time';
 import { labelKey } from './query-range-response';
 import { RawSeries, Reader, ReaderError } from './reader';
 import { SelfMetrics } from './self-metrics';
@@ -66,7 +67,7 @@ const FIT_BATCH = 32;
  * The training values of a series: its finite samples up to the last one already scored (or all
  * but the newest for a new series), so the samples after it are scored by the new fit.
  */
-function trainingJob(r: RawSeries, state: { lastTs: number }, key: string): { job: FitJob; trainedUntil: number } | undefined {
+function trainingJob(r: RawSeries, state: SeriesState, key: string, timeZone: string | undefined): { job: FitJob; trainedUntil: number } | undefined {
   const cutoff = Number.isFinite(state.lastTs) ? state.lastTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
   let n = 0;
   let end = 0;
@@ -76,14 +77,20 @@ function trainingJob(r: RawSeries, state: { lastTs: number }, key: string): { jo
   }
   if (n === 0) return undefined;
   const values = new Float64Array(n);
-  let trainedUntil = -Infinity;
+  const times = new Float64Array(n);
   for (let i = 0, o = 0; i < end; i++) {
     if (Number.isFinite(r.values[i])) {
-      values[o++] = r.values[i];
-      trainedUntil = r.timestamps[i];
+      values[o] = r.values[i];
+      times[o++] = r.timestamps[i];
     }
   }
-  return { job: { key, values }, trainedUntil };
+  const job: FitJob = { key, values };
+  if (timeZone !== undefined) {
+    job.times = times;
+    job.slots = hoursOfWeek(times, timeZone);
+    job.seasonal = state.model.seasonalState;
+  }
+  return { job, trainedUntil: times[n - 1] };
 }
 
 /** Labels the exporter adds; a source label of the same name is kept as exported_<name>. */
@@ -100,6 +107,8 @@ export class ScoringPipeline implements Pipeline {
   private forceFit = false;
   private readonly stepS: number;
   private readonly kinds: Record<string, SignalKind>;
+  /** The time zone of the seasonal profile's hours, when it is enabled. */
+  private readonly seasonalZone?: string;
 
   constructor(
     private readonly config: ExporterConfig,
@@ -110,6 +119,7 @@ export class ScoringPipeline implements Pipeline {
     private readonly fitter: Pick<FitPool, 'fit' | 'size'> = new FitPool(0),
   ) {
     this.stepS = config.scheduler.step / 1000;
+    this.seasonalZone = config.models.seasonal ? config.scheduler.timezone : undefined;
     this.kinds = Object.fromEntries(Object.entries(config.reader.signals).map(([name, sc]) => [name, signalKind(name, sc.kind)]));
     this.signals = Object.entries(config.reader.signals).map(([name, s]) => ({
       name,
@@ -132,7 +142,7 @@ export class ScoringPipeline implements Pipeline {
     if (!s) throw new Error(`no signal ${signal}`);
     const c = s.modelConfig;
     return {
-      signalHash: stableHash({ query: s.query, scoring: c.scoring, step: this.stepS }),
+      signalHash: stableHash({ query: s.query, scoring: c.scoring, step: this.stepS, seasonal: c.seasonal ?? null, timezone: this.seasonalZone ?? null }),
       detectorHashes: {
         ...(c.zscore ? { zscore: stableHash(c.zscore) } : {}),
         ...(c.mad ? { mad: stableHash(c.mad) } : {}),
@@ -299,7 +309,7 @@ export class ScoringPipeline implements Pipeline {
       const jobs: FitJob[] = [];
       const owners: { state: SeriesState; trainedUntil: number }[] = [];
       for (let k = from; k < Math.min(raw.length, from + FIT_BATCH); k++) {
-        const job = trainingJob(raw[k], states[k], String(k));
+        const job = trainingJob(raw[k], states[k], String(k), this.seasonalZone);
         if (!job) continue;
         jobs.push(job.job);
         owners.push({ state: states[k], trainedUntil: job.trainedUntil });
@@ -334,7 +344,7 @@ export class ScoringPipeline implements Pipeline {
       }
     }
     if (fresh.length > 0) {
-      const s = state.model.score(Float64Array.from(fresh));
+      const s = state.model.score(Float64Array.from(fresh), this.seasonalZone === undefined ? undefined : hoursOfWeek(times, this.seasonalZone));
       for (let i = 0; i < s.rows; i++) {
         if (s.ensemble[i] > 1) state.onset ??= times[i];
         else state.onset = undefined;

@@ -13,3 +13,4 @@ export * from './ensemble';
 export * from './deviation-score';
 export * from './series-model';
 export * from './typed-array-codec';
+export * from './seasonal-profile';

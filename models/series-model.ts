@@ -2,14 +2,18 @@ import { CombineMethod, combineScores } from './ensemble';
 import { FeatureExtractor, FeatureExtractorState } from './feature-extractor';
 import { IsolationForestDetector, IsolationForestDetectorOptions } from './isolation-forest-detector';
 import { MadDetector, MadOptions } from './mad-detector';
+import { SeasonalOptions, SeasonalProfile, SeasonalState } from './seasonal-profile';
 import { Detector, DetectorState, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
 import { ZScoreDetector, ZScoreOptions } from './zscore-detector';
+import { decodeState, encodeState } from './typed-array-codec';
 
 /** Which detectors a series runs and how their scores combine. */
 export interface SeriesModelConfig {
   zscore?: ZScoreOptions;
   mad?: MadOptions;
   isolationForest?: IsolationForestDetectorOptions;
+  /** With a seasonal profile, every model fits and scores `value - seasonal offset`. */
+  seasonal?: SeasonalOptions;
   combine: CombineMethod;
   scoring: ScoreOptions;
   /** EWMA weight of the level feature (see FeatureExtractor). */
@@ -30,6 +34,13 @@ export interface SeriesModelState {
   version: number;
   extractor: FeatureExtractorState;
   detectors: DetectorState[];
+  seasonal?: SeasonalState;
+}
+
+/** Sample times (seconds) and their hour-of-week slots (0 = Monday 00:00 local), for the seasonal profile. */
+export interface SeasonContext {
+  times: Float64Array;
+  slots: Uint8Array;
 }
 
 export interface FitOutcome {
@@ -45,10 +56,12 @@ export class SeriesModel {
   static readonly VERSION = 1;
   private extractor: FeatureExtractor;
   private detectors: Detector[];
+  private seasonal?: SeasonalProfile;
 
   constructor(readonly config: SeriesModelConfig) {
     this.extractor = new FeatureExtractor(config.levelAlpha);
     this.detectors = SeriesModel.freshDetectors(config);
+    if (config.seasonal) this.seasonal = new SeasonalProfile(config.seasonal);
   }
 
   get detectorNames(): string[] {
@@ -75,9 +88,10 @@ export class SeriesModel {
    * Refits every detector on `values` (replacing the old fits); a detector short of samples keeps
    * its previous fit, if any. The feature stream continues from the end of `values`.
    */
-  fit(values: Float64Array, fittedAtSeconds: number): FitOutcome {
+  fit(values: Float64Array, fittedAtSeconds: number, season?: SeasonContext): FitOutcome {
+    const adjusted = this.seasonal && season ? this.seasonalTraining(values, season) : values;
     const extractor = new FeatureExtractor(this.config.levelAlpha);
-    const features = extractor.extract(values);
+    const features = extractor.extract(adjusted);
     const fresh = SeriesModel.freshDetectors(this.config);
     const outcome: FitOutcome = { fitted: [], warmingUp: [] };
     this.detectors = fresh.map((d, i) => {
@@ -100,9 +114,40 @@ export class SeriesModel {
     return outcome;
   }
 
-  /** Scores new values in order and advances the feature stream past them. */
-  score(values: Float64Array): SeriesScores {
-    const features = this.extractor.extract(values);
+  /**
+   * Training values for the models when seasonal: residuals against the profile as it was before
+   * each sample, keeping only those whose hour the profile already knew (when at least 30 are),
+   * so the hours it was still learning do not widen every band with the raw cycle.
+   */
+  private seasonalTraining(values: Float64Array, season: SeasonContext): Float64Array {
+    const { residuals, known } = this.seasonal!.learnResiduals(values, season.times, season.slots);
+    let n = 0;
+    for (let i = 0; i < known.length; i++) n += known[i];
+    if (n < 30) return residuals;
+    const out = new Float64Array(n);
+    for (let i = 0, o = 0; i < known.length; i++) if (known[i]) out[o++] = residuals[i];
+    return out;
+  }
+
+  /** The seasonal profile's state, to carry it into a fit made elsewhere (a worker). */
+  get seasonalState(): SeasonalState | undefined {
+    return this.seasonal?.toState();
+  }
+
+  /** A fresh model that starts from an existing seasonal profile (which accumulates across fits). */
+  static withSeasonal(config: SeriesModelConfig, seasonal?: SeasonalState): SeriesModel {
+    const m = new SeriesModel(config);
+    if (config.seasonal && seasonal) m.seasonal = SeasonalProfile.load(seasonal, config.seasonal);
+    return m;
+  }
+
+  /**
+   * Scores new values in order and advances the feature stream past them. With a seasonal
+   * profile and slots, the models score the residuals and the band is shifted back by the offset.
+   */
+  score(values: Float64Array, slots?: Uint8Array): SeriesScores {
+    const seasonal = this.seasonal && slots ? this.seasonal : undefined;
+    const features = this.extractor.extract(seasonal ? seasonal.residuals(values, slots!) : values);
     const rows = features.rows;
     const models: Record<string, Float64Array> = {};
     const parts: Scores[] = [];
@@ -116,17 +161,25 @@ export class SeriesModel {
       parts.push(s);
     }
     const combined = combineScores(parts, this.config.combine, rows);
+    if (seasonal) {
+      for (let r = 0; r < rows; r++) {
+        const o = seasonal.offset(slots![r]);
+        combined.expected[r] += o;
+        combined.lower[r] += o;
+        combined.upper[r] += o;
+      }
+    }
     return { rows, models, ensemble: combined.score, expected: combined.expected, lower: combined.lower, upper: combined.upper };
   }
 
   /** State with typed arrays as they are: for passing between threads (structured clone). */
   toState(): SeriesModelState {
-    return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toState()) };
+    return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toState()), seasonal: this.seasonal?.toState() };
   }
 
   /** Compact JSON state (typed arrays as base64). */
   toJSON(): SeriesModelState {
-    return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toJSON()) };
+    return encodeState(this.toState()) as SeriesModelState;
   }
 
   /**
@@ -137,12 +190,15 @@ export class SeriesModel {
   adoptFit(other: SeriesModel): void {
     this.detectors = other.detectors.map((d, i) => (d.fitted || !this.detectors[i]?.fitted ? d : this.detectors[i]));
     this.extractor = other.extractor;
+    if (other.seasonal) this.seasonal = other.seasonal;
   }
 
   static load(state: SeriesModelState, config: SeriesModelConfig): SeriesModel {
     if (state?.version !== SeriesModel.VERSION) throw new StateFormatError(`series model state version ${String(state?.version)} is not ${SeriesModel.VERSION}`);
     const m = new SeriesModel(config);
+    state = decodeState(state) as SeriesModelState;
     m.extractor = FeatureExtractor.load(state.extractor, config.levelAlpha);
+    if (config.seasonal && state.seasonal) m.seasonal = SeasonalProfile.load(state.seasonal, config.seasonal);
     const byName = new Map(state.detectors.map((d) => [d.name, d]));
     m.detectors = m.detectors.map((fresh) => {
       const s = byName.get(fresh.name);

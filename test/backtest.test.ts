@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
 import { parseCsvSeries } from '../exporter/csv-series';
+import { timeAxis } from '../exporter/backtest';
 import { MemoryReader } from '../exporter/memory-reader';
 import { ScoringPipeline } from '../exporter/pipeline';
 
@@ -65,7 +66,9 @@ describe('anomaly-exporter backtest', () => {
   it('gives exactly the scores of the live pipeline run cycle by cycle over the same rows', async () => {
     const scores = readScores(join(output, 'sub', 'series.csv'));
     const series = parseCsvSeries(csv, 'series.csv');
-    const axis = Float64Array.from({ length: series.values.length }, (_, i) => Math.floor(series.times[0] / STEP) * STEP + i * STEP);
+    const axis = timeAxis(series.times, STEP);
+    // The repeated row went one step after its twin; later rows follow on the grid.
+    expect(axis[401] - axis[400]).toBe(STEP);
     const reader = new MemoryReader();
     reader.set('q', [{ labels: {}, timestamps: axis, values: series.values }]);
     const config = parseConfig('reader: {url: "http://x:1", group_by: [], signals: {value: {query: q}}}\nscheduler: {step: 5m, infer_every: 5m}\n', 'direct.yml');

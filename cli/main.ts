@@ -7,6 +7,8 @@ import { loadConfig, overridesFromEnv } from '../exporter/config';
 import { ExporterDaemon } from '../exporter/daemon';
 import { backtestFiles } from '../exporter/backtest-files';
 import { CsvError } from '../exporter/csv-series';
+import { backtestRange } from '../exporter/backtest-range';
+import { createReader } from '../exporter/reader-factory';
 import { parseConfig } from '../exporter/config';
 import { startDemoService } from '../demo/demo-service';
 
@@ -16,6 +18,7 @@ Usage:
   anomaly-exporter run [--config FILE] [--listen HOST:PORT] [--source-url URL]
   anomaly-exporter check [--config FILE]
   anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME]
+  anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR
   anomaly-exporter demo-service [--listen HOST:PORT] [--rate RPS] [--no-load]
   anomaly-exporter <command> --help
 
@@ -41,8 +44,11 @@ FILE: path.to.field: reason.
 `;
 
 const BACKTEST_USAGE = `Usage: anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME]
+       anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR
 
   --input PATH    a CSV file with columns timestamp,value, or a directory of them (searched recursively)
+  --from, --to    instead of --input: every signal of --config over this range of its Prometheus,
+                  one output per series at DIR/<signal>/<labels>.csv
   --output DIR    one CSV per input at the same relative path: timestamp,value,anomaly_score,expected,lower,upper
   --config FILE   models, ensemble and scheduler (fit_every, fit_window) from this file; defaults otherwise
   --signal NAME   take direction and min_deviation from this signal of the config (default: both sides, none)
@@ -119,8 +125,13 @@ async function check(args: string[]): Promise<number> {
 }
 
 async function backtest(args: string[]): Promise<number> {
-  const v = parse(args, { input: { type: 'string' }, output: { type: 'string' }, config: { type: 'string' }, signal: { type: 'string' } }, BACKTEST_USAGE);
+  const v = parse(
+    args,
+    { input: { type: 'string' }, output: { type: 'string' }, config: { type: 'string' }, signal: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    BACKTEST_USAGE,
+  );
   if (!v) return 0;
+  if (v.from !== undefined || v.to !== undefined) return backtestPrometheus(v);
   if (!v.input || !v.output) throw new UsageError(`--input and --output are required\n\n${BACKTEST_USAGE}`);
   const config = v.config ? loadConfig(v.config) : parseConfig('reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n', '(defaults)');
   let signal;
@@ -141,6 +152,24 @@ async function backtest(args: string[]): Promise<number> {
   const rows = results.reduce((a, r) => a + r.rows, 0);
   const anomalous = results.reduce((a, r) => a + r.anomalous, 0);
   process.stdout.write(`backtest: ${results.length} files, ${rows} rows, ${anomalous} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`);
+  return 0;
+}
+
+async function backtestPrometheus(v: { config?: string; from?: string; to?: string; output?: string; input?: string }): Promise<number> {
+  if (!v.config || !v.from || !v.to || !v.output || v.input) throw new UsageError(`a range backtest needs --config, --from, --to and --output, and no --input\n\n${BACKTEST_USAGE}`);
+  const from = Date.parse(v.from);
+  const to = Date.parse(v.to);
+  if (!Number.isFinite(from)) throw new UsageError(`--from: "${v.from}" is not an RFC 3339 time, e.g. 2026-11-20T00:00:00Z`);
+  if (!Number.isFinite(to)) throw new UsageError(`--to: "${v.to}" is not an RFC 3339 time, e.g. 2026-11-21T00:00:00Z`);
+  const config = loadConfig(v.config);
+  const logger = createLogger({ level: 'warn', component: 'backtest' });
+  const started = Date.now();
+  const results = await backtestRange(config, createReader(config), from / 1000, to / 1000, v.output, logger, (done, total, name) => {
+    if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`\rsignal ${done}/${total} ${name.padEnd(30)}`);
+  });
+  if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\n');
+  const rows = results.reduce((a, r) => a + r.rows, 0);
+  process.stdout.write(`backtest: ${results.length} series, ${rows} rows, ${results.reduce((a, r) => a + r.anomalous, 0)} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`);
   return 0;
 }
 

@@ -10,9 +10,8 @@ import { FitPool } from './fit-pool';
 import { incidentsDocument } from './incidents-api';
 import { ScoringPipeline } from './pipeline';
 import { Clock, PeriodicRunner, systemClock } from './periodic-runner';
-import { PrometheusReader } from './prometheus-reader';
 import { Reader } from './reader';
-import { resolveReaderSecrets } from './secrets';
+import { createReader } from './reader-factory';
 import { SelfMetrics } from './self-metrics';
 import { createExporterApp } from './server';
 import { SnapshotPublisher } from './snapshot-publisher';
@@ -51,17 +50,7 @@ export class ExporterDaemon {
     this.version = opts.version;
     const signals = Object.keys(config.reader.signals);
     this.metrics = new SelfMetrics(this.registry, opts.version, signals);
-    const reader =
-      opts.reader ??
-      new PrometheusReader({
-        url: config.reader.url,
-        timeoutMs: config.reader.timeout,
-        retries: config.reader.retries,
-        headers: config.reader.headers,
-        acceptEncoding: config.reader.accept_encoding,
-        maxPointsPerQuery: config.reader.max_points_per_query,
-        ...resolveReaderSecrets(config.reader.auth),
-      });
+    const reader = opts.reader ?? createReader(config);
     this.fitPool = new FitPool(config.models.fit_threads);
     if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);
     this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);

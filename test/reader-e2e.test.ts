@@ -2,7 +2,11 @@
  * The reader against the real Prometheus over a backfilled range longer than its 11,000-point
  * limit: range splitting, exact values, and the Accept-Encoding setting seen on the wire.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PrometheusReader } from '../exporter/prometheus-reader';
 import { backfill, freePort, PrometheusProcess, startPrometheus } from './stack';
 
@@ -85,5 +89,22 @@ describe('reader on a real Prometheus', () => {
     expect(seen.map((s) => s.contentEncoding)).toEqual([undefined, undefined, 'gzip', 'gzip']);
     expect(seen[2].bytes).toBeLessThan(seen[0].bytes / 3);
     expect(zipped.map((s) => Array.from(s.values.subarray(0, 50)))).toEqual(plain.map((s) => Array.from(s.values.subarray(0, 50))));
+  });
+
+  it('backtests every series of a config over a Prometheus range (anomaly-exporter backtest --from --to)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ae-range-'));
+    const config = join(dir, 'c.yml');
+    writeFileSync(config, `reader: {url: "${prom.url}", signals: {backfill: {query: backfill_value}}}\nscheduler: {step: 10s, infer_every: 10s, fit_every: 10m, fit_window: 1h}\n`);
+    const from = new Date((END - 1999 * STEP) * 1000).toISOString();
+    const to = new Date(END * 1000).toISOString();
+    const cli = join(__dirname, '..', 'dist', 'cli', 'main.js');
+    const r = spawnSync(process.execPath, [cli, 'backtest', '--config', config, '--from', from, '--to', to, '--output', join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 90_000 });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/backtest: 3 series, 6000 rows/);
+    expect(readdirSync(join(dir, 'out', 'backfill')).sort()).toEqual(['series=s0.csv', 'series=s1.csv', 'series=s2.csv']);
+    const lines = readFileSync(join(dir, 'out', 'backfill', 'series=s1.csv'), 'utf8').trim().split('\n');
+    expect(lines).toHaveLength(2001);
+    expect(lines[2000].split(',').slice(0, 2)).toEqual([to.replace(/\.\d+Z$/, '.000Z'), String(valueOf(1, POINTS - 1))]);
   });
 });

@@ -8,6 +8,9 @@ import { ExporterDaemon } from '../exporter/daemon';
 import { backtestFiles } from '../exporter/backtest-files';
 import { CsvError } from '../exporter/csv-series';
 import { backtestRange } from '../exporter/backtest-range';
+import { renderReport, ReportSeries } from '../exporter/backtest-report';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { createReader } from '../exporter/reader-factory';
 import { parseConfig } from '../exporter/config';
 import { startDemoService } from '../demo/demo-service';
@@ -17,8 +20,8 @@ const USAGE = `anomaly-exporter ${packageVersion()}: anomaly detection for Prome
 Usage:
   anomaly-exporter run [--config FILE] [--listen HOST:PORT] [--source-url URL]
   anomaly-exporter check [--config FILE]
-  anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME]
-  anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR
+  anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME] [--report FILE]
+  anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR [--report FILE]
   anomaly-exporter demo-service [--listen HOST:PORT] [--rate RPS] [--no-load]
   anomaly-exporter <command> --help
 
@@ -43,8 +46,8 @@ Validates FILE (default anomaly-exporter.yml). Exit 0: valid. Exit 2: each probl
 FILE: path.to.field: reason.
 `;
 
-const BACKTEST_USAGE = `Usage: anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME]
-       anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR
+const BACKTEST_USAGE = `Usage: anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME] [--report FILE]
+       anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR [--report FILE]
 
   --input PATH    a CSV file with columns timestamp,value, or a directory of them (searched recursively)
   --from, --to    instead of --input: every signal of --config over this range of its Prometheus,
@@ -52,6 +55,7 @@ const BACKTEST_USAGE = `Usage: anomaly-exporter backtest --input PATH --output D
   --output DIR    one CSV per input at the same relative path: timestamp,value,anomaly_score,expected,lower,upper
   --config FILE   models, ensemble and scheduler (fit_every, fit_window) from this file; defaults otherwise
   --signal NAME   take direction and min_deviation from this signal of the config (default: both sides, none)
+  --report FILE   also write a self-contained HTML page with a chart per series (value, band, flagged points, score)
 Rows are scored in file order, one pipeline cycle per row, at the file's median interval.
 `;
 
@@ -127,7 +131,7 @@ async function check(args: string[]): Promise<number> {
 async function backtest(args: string[]): Promise<number> {
   const v = parse(
     args,
-    { input: { type: 'string' }, output: { type: 'string' }, config: { type: 'string' }, signal: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+    { input: { type: 'string' }, output: { type: 'string' }, config: { type: 'string' }, signal: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, report: { type: 'string' } },
     BACKTEST_USAGE,
   );
   if (!v) return 0;
@@ -142,20 +146,22 @@ async function backtest(args: string[]): Promise<number> {
   const logger = createLogger({ level: 'warn', component: 'backtest' });
   const tty = process.stderr.isTTY && !process.env.CI;
   const started = Date.now();
+  const report: ReportSeries[] | undefined = v.report ? [] : undefined;
   const results = await backtestFiles(v.input, v.output, config, signal, logger, (k, files, rel, done, rows) => {
     if (!tty) return;
     const width = 30;
     const filled = Math.round((width * (k + done / rows)) / files);
     process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] file ${k + 1}/${files} ${rel.slice(-40).padEnd(40)} ${done}/${rows} rows`);
-  });
+  }, report);
   if (tty) process.stderr.write('\n');
+  if (v.report && report) writeReport(v.report, report, `anomaly-exporter backtest of ${v.input}`);
   const rows = results.reduce((a, r) => a + r.rows, 0);
   const anomalous = results.reduce((a, r) => a + r.anomalous, 0);
   process.stdout.write(`backtest: ${results.length} files, ${rows} rows, ${anomalous} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`);
   return 0;
 }
 
-async function backtestPrometheus(v: { config?: string; from?: string; to?: string; output?: string; input?: string }): Promise<number> {
+async function backtestPrometheus(v: { config?: string; from?: string; to?: string; output?: string; input?: string; report?: string }): Promise<number> {
   if (!v.config || !v.from || !v.to || !v.output || v.input) throw new UsageError(`a range backtest needs --config, --from, --to and --output, and no --input\n\n${BACKTEST_USAGE}`);
   const from = Date.parse(v.from);
   const to = Date.parse(v.to);
@@ -164,13 +170,21 @@ async function backtestPrometheus(v: { config?: string; from?: string; to?: stri
   const config = loadConfig(v.config);
   const logger = createLogger({ level: 'warn', component: 'backtest' });
   const started = Date.now();
+  const report: ReportSeries[] | undefined = v.report ? [] : undefined;
   const results = await backtestRange(config, createReader(config), from / 1000, to / 1000, v.output, logger, (done, total, name) => {
     if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`\rsignal ${done}/${total} ${name.padEnd(30)}`);
-  });
+  }, report);
   if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\n');
+  if (v.report && report) writeReport(v.report, report, `anomaly-exporter backtest of ${v.config}, ${v.from} to ${v.to}`);
   const rows = results.reduce((a, r) => a + r.rows, 0);
   process.stdout.write(`backtest: ${results.length} series, ${rows} rows, ${results.reduce((a, r) => a + r.anomalous, 0)} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`);
   return 0;
+}
+
+function writeReport(file: string, series: ReportSeries[], title: string): void {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, renderReport(series, title));
+  process.stdout.write(`report: ${file}\n`);
 }
 
 async function demoService(args: string[]): Promise<number> {

@@ -4,6 +4,7 @@ import { Logger } from '../common/logger';
 import { backtestCsv, backtestValues } from './backtest';
 import { ExporterConfig, SignalConfig } from './config';
 import { readCsvSeries } from './csv-series';
+import { ReportSeries } from './backtest-report';
 
 export interface BacktestFileResult {
   input: string;
@@ -36,6 +37,8 @@ export async function backtestFiles(
   signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> | undefined,
   logger: Logger,
   progress?: (fileIndex: number, files: number, rel: string, rowsDone: number, rows: number) => void,
+  /** Collects each file's values and scores, for the HTML report. */
+  report?: ReportSeries[],
 ): Promise<BacktestFileResult[]> {
   const inputs = csvInputs(input);
   if (inputs.length === 0) throw new Error(`${input}: no .csv files`);
@@ -53,6 +56,7 @@ export async function backtestFiles(
     const output = join(outputDir, rel);
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, backtestCsv(series.timestampText, series.values, scores));
+    report?.push({ name: rel, times: series.times, values: series.values, scores });
     results.push({ input: file, output, rows: series.values.length, stepSeconds: scores.stepSeconds, anomalous: scores.score.filter((s) => s > 1).length });
   }
   return results;

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { Logger } from '../common/logger';
 import { backtestCsv, backtestValues } from './backtest';
 import { BacktestFileResult } from './backtest-files';
+import { ReportSeries } from './backtest-report';
 import { ExporterConfig } from './config';
 import { Reader } from './reader';
 
@@ -25,6 +26,7 @@ export async function backtestRange(
   outputDir: string,
   logger: Logger,
   progress?: (done: number, total: number, name: string) => void,
+  report?: ReportSeries[],
 ): Promise<BacktestFileResult[]> {
   const step = config.scheduler.step / 1000;
   const start = Math.ceil(fromSeconds / step) * step;
@@ -43,6 +45,7 @@ export async function backtestRange(
       mkdirSync(dirname(output), { recursive: true });
       const text = Array.from(s.timestamps, (t) => new Date(t * 1000).toISOString());
       writeFileSync(output, backtestCsv(text, s.values, scores));
+      report?.push({ name: `${name}/${seriesFileName(s.labels).replace(/\.csv$/, '')}`, times: s.timestamps, values: s.values, scores });
       results.push({ input: `${name} ${JSON.stringify(s.labels)}`, output, rows: s.values.length, stepSeconds: step, anomalous: scores.score.filter((v) => v > 1).length });
     }
     progress?.(k + 1, signals.length, name);

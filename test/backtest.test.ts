@@ -95,6 +95,21 @@ describe('anomaly-exporter backtest', () => {
     expect(r.stderr).toMatch(pattern);
   });
 
+  it('writes a self-contained HTML report with a chart per series', () => {
+    const report = join(dir, 'report.html');
+    const r = backtest(['--input', input, '--output', join(dir, 'out-report'), '--report', report]);
+    expect(r.status).toBe(0);
+    const html = readFileSync(report, 'utf8');
+    // uPlot inlined, the data embedded, nothing fetched from anywhere.
+    expect(html).toContain('/*! https://github.com/leeoniya/uPlot');
+    expect(html).not.toMatch(/<(script|link|img)[^>]+(src|href)=/);
+    expect(html).toContain('<section id="s0"><h2>sub/series.csv</h2>');
+    const data = JSON.parse(/const DATA = (.*);\n/.exec(html)![1]) as { name: string; t: number[]; score: number[]; flagged: (number | null)[] }[];
+    expect(data[0].t).toHaveLength(900);
+    expect(data[0].flagged[700]).not.toBeNull();
+    expect(data[0].flagged.filter((v) => v !== null).length).toBe(data[0].score.filter((v) => v > 1).length);
+  });
+
   it('requires --input and --output', () => {
     const r = backtest(['--input', input]);
     expect(r.status).toBe(2);

@@ -107,6 +107,17 @@ export const configSchema = z.strictObject({
           level_window: z.number().int().min(1).default(20),
         })
         .optional(),
+      isolation_forest_group: z
+        .strictObject({
+          max_channels: z.number().int().min(2).max(32).default(8),
+          trees: z.number().int().min(1).max(1000).default(100),
+          sample_size: z.number().int().min(2).max(256).default(256),
+          seed: z.number().int().default(1),
+          contamination: z.number().gt(0).lt(0.5).default(0.01),
+          min_samples: z.number().int().min(2).default(30),
+          calibration_samples: z.number().int().min(16).default(256),
+        })
+        .optional(),
     })
     .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model (zscore, mad or isolation_forest)' })
     .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),

@@ -21,22 +21,43 @@ export interface GroupAnalysisOptions {
  * instance) is counted but left out of correlations, which would be ambiguous.
  */
 export function analyseGroups(published: readonly PublishedSeries[], o: GroupAnalysisOptions): GroupResult[] {
-  if (o.groupBy.length === 0) return [];
-  const groups = new Map<string, { labels: Record<string, string>; members: PublishedSeries[] }>();
+  return groupPublished(published, o.groupBy).map(({ labels, members }) => analyseGroup(labels, members, o));
+}
+
+export interface PublishedGroup {
+  key: string;
+  labels: Record<string, string>;
+  members: PublishedSeries[];
+}
+
+/** The published series by group (the `group_by` labels); series lacking one belong to none. */
+export function groupPublished(published: readonly PublishedSeries[], groupBy: readonly string[]): PublishedGroup[] {
+  if (groupBy.length === 0) return [];
+  const groups = new Map<string, PublishedGroup>();
   for (const p of published) {
     const l = p.result.labels;
-    if (!o.groupBy.every((g) => l[g] !== undefined)) continue;
+    if (!groupBy.every((g) => l[g] !== undefined)) continue;
     const labels: Record<string, string> = {};
-    for (const g of o.groupBy) labels[g] = l[g];
-    const key = o.groupBy.map((g) => labels[g]).join('\u0000');
-    const entry = groups.get(key) ?? { labels, members: [] };
+    for (const g of groupBy) labels[g] = l[g];
+    const key = groupBy.map((g) => labels[g]).join('\u0000');
+    const entry = groups.get(key) ?? { key, labels, members: [] };
     entry.members.push(p);
     groups.set(key, entry);
   }
-  return [...groups.values()].map(({ labels, members }) => analyseGroup(labels, members, o));
+  return [...groups.values()];
 }
 
-function analyseGroup(labels: Record<string, string>, members: PublishedSeries[], o: GroupAnalysisOptions): GroupResult {
+/** Signals with exactly one series in the group, by name: the group's unambiguous channels. */
+export function singleSeriesSignals(members: readonly PublishedSeries[]): [string, PublishedSeries][] {
+  const count = new Map<string, number>();
+  for (const m of members) count.set(m.result.signal, (count.get(m.result.signal) ?? 0) + 1);
+  return members
+    .filter((m) => count.get(m.result.signal) === 1)
+    .map((m): [string, PublishedSeries] => [m.result.signal, m])
+    .sort(([a], [b]) => a.localeCompare(b));
+}
+
+export function analyseGroup(labels: Record<string, string>, members: PublishedSeries[], o: GroupAnalysisOptions): GroupResult {
   const bySignal = new Map<string, PublishedSeries[]>();
   for (const m of members) bySignal.set(m.result.signal, [...(bySignal.get(m.result.signal) ?? []), m]);
   const signals: GroupSignal[] = [];
@@ -48,12 +69,12 @@ function analyseGroup(labels: Record<string, string>, members: PublishedSeries[]
   }
   signals.sort((a, b) => Number(b.anomalous) - Number(a.anomalous) || (a.onsetSeconds ?? 0) - (b.onsetSeconds ?? 0) || a.signal.localeCompare(b.signal));
 
-  const single = [...bySignal.entries()].filter(([, list]) => list.length === 1).sort(([a], [b]) => a.localeCompare(b));
+  const single = singleSeriesSignals(members);
   const correlations: CorrelationResult[] = [];
   for (let i = 0; i < single.length; i++) {
     for (let j = i + 1; j < single.length; j++) {
       for (const method of o.methods) {
-        const value = correlate(single[i][1][0].recent, single[j][1][0].recent, method, o.minSamples);
+        const value = correlate(single[i][1].recent, single[j][1].recent, method, o.minSamples);
         if (value !== undefined) correlations.push({ signalA: single[i][0], signalB: single[j][0], method, value });
       }
     }

@@ -18,6 +18,7 @@ export function incidentsDocument(s: Snapshot) {
         first_signal: g.incident!.firstSignal,
         hint: g.incident!.hint,
         anomalous_signals: g.anomalousSignals,
+        group_score: g.forestScore === undefined ? null : finite(g.forestScore),
         signals: g.signals.map((x) => ({
           signal: x.signal,
           anomalous: x.anomalous,

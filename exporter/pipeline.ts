@@ -10,7 +10,8 @@ import { labelKey } from './query-range-response';
 import { RawSeries, Reader, ReaderError } from './reader';
 import { SelfMetrics } from './self-metrics';
 import { RecentSamples } from './correlation';
-import { analyseGroups, PublishedSeries } from './group-analysis';
+import { analyseGroup, groupPublished, PublishedSeries } from './group-analysis';
+import { GroupForests } from './group-forests';
 import { signalKind, SignalKind } from './incident-rules';
 import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from './snapshot';
 import { SavedSignal, stableHash } from './state-store';
@@ -107,6 +108,7 @@ export class ScoringPipeline implements Pipeline {
   private forceFit = false;
   private readonly stepS: number;
   private readonly kinds: Record<string, SignalKind>;
+  private readonly groupForests?: GroupForests;
   /** The time zone of the seasonal profile's hours, when it is enabled. */
   private readonly seasonalZone?: string;
 
@@ -120,6 +122,22 @@ export class ScoringPipeline implements Pipeline {
   ) {
     this.stepS = config.scheduler.step / 1000;
     this.seasonalZone = config.models.seasonal ? config.scheduler.timezone : undefined;
+    const gf = config.models.isolation_forest_group;
+    if (gf) {
+      const sched = config.scheduler;
+      this.groupForests = new GroupForests({
+        maxChannels: gf.max_channels,
+        trees: gf.trees,
+        sampleSize: gf.sample_size,
+        seed: gf.seed,
+        contamination: gf.contamination,
+        calibrationSamples: gf.calibration_samples,
+        minSamples: gf.min_samples,
+        fitEverySeconds: sched.fit_every / 1000,
+        windowRows: Math.ceil(sched.fit_window / sched.step),
+        warmupRefitSeconds: Math.min(sched.fit_every, 5 * sched.infer_every) / 1000,
+      });
+    }
     this.kinds = Object.fromEntries(Object.entries(config.reader.signals).map(([name, sc]) => [name, signalKind(name, sc.kind)]));
     this.signals = Object.entries(config.reader.signals).map(([name, s]) => ({
       name,
@@ -209,7 +227,10 @@ export class ScoringPipeline implements Pipeline {
     if (!aborted) {
       const published = this.signals.flatMap((s) => s.published);
       const c = this.config.correlation;
-      const groups = analyseGroups(published, { groupBy: this.config.reader.group_by, methods: c.methods, minSamples: c.min_samples, kinds: this.kinds });
+      const grouped = groupPublished(published, this.config.reader.group_by);
+      const forestScores = this.groupForests?.update(grouped, end);
+      const opts = { groupBy: this.config.reader.group_by, methods: c.methods, minSamples: c.min_samples, kinds: this.kinds };
+      const groups = grouped.map((g) => ({ ...analyseGroup(g.labels, g.members, opts), forestScore: forestScores?.get(g.key) }));
       this.snap = Object.freeze({ builtAtSeconds: now.getTime() / 1000, series: Object.freeze(published.map((p) => p.result)), groups: Object.freeze(groups) });
       this.metrics?.sourceUp.set(sourceUp ? 1 : 0);
       if (sourceUp) this.metrics?.lastSuccess.set(now.getTime() / 1000);

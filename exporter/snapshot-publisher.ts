@@ -38,6 +38,12 @@ export function renderSnapshot(s: Snapshot, inferEvery: string): string {
   const groupLabels = s.groups.map((g) => formatLabels(g.labels));
   family('anomaly_anomalous_signals', `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`);
   s.groups.forEach((g, i) => out.push(`anomaly_anomalous_signals${braces(groupLabels[i])} ${g.anomalousSignals}\n`));
+  if (s.groups.some((g) => g.forestScore !== undefined)) {
+    family('anomaly_group_score', `Anomaly score of the group's signals taken together (multivariate isolation forest): above 1 anomalous. ${every}`);
+    s.groups.forEach((g, i) => {
+      if (g.forestScore !== undefined) out.push(`anomaly_group_score${braces(groupLabels[i])} ${num(g.forestScore)}\n`);
+    });
+  }
   family('anomaly_signal_correlation', `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`);
   s.groups.forEach((g, i) => {
     const l = groupLabels[i] ? `${groupLabels[i]},` : '';

@@ -44,6 +44,8 @@ export interface GroupResult {
   readonly signals: readonly GroupSignal[];
   readonly correlations: readonly CorrelationResult[];
   readonly incident?: { readonly pattern: string; readonly firstSignal: string; readonly hint: string };
+  /** The group's multivariate isolation forest score, when that model is enabled and fitted. */
+  readonly forestScore?: number;
 }
 
 export interface Snapshot {

@@ -4,6 +4,7 @@ export * from './prng';
 export * from './average-path-length';
 export * from './isolation-forest';
 export * from './isolation-forest-detector';
+export * from './calibrated-forest';
 export * from './zscore-detector';
 export * from './mad-detector';
 export * from './band-detector';

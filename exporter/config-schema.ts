@@ -60,6 +60,16 @@ const bandModel = (threshold: number) =>
     adapt_samples: z.number().int().min(0).default(30),
   });
 
+/** Options shared by the per-series and the per-group isolation forests. */
+const forestOptions = {
+  trees: z.number().int().min(1).max(1000).default(100),
+  sample_size: z.number().int().min(2).max(256).default(256),
+  seed: z.number().int().default(1),
+  contamination: z.number().gt(0).lt(0.5).default(0.01),
+  min_samples: z.number().int().min(2).default(30),
+  calibration_samples: z.number().int().min(16).default(256),
+};
+
 export const configSchema = z.strictObject({
   reader: z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
@@ -96,28 +106,8 @@ export const configSchema = z.strictObject({
         .optional(),
       zscore: bandModel(4).optional(),
       mad: bandModel(5).optional(),
-      isolation_forest: z
-        .strictObject({
-          trees: z.number().int().min(1).max(1000).default(100),
-          sample_size: z.number().int().min(2).max(256).default(256),
-          seed: z.number().int().default(1),
-          contamination: z.number().gt(0).lt(0.5).default(0.01),
-          min_samples: z.number().int().min(2).default(30),
-          calibration_samples: z.number().int().min(16).default(256),
-          level_window: z.number().int().min(1).default(20),
-        })
-        .optional(),
-      isolation_forest_group: z
-        .strictObject({
-          max_channels: z.number().int().min(2).max(32).default(8),
-          trees: z.number().int().min(1).max(1000).default(100),
-          sample_size: z.number().int().min(2).max(256).default(256),
-          seed: z.number().int().default(1),
-          contamination: z.number().gt(0).lt(0.5).default(0.01),
-          min_samples: z.number().int().min(2).default(30),
-          calibration_samples: z.number().int().min(16).default(256),
-        })
-        .optional(),
+      isolation_forest: z.strictObject({ ...forestOptions, level_window: z.number().int().min(1).default(20) }).optional(),
+      isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
     })
     .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model (zscore, mad or isolation_forest)' })
     .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),

@@ -187,3 +187,27 @@ describe('ScoringPipeline refit requests', () => {
   });
 });
 
+
+describe('ScoringPipeline warm-up refits', () => {
+  it('refit only the series still warming up, and keep the full refit on schedule', async () => {
+    const reader = new MemoryReader();
+    const old = series({ service: 'old' }, T0, 500, wiggle(0.1, 0.01));
+    const fresh = series({ service: 'new' }, T0 + 380 * STEP, 120, wiggle(0.2, 0.01));
+    reader.set('lat', [old, fresh]);
+    reader.set('traf', []);
+    const p = new ScoringPipeline(config, reader, silentLogger());
+    const first = await p.runOnce(at(T0 + 360 * STEP), never);
+    expect(first.signals.latency.fittedSeries).toBe(1);
+    const fits: number[] = [];
+    for (let k = 361; k <= 420; k++) {
+      const r = await p.runOnce(at(T0 + k * STEP), never);
+      if (r.signals.latency.fitted) fits.push(k, r.signals.latency.fittedSeries);
+    }
+    // The new series appears at 380: warm-up refits (every 5 cycles) fit it alone until it has
+    // its 30 samples; the full refit of both comes at 420, an hour after the first fit at 360.
+    expect(fits.slice(-2)).toEqual([420, 2]);
+    const warmups = fits.slice(0, -2).filter((_, i) => i % 2 === 1);
+    expect(warmups.length).toBeGreaterThan(0);
+    expect(warmups.every((n) => n === 1)).toBe(true);
+  });
+});

@@ -20,6 +20,8 @@ export interface SignalReport {
   ok: boolean;
   /** Whether this cycle refitted the signal's models. */
   fitted: boolean;
+  /** How many series were refitted (all on a scheduled refit, only those warming up otherwise). */
+  fittedSeries: number;
   series: number;
   error?: string;
   errorKind?: string;
@@ -242,10 +244,9 @@ export class ScoringPipeline implements Pipeline {
     const sched = this.config.scheduler;
     const warming = s.series.size === 0 || [...s.series.values()].some((x) => !x.model.fullyFitted);
     const warmupRefitS = Math.min(sched.fit_every, 5 * sched.infer_every) / 1000;
-    const fitDue =
-      forceFit ||
-      end - s.lastFit >= sched.fit_every / 1000 ||
-      (warming && end - s.lastFitAttempt >= warmupRefitS);
+    const scheduledFit = forceFit || end - s.lastFit >= sched.fit_every / 1000;
+    // A warm-up refit fits only the series still warming up (a new pod, say), not all of them.
+    const fitDue = scheduledFit || (warming && end - s.lastFitAttempt >= warmupRefitS);
     const start = fitDue ? end - sched.fit_window / 1000 : this.inferStart(s, end);
     let raw: RawSeries[];
     const t0 = performance.now();
@@ -258,18 +259,19 @@ export class ScoringPipeline implements Pipeline {
       s.published = [];
       this.metrics?.series.set({ signal: s.name }, 0);
       if (kind !== 'aborted') this.log.warn('query failed', { signal: s.name, kind, error: errorMessage(err) });
-      return { ok: false, fitted: false, series: 0, error: errorMessage(err), errorKind: kind };
+      return { ok: false, fitted: false, fittedSeries: 0, series: 0, error: errorMessage(err), errorKind: kind };
     } finally {
       this.metrics?.queryDuration.observe({ signal: s.name }, (performance.now() - t0) / 1000);
     }
 
     const fitStarted = performance.now();
     const states = raw.map((r) => this.seriesState(s, r, end));
+    let fittedSeries = 0;
     if (fitDue) {
       s.lastFitAttempt = end;
-      await this.fitAll(s, raw, states, end);
+      fittedSeries = await this.fitAll(s, raw, states, end, !scheduledFit);
       if (!abort.aborted) {
-        s.lastFit = end;
+        if (scheduledFit) s.lastFit = end;
         this.metrics?.fitDuration.observe({ signal: s.name }, (performance.now() - fitStarted) / 1000);
       }
     }
@@ -293,7 +295,7 @@ export class ScoringPipeline implements Pipeline {
     this.forgetVanished(s, end);
     s.published = published;
     this.metrics?.series.set({ signal: s.name }, published.length);
-    return { ok: true, fitted: fitDue, series: published.length };
+    return { ok: true, fitted: fitDue, fittedSeries, series: published.length };
   }
 
   /** Score from just after the oldest series' last scored sample, within the fit window. */
@@ -321,21 +323,24 @@ export class ScoringPipeline implements Pipeline {
    * but the newest for a new series), so the samples after it are then scored by the new fit.
    * The fits run on the fitter (worker threads in the daemon) and are adopted here.
    */
-  private async fitAll(s: SignalState, raw: RawSeries[], states: SeriesState[], end: number): Promise<void> {
+  private async fitAll(s: SignalState, raw: RawSeries[], states: SeriesState[], end: number, warmingOnly: boolean): Promise<number> {
     // Batches stream to the fitter with a few in flight per worker, so training copies and
     // messages for thousands of series never pile up at once.
     const window = Math.max(2, 2 * this.fitter.size);
     const inflight = new Set<Promise<void>>();
+    let fitted = 0;
     for (let from = 0; from < raw.length; from += FIT_BATCH) {
       const jobs: FitJob[] = [];
       const owners: { state: SeriesState; trainedUntil: number }[] = [];
       for (let k = from; k < Math.min(raw.length, from + FIT_BATCH); k++) {
+        if (warmingOnly && states[k].model.fullyFitted) continue;
         const job = trainingJob(raw[k], states[k], String(k), this.seasonalZone);
         if (!job) continue;
         jobs.push(job.job);
         owners.push({ state: states[k], trainedUntil: job.trainedUntil });
       }
       if (jobs.length === 0) continue;
+      fitted += jobs.length;
       const p = this.fitter.fit(s.modelConfig, jobs, end).then((results) =>
         results.forEach((result, j) => {
           const { state, trainedUntil } = owners[j];
@@ -352,6 +357,7 @@ export class ScoringPipeline implements Pipeline {
       if (inflight.size >= window) await Promise.race(inflight);
     }
     await Promise.all(inflight);
+    return fitted;
   }
 
   /** Scores the finite samples newer than lastTs and returns the newest as the series' result. */

@@ -4,13 +4,13 @@
  */
 export type SignalKind = 'latency' | 'traffic' | 'errors' | 'other';
 
-/** The fixed vocabulary of `anomaly_incident_info{pattern}`. */
+/** The fixed vocabulary of `anomaly_incident_info{pattern}`, with what each pattern suggests. */
 export const PATTERNS = {
-  slow_dependency: 'latency rose while traffic stayed normal: something the service waits on is slow, not load',
-  load_surge: 'traffic rose above normal: more load than usual, the other anomalies likely follow from it',
-  traffic_drop: 'traffic fell below normal: clients cannot reach the service, or upstream stopped sending',
-  error_burst: 'errors rose while latency and traffic stayed normal: failing requests, e.g. a bad deploy or a failing dependency that answers fast',
-  unclassified: 'anomalous signals in no pattern above',
+  slow_dependency: 'likely a slow dependency, not load',
+  load_surge: 'likely load: more requests than usual',
+  traffic_drop: 'likely clients cannot reach the service or upstream stopped sending',
+  error_burst: 'likely failing requests (a bad deploy, a dependency that fails fast)',
+  unclassified: 'no known pattern',
 } as const;
 export type Pattern = keyof typeof PATTERNS;
 
@@ -57,14 +57,7 @@ export function classifyIncident(signals: SignalState[]): IncidentHint | undefin
     if (anomalous.length > 2) story += ` (then ${anomalous.slice(2).map((s) => s.signal).join(', ')})`;
   }
   const trafficNote = hasTraffic && !traffic && pattern !== 'unclassified' ? '; traffic normal' : '';
-  const meaning: Record<Pattern, string> = {
-    slow_dependency: 'likely a slow dependency, not load',
-    load_surge: 'likely load: more requests than usual',
-    traffic_drop: 'likely clients cannot reach the service or upstream stopped sending',
-    error_burst: 'likely failing requests (a bad deploy, a dependency that fails fast)',
-    unclassified: 'no known pattern',
-  };
-  return { pattern, firstSignal: first.signal, hint: `${story}${trafficNote}: ${meaning[pattern]}` };
+  return { pattern, firstSignal: first.signal, hint: `${story}${trafficNote}: ${PATTERNS[pattern]}` };
 }
 
 /** The kind of a signal: as configured, else from its name when that is a known kind. */

@@ -24,8 +24,8 @@ export class MemoryReader implements Reader {
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     const out: RawSeries[] = [];
     for (const s of this.data.get(q.query) ?? []) {
-      const lo = lowerBound(s.timestamps, q.startSeconds);
-      const hi = upperBound(s.timestamps, q.endSeconds);
+      const lo = firstIndex(s.timestamps, (t) => t >= q.startSeconds);
+      const hi = firstIndex(s.timestamps, (t) => t > q.endSeconds);
       if (hi <= lo) continue;
       out.push({ labels: s.labels, timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) });
     }
@@ -33,24 +33,14 @@ export class MemoryReader implements Reader {
   }
 }
 
-function lowerBound(a: Float64Array, x: number): number {
+/** The first index whose value satisfies `after` (a predicate false then true along the array). */
+function firstIndex(a: Float64Array, after: (t: number) => boolean): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (a[mid] < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-function upperBound(a: Float64Array, x: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid] <= x) lo = mid + 1;
-    else hi = mid;
+    if (after(a[mid])) hi = mid;
+    else lo = mid + 1;
   }
   return lo;
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Logger } from '../common/logger';
 import { errorMessage } from '../common/errors';
+import { Base64Codec, decodeState, encodeState } from '../models';
 
 export const STATE_FORMAT = 'anomaly-exporter-state';
 export const STATE_VERSION = 1;
@@ -52,50 +53,11 @@ function flatKeys(value: unknown, out: Record<string, true> = {}): Record<string
   return out;
 }
 
-/** Typed arrays to {$typed, base64} with Node's native base64 (the models' pure-JS codec reads it). */
-export function encodeForDisk(value: unknown): unknown {
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
-    const tag = Object.prototype.toString.call(value).slice(8, -1);
-    return { $typed: tag, base64: Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') };
-  }
-  if (Array.isArray(value)) return value.map(encodeForDisk);
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = encodeForDisk(v);
-    return out;
-  }
-  return value;
-}
-
-const CTORS: Record<string, { new (b: ArrayBuffer): ArrayBufferView; BYTES_PER_ELEMENT: number }> = {
-  Float64Array,
-  Float32Array,
-  Uint32Array,
-  Int32Array,
-  Uint16Array,
-  Uint8Array,
+/** Node's native base64: the models' tree walk with a faster codec for 10,000 forests. */
+const NATIVE_BASE64: Base64Codec = {
+  encode: (bytes) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64'),
+  decode: (text) => Buffer.from(text, 'base64'),
 };
-
-/** {$typed, base64} back to typed arrays, natively. */
-export function decodeFromDisk(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(decodeFromDisk);
-  if (value && typeof value === 'object') {
-    const o = value as Record<string, unknown>;
-    if (typeof o.$typed === 'string' && typeof o.base64 === 'string') {
-      const ctor = CTORS[o.$typed];
-      if (!ctor) throw new Error(`unknown typed array ${o.$typed}`);
-      const bytes = Buffer.from(o.base64, 'base64');
-      if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) throw new Error('typed array with a partial element');
-      const copy = new ArrayBuffer(bytes.byteLength);
-      new Uint8Array(copy).set(bytes);
-      return new ctor(copy);
-    }
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = decodeFromDisk(v);
-    return out;
-  }
-  return value;
-}
 
 /**
  * Model state on disk: one file per signal (`<signal>.state.ndjson`), a header line then a line per
@@ -134,7 +96,7 @@ export class StateStore {
       };
       await write(JSON.stringify(header));
       // Encoded one series at a time: the state of 10,000 forests never exists as one string.
-      for (const series of s.series) await write(JSON.stringify({ ...series, model: encodeForDisk(series.model) }));
+      for (const series of s.series) await write(JSON.stringify({ ...series, model: encodeState(series.model, NATIVE_BASE64) }));
       out.end();
       await once(out, 'finish');
       const fd = openSync(tmp, 'r');
@@ -185,7 +147,7 @@ export class StateStore {
         if (model && Array.isArray(model.detectors)) {
           model.detectors = model.detectors.filter((d) => header!.detector_hashes[d.name] !== undefined && header!.detector_hashes[d.name] === detectorHashes[d.name]);
         }
-        series.push({ ...entry, model: decodeFromDisk(entry.model) });
+        series.push({ ...entry, model: decodeState(entry.model, NATIVE_BASE64) });
       }
       if (!header) throw new Error('empty state file');
       if (series.length !== header.series) throw new Error(`truncated: ${series.length} of ${header.series} series`);

@@ -34,10 +34,6 @@ export class CalibratedForest {
     return this.forest.fitted;
   }
 
-  get byteSize(): number {
-    return this.forest.byteSize;
-  }
-
   fit(train: FeatureMatrix): void {
     const forest = new IsolationForest(this.opts);
     forest.fit(train);

@@ -33,10 +33,6 @@ export class IsolationForestDetector implements Detector {
     return this.n > 0;
   }
 
-  get byteSize(): number {
-    return this.forest.byteSize;
-  }
-
   fit(train: FeatureMatrix, fittedAtSeconds = 0): void {
     if (train.rows < this.opts.minSamples) throw new NotEnoughDataError(this.name, train.rows, this.opts.minSamples);
     const forest = new CalibratedForest(this.opts);

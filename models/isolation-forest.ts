@@ -90,10 +90,6 @@ export class IsolationForest {
     return this.psi > 0;
   }
 
-  get featureCount(): number {
-    return this.cols;
-  }
-
   /** Total nodes, internal and leaves, over all trees. */
   get nodeCount(): number {
     return this.nodes.length + this.leaves.length;

@@ -78,12 +78,6 @@ export class SeriesModel {
     return this.detectors.every((d) => d.fitted);
   }
 
-  get byteSize(): number {
-    let bytes = 256;
-    for (const d of this.detectors) if (d instanceof IsolationForestDetector) bytes += d.byteSize;
-    return bytes;
-  }
-
   /**
    * Refits every detector on `values` (replacing the old fits); a detector short of samples keeps
    * its previous fit, if any. The feature stream continues from the end of `values`.

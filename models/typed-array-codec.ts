@@ -52,57 +52,54 @@ function sextet(text: string, i: number): number {
   return v;
 }
 
-type NumericArray = Float64Array | Float32Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
-type Ctor<T> = { new (buffer: ArrayBuffer, byteOffset: number, length: number): T; BYTES_PER_ELEMENT: number };
-
-export function encodeTypedArray(a: NumericArray): string {
-  return bytesToBase64(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
-}
-
-export function decodeTypedArray<T extends NumericArray>(text: string, ctor: Ctor<T>): T {
-  const bytes = base64ToBytes(text);
-  if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) throw new Error('encoded array has a partial element');
-  // Copy into a fresh, aligned buffer.
-  const copy = new Uint8Array(bytes.byteLength);
-  copy.set(bytes);
-  return new ctor(copy.buffer, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
-}
-
 const CTORS = { Float64Array, Float32Array, Uint32Array, Int32Array, Uint16Array, Uint8Array } as const;
 type CtorName = keyof typeof CTORS;
+
+/** How bytes become base64 and back; the default is the pure one above, callers may pass a native one. */
+export interface Base64Codec {
+  encode(bytes: Uint8Array): string;
+  decode(text: string): Uint8Array;
+}
+
+export const PURE_BASE64: Base64Codec = { encode: bytesToBase64, decode: base64ToBytes };
 
 /**
  * Replaces every typed array inside a plain object tree by `{$typed, base64}`, so the tree can go
  * through JSON.stringify compactly. `decodeState` reverses it (and passes typed arrays through,
  * so it also accepts a state that never went through JSON, e.g. one passed between threads).
  */
-export function encodeState(value: unknown): unknown {
+export function encodeState(value: unknown, codec: Base64Codec = PURE_BASE64): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     const name = Object.prototype.toString.call(value).slice(8, -1) as CtorName;
     if (!(name in CTORS)) throw new Error(`cannot encode ${name}`);
-    return { $typed: name, base64: encodeTypedArray(value as NumericArray) };
+    return { $typed: name, base64: codec.encode(new Uint8Array(value.buffer, value.byteOffset, value.byteLength)) };
   }
-  if (Array.isArray(value)) return value.map(encodeState);
+  if (Array.isArray(value)) return value.map((v) => encodeState(v, codec));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = encodeState(v);
+    for (const [k, v] of Object.entries(value)) out[k] = encodeState(v, codec);
     return out;
   }
   return value;
 }
 
-export function decodeState(value: unknown): unknown {
+export function decodeState(value: unknown, codec: Base64Codec = PURE_BASE64): unknown {
   if (ArrayBuffer.isView(value)) return value;
-  if (Array.isArray(value)) return value.map(decodeState);
+  if (Array.isArray(value)) return value.map((v) => decodeState(v, codec));
   if (value && typeof value === 'object') {
     const o = value as Record<string, unknown>;
     if (typeof o.$typed === 'string' && typeof o.base64 === 'string') {
       const ctor = CTORS[o.$typed as CtorName];
       if (!ctor) throw new Error(`unknown typed array ${o.$typed}`);
-      return decodeTypedArray(o.base64, ctor as never);
+      const bytes = codec.decode(o.base64);
+      if (bytes.byteLength % ctor.BYTES_PER_ELEMENT !== 0) throw new Error('encoded array has a partial element');
+      // Copy into a fresh, aligned buffer.
+      const copy = new Uint8Array(bytes.byteLength);
+      copy.set(bytes);
+      return new ctor(copy.buffer, 0, bytes.byteLength / ctor.BYTES_PER_ELEMENT);
     }
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(o)) out[k] = decodeState(v);
+    for (const [k, v] of Object.entries(o)) out[k] = decodeState(v, codec);
     return out;
   }
   return value;

@@ -72,12 +72,6 @@ export class StateFormatError extends Error {
   }
 }
 
-export function matrix(rows: number, cols: number, data?: Float64Array): FeatureMatrix {
-  const d = data ?? new Float64Array(rows * cols);
-  if (d.length !== rows * cols) throw new RangeError(`matrix data has ${d.length} values, expected ${rows}x${cols}`);
-  return { rows, cols, data: d };
-}
-
 /** A one-column matrix over a series of values (shares the buffer). */
 export function columnMatrix(values: Float64Array): FeatureMatrix {
   return { rows: values.length, cols: 1, data: values };

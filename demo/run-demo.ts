@@ -76,8 +76,9 @@ async function query(promUrl: string, promql: string): Promise<Sample[]> {
   return ((r.json as { data?: { result?: Sample[] } })?.data?.result ?? []) as Sample[];
 }
 
+/** Prints the highest ensemble score of each signal over the last 5 s (the table's interval). */
 async function printScores(promUrl: string, since: number, note: string): Promise<number> {
-  const rows = await query(promUrl, 'anomaly_score{model="ensemble"}');
+  const rows = await query(promUrl, 'max_over_time(anomaly_score{model="ensemble"}[5s])');
   const cell = (service: string, signal: string) => {
     const r = rows.find((x) => x.metric.service === service && x.metric.signal === signal);
     if (!r) return '   -  ';
@@ -147,7 +148,7 @@ anomaly-exporter demo
   demo service  ${demoUrl}        (fault API: POST ${demoUrl}/faults)
   prometheus    ${promUrl}        (try: anomaly_score{model="ensemble"})
   exporter      ${exporterUrl}/metrics
-Warming up: the models need about 40 s of samples. Scores are the ensemble's; * marks above 1 (anomalous).
+Warming up: the models need about 40 s of samples. Scores are the ensemble's highest in the last 5 s; * marks above 1 (anomalous).
 `);
   const started = Date.now();
   await waitUntil('warm models', async () => (await query(promUrl, 'count(anomaly_expected_value)'))[0]?.value[1] === '6', 180_000);
@@ -167,7 +168,9 @@ Warming up: the models need about 40 s of samples. Scores are the ensemble's; * 
       detectedAt = Date.now();
       process.stdout.write(`      checkout latency anomalous ${((detectedAt - faultAt) / 1000).toFixed(1)} s after the fault\n`);
     }
-    if (detectedAt && !clearedAt && score <= 1 && Date.now() - faultAt > 40_000) {
+    // Normal again: the fault is over and the signal's anomalous stretch has ended (no onset).
+    const inStretch = (await query(promUrl, 'anomaly_onset_timestamp_seconds{service="checkout",signal="latency"}')).length > 0;
+    if (detectedAt && !clearedAt && score <= 1 && !inStretch && Date.now() - faultAt > 40_000) {
       clearedAt = Date.now();
       process.stdout.write(`      back to normal ${((clearedAt - faultAt) / 1000 - 40).toFixed(1)} s after the fault ended\n`);
       if (once) await stopAll(0);

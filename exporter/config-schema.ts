@@ -20,6 +20,8 @@ export const duration = (min = 0) =>
 const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:10190');
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
 const signalName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'signal names are used as label values and ids: letters, digits and _');
+/** Models whose scores can make the ensemble score. */
+export const SCORING_MODELS = ['zscore', 'mad', 'isolation_forest', 'pattern'] as const;
 
 const signal = z.strictObject({
   query: z.string().min(1, 'a PromQL query is required'),
@@ -107,10 +109,20 @@ export const configSchema = z.strictObject({
       zscore: bandModel(4).optional(),
       mad: bandModel(5).optional(),
       isolation_forest: z.strictObject({ ...forestOptions, level_window: z.number().int().min(1).default(20) }).optional(),
+      pattern: z
+        .strictObject({
+          window: z.number().int().min(2).max(64).default(8),
+          history: z.number().int().min(16).max(100000).default(1000),
+          factor: z.number().min(1).default(1.25),
+          min_samples: z.number().int().min(4).default(20),
+        })
+        .refine((p) => p.history >= 2 * p.window, { message: 'must be at least twice the window', path: ['history'] })
+        .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] })
+        .optional(),
       isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
     })
-    .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest), { message: 'enable at least one model (zscore, mad or isolation_forest)' })
-    .prefault({ zscore: {}, mad: {}, isolation_forest: {} }),
+    .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest || m.pattern), { message: 'enable at least one model (zscore, mad, isolation_forest or pattern)' })
+    .prefault({ zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
   correlation: z
     .strictObject({
       window: duration(1).prefault('30m'),
@@ -118,7 +130,15 @@ export const configSchema = z.strictObject({
       min_samples: z.number().int().min(3).default(10),
     })
     .prefault({}),
-  ensemble: z.strictObject({ combine: z.enum(['max', 'mean', 'median']).default('median') }).prefault({}),
+  ensemble: z
+    .strictObject({
+      combine: z.enum(['max', 'mean', 'median']).default('median'),
+      /** Models whose scores make the ensemble score; default: pattern when enabled, else every enabled model. */
+      models: z.array(z.enum(SCORING_MODELS)).min(1).optional(),
+      /** Samples a series stays anomalous (anomalous_signals, onset, incidents) after its last score above 1. */
+      hold_samples: z.number().int().min(1).default(10),
+    })
+    .prefault({}),
   state: z
     .strictObject({
       /** Where model state is saved; empty: not saved. */
@@ -130,7 +150,19 @@ export const configSchema = z.strictObject({
   logging: z
     .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
     .prefault({}),
+}).superRefine((c, ctx) => {
+  for (const [i, name] of (c.ensemble.models ?? []).entries()) {
+    if (!c.models[name]) ctx.addIssue({ code: 'custom', path: ['ensemble', 'models', i], message: `model ${name} is not enabled in models` });
+  }
 });
 
 export type ExporterConfig = z.output<typeof configSchema>;
+
+/** The ensemble's models as configured, or its default: pattern when enabled, else every enabled model. */
+export function ensembleModels(config: Pick<ExporterConfig, 'models' | 'ensemble'>): string[] {
+  if (config.ensemble.models) return config.ensemble.models;
+  const m = config.models;
+  if (m.pattern) return ['pattern'];
+  return SCORING_MODELS.filter((name) => Boolean(m[name]));
+}
 export type SignalConfig = ExporterConfig['reader']['signals'][string];

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../common/errors';
 import { loadConfig, parseConfig } from './config';
+import { ensembleModels } from './config-schema';
 
 const minimal = `reader:\n  url: http://127.0.0.1:9090\n  signals:\n    traffic: {query: 'sum(rate(x[1m]))'}\n`;
 
@@ -22,9 +23,17 @@ describe('config', () => {
     expect(c.scheduler).toMatchObject({ step: 60_000, infer_every: 60_000, fit_every: 3_600_000, fit_window: 86_400_000, timezone: 'UTC' });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
-    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'zscore']);
+    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'zscore']);
+    expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
+    expect(c.ensemble).toEqual({ combine: 'median', hold_samples: 10 });
     expect(c.models.isolation_forest).toMatchObject({ trees: 100, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
+  });
+
+  it('defaults the ensemble to the pattern model when it is enabled, else to every enabled model', () => {
+    expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern']);
+    expect(ensembleModels(parseConfig(minimal + 'models: {zscore: {}, mad: {}}\n', 'ok.yml'))).toEqual(['zscore', 'mad']);
+    expect(ensembleModels(parseConfig(minimal + 'ensemble: {models: [mad, pattern]}\n', 'ok.yml'))).toEqual(['mad', 'pattern']);
   });
 
   it('ships an example config that is valid as is', () => {
@@ -48,6 +57,10 @@ describe('config', () => {
     ['an unknown time zone', minimal + 'scheduler: {timezone: Mars/Olympus}\n', /scheduler\.timezone: unknown IANA time zone/],
     ['a bad cron expression', minimal + 'scheduler: {fit_cron: "every day"}\n', /scheduler\.fit_cron: expected a cron expression/],
     ['no model at all', minimal + 'models: {}\n', /models: enable at least one model/],
+    ['an ensemble model that is not enabled', minimal + 'models: {zscore: {}}\nensemble: {models: [zscore, pattern]}\n', /^bad\.yml: ensemble\.models\.1: model pattern is not enabled in models$/],
+    ['an unknown ensemble model', minimal + 'ensemble: {models: [knn]}\n', /^bad\.yml: ensemble\.models\.0: /],
+    ['a pattern history shorter than two windows', minimal + 'models: {pattern: {window: 10, history: 16}}\n', /models\.pattern\.history: must be at least twice the window/],
+    ['a pattern min_samples within the window', minimal + 'models: {pattern: {window: 10, min_samples: 8}}\n', /models\.pattern\.min_samples: must be larger than the window/],
     ['a secret source conflict', minimal.replace('  signals:', '  auth: {bearer_token_file: /a, bearer_token_env: B}\n  signals:'), /reader\.auth: set at most one/],
     ['duplicate keys', minimal + 'server: {}\nserver: {}\n', /not valid YAML/],
     ['not YAML at all', ': : :\n  - [', /not valid YAML/],

@@ -9,6 +9,8 @@ export interface FitJob {
   times?: Float64Array;
   slots?: Uint8Array;
   seasonal?: SeasonalState;
+  /** The caller's model has its online detectors fitted: leave them out of this fit. */
+  keepOnline?: boolean;
 }
 
 export interface FitBatch {
@@ -46,7 +48,7 @@ export function collectTransferables(value: unknown, out: Set<ArrayBuffer> = new
 export function runFitJob(config: SeriesModelConfig, job: FitJob, fittedAtSeconds: number): FitResult {
   try {
     const model = SeriesModel.withSeasonal(config, job.seasonal);
-    const outcome = model.fit(job.values, fittedAtSeconds, job.times && job.slots ? { times: job.times, slots: job.slots } : undefined);
+    const outcome = model.fit(job.values, fittedAtSeconds, job.times && job.slots ? { times: job.times, slots: job.slots } : undefined, job.keepOnline);
     return { key: job.key, state: model.toState(), outcome };
   } catch (err) {
     return { key: job.key, error: (err as Error).message };

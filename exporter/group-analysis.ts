@@ -65,7 +65,7 @@ export function analyseGroup(labels: Record<string, string>, members: PublishedS
     // The most anomalous series stands for its signal.
     const top = list.reduce((a, b) => (b.result.ensemble > a.result.ensemble ? b : a));
     const r = top.result;
-    signals.push({ signal, anomalous: r.ensemble > 1, onsetSeconds: r.onsetSeconds, score: r.ensemble, value: r.value, expected: r.expected });
+    signals.push({ signal, anomalous: r.anomalous, onsetSeconds: r.onsetSeconds, score: r.ensemble, value: r.value, expected: r.expected });
   }
   signals.sort((a, b) => Number(b.anomalous) - Number(a.anomalous) || (a.onsetSeconds ?? 0) - (b.onsetSeconds ?? 0) || a.signal.localeCompare(b.signal));
 

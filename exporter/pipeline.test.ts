@@ -39,7 +39,7 @@ const never = new AbortController().signal;
 describe('ScoringPipeline', () => {
   it('fits on history, then scores new points; a spike is anomalous, normal points are not', async () => {
     const reader = new MemoryReader();
-    const n = 400;
+    const n = 420;
     const lat = series({ service: 'checkout' }, T0, n, wiggle(0.1, 0.005));
     lat.values[390] = 0.5; // a spike 390 steps in
     reader.set('lat', [lat]);
@@ -67,9 +67,17 @@ describe('ScoringPipeline', () => {
     // Both series follow the same wiggle shape: strongly correlated over the 30m window.
     expect(g.correlations.map((c) => `${c.signalA}/${c.signalB}/${c.method}`)).toEqual(['latency/traffic/pearson', 'latency/traffic/spearman']);
     expect(g.correlations[1].value).toBeGreaterThan(0.5);
-    await p.runOnce(at(T0 + 391 * STEP), never);
-    expect(latest().ensemble).toBeLessThan(1);
+    // The spike stays an incident for ensemble.hold_samples (10) samples, then clears.
+    for (let k = 391; k < 400; k++) {
+      await p.runOnce(at(T0 + k * STEP), never);
+      expect(latest().ensemble).toBeLessThan(1);
+      expect(latest()).toMatchObject({ anomalous: true, onsetSeconds: T0 + 390 * STEP });
+    }
+    expect(p.snapshot.groups[0].anomalousSignals).toBe(1);
+    await p.runOnce(at(T0 + 400 * STEP), never);
+    expect(latest().anomalous).toBe(false);
     expect(latest().onsetSeconds).toBeUndefined();
+    expect(p.snapshot.groups[0].anomalousSignals).toBe(0);
   });
 
   it('scores every sample that arrived since the last cycle, not only the newest', async () => {

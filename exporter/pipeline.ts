@@ -48,6 +48,8 @@ interface SeriesState {
   lastSeen: number;
   latest?: SeriesResult;
   onset?: number;
+  /** Samples scored since the last one with an ensemble score above 1 (Infinity: none yet). */
+  sinceFlag: number;
   /** Samples within the correlation window, for per-group correlations. */
   recent: RecentSamples;
 }
@@ -87,7 +89,7 @@ function trainingJob(r: RawSeries, state: SeriesState, key: string, timeZone: st
       times[o++] = r.timestamps[i];
     }
   }
-  const job: FitJob = { key, values };
+  const job: FitJob = { key, values, keepOnline: state.model.onlineFitted };
   if (timeZone !== undefined) {
     job.times = times;
     job.slots = hoursOfWeek(times, timeZone);
@@ -167,6 +169,7 @@ export class ScoringPipeline implements Pipeline {
         ...(c.zscore ? { zscore: stableHash(c.zscore) } : {}),
         ...(c.mad ? { mad: stableHash(c.mad) } : {}),
         ...(c.isolationForest ? { isolation_forest: stableHash({ ...c.isolationForest, levelAlpha: c.levelAlpha }) } : {}),
+        ...(c.pattern ? { pattern: stableHash(c.pattern) } : {}),
       },
     };
   }
@@ -177,7 +180,13 @@ export class ScoringPipeline implements Pipeline {
       signal: s.name,
       ...this.stateHashes(s.name),
       lastFit: s.lastFit,
-      series: [...s.series.values()].map((x) => ({ labels: x.labels, lastTs: x.lastTs, onset: x.onset, model: x.model.toState() })),
+      series: [...s.series.values()].map((x) => ({
+        labels: x.labels,
+        lastTs: x.lastTs,
+        onset: x.onset,
+        sinceFlag: Number.isFinite(x.sinceFlag) ? x.sinceFlag : undefined,
+        model: x.model.toState(),
+      })),
     }));
   }
 
@@ -192,7 +201,15 @@ export class ScoringPipeline implements Pipeline {
     for (const entry of saved.series) {
       try {
         const model = SeriesModel.load(entry.model as never, s.modelConfig);
-        s.series.set(labelKey(entry.labels), { labels: entry.labels, model, lastTs: entry.lastTs, lastSeen: entry.lastTs, onset: entry.onset, recent: { ts: [], values: [] } });
+        s.series.set(labelKey(entry.labels), {
+          labels: entry.labels,
+          model,
+          lastTs: entry.lastTs,
+          lastSeen: entry.lastTs,
+          onset: entry.onset,
+          sinceFlag: entry.sinceFlag ?? Infinity,
+          recent: { ts: [], values: [] },
+        });
         restored++;
       } catch (err) {
         this.log.warn('saved series state unusable; that series starts fresh', { signal: s.name, labels: entry.labels, error: errorMessage(err) });
@@ -311,7 +328,7 @@ export class ScoringPipeline implements Pipeline {
     const key = labelKey(r.labels);
     let state = s.series.get(key);
     if (!state) {
-      state = { labels: r.labels, model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, recent: { ts: [], values: [] } };
+      state = { labels: r.labels, model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, sinceFlag: Infinity, recent: { ts: [], values: [] } };
       s.series.set(key, state);
     }
     state.lastSeen = end;
@@ -372,9 +389,16 @@ export class ScoringPipeline implements Pipeline {
     }
     if (fresh.length > 0) {
       const s = state.model.score(Float64Array.from(fresh), this.seasonalZone === undefined ? undefined : hoursOfWeek(times, this.seasonalZone));
+      // A series is anomalous from a score above 1 until hold_samples samples pass without one:
+      // the ensemble flags changes, and a change is an incident for a while, not for one sample.
+      const hold = this.config.ensemble.hold_samples;
       for (let i = 0; i < s.rows; i++) {
-        if (s.ensemble[i] > 1) state.onset ??= times[i];
-        else state.onset = undefined;
+        if (s.ensemble[i] > 1) {
+          state.sinceFlag = 0;
+          state.onset ??= times[i];
+        } else if (++state.sinceFlag >= hold) {
+          state.onset = undefined;
+        }
       }
       const last = s.rows - 1;
       const scores: Record<string, number> = {};
@@ -390,6 +414,7 @@ export class ScoringPipeline implements Pipeline {
         expected: s.expected[last],
         lower: s.lower[last],
         upper: s.upper[last],
+        anomalous: state.onset !== undefined,
         onsetSeconds: state.onset,
       });
     }

@@ -6,7 +6,7 @@ import { SeriesResult, Snapshot } from './snapshot';
 const hostile = 'a "quoted" \\ back\nslash ✓ ünï';
 
 function result(labels: Record<string, string>, ensemble: number, extra: Partial<SeriesResult> = {}): SeriesResult {
-  return { signal: labels.signal, labels, timestampSeconds: 1, value: 0.5, scores: { zscore: ensemble, mad: 0.1 }, ensemble, expected: 0.4, lower: 0.3, upper: 0.5, ...extra };
+  return { signal: labels.signal, labels, timestampSeconds: 1, value: 0.5, scores: { zscore: ensemble, mad: 0.1 }, ensemble, expected: 0.4, lower: 0.3, upper: 0.5, anomalous: ensemble > 1, ...extra };
 }
 
 describe('snapshot publisher', () => {

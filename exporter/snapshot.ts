@@ -14,7 +14,9 @@ export interface SeriesResult {
   readonly expected: number;
   readonly lower: number;
   readonly upper: number;
-  /** Start of the current anomalous stretch (ensemble > 1), if in one. */
+  /** Anomalous now: an ensemble score above 1 within the last `ensemble.hold_samples` samples. */
+  readonly anomalous: boolean;
+  /** Start of the current anomalous stretch (its first ensemble score above 1), if in one. */
   readonly onsetSeconds?: number;
 }
 

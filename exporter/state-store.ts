@@ -15,6 +15,8 @@ export interface SavedSeries {
   labels: Record<string, string>;
   lastTs: number;
   onset?: number;
+  /** Samples since the last score above 1, while the series is anomalous. */
+  sinceFlag?: number;
   model: unknown;
 }
 

@@ -10,22 +10,29 @@ export interface EnsembleRow {
 }
 
 /**
- * Combines the fitted detectors' scores per row. `max`: anomalous when any detector is, and the
+ * Combines the fitted detectors' scores per row: `parts` give the score, `bandParts` the expected
+ * value and band (statistical detectors; others are skipped). `max`: anomalous when any detector is, and the
  * band is the intersection of the statistical bands (the tightest, consistent with max). `median`:
  * anomalous when most detectors are (with three, two must agree), with the average band. `mean`:
  * the average score and the average band. Detectors without a band (the isolation forest) add
  * their score only. Expected value and band are NaN when no statistical detector is fitted.
  */
-export function combineScores(parts: Scores[], method: CombineMethod, rows: number): { score: Float64Array; expected: Float64Array; lower: Float64Array; upper: Float64Array } {
+export function combineScores(
+  parts: Scores[],
+  method: CombineMethod,
+  rows: number,
+  bandParts: Scores[] = parts,
+): { score: Float64Array; expected: Float64Array; lower: Float64Array; upper: Float64Array } {
   const score = new Float64Array(rows);
   const expected = new Float64Array(rows).fill(NaN);
   const lower = new Float64Array(rows).fill(NaN);
   const upper = new Float64Array(rows).fill(NaN);
-  if (parts.length === 0) return { score, expected, lower, upper };
-  const banded = parts.filter((p) => p.expected && p.lower && p.upper);
+  const banded = bandParts.filter((p) => p.expected && p.lower && p.upper);
   const scratch = new Float64Array(parts.length);
   for (let r = 0; r < rows; r++) {
-    if (method === 'median') {
+    if (parts.length === 0) {
+      // no score
+    } else if (method === 'median') {
       for (let k = 0; k < parts.length; k++) scratch[k] = parts[k].score[r];
       scratch.sort();
       const m = parts.length >> 1;

@@ -15,3 +15,5 @@ export * from './deviation-score';
 export * from './series-model';
 export * from './typed-array-codec';
 export * from './seasonal-profile';
+export * from './pattern-detector';
+export * from './sliding-max';

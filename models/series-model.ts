@@ -2,6 +2,7 @@ import { CombineMethod, combineScores } from './ensemble';
 import { FeatureExtractor, FeatureExtractorState } from './feature-extractor';
 import { IsolationForestDetector, IsolationForestDetectorOptions } from './isolation-forest-detector';
 import { MadDetector, MadOptions } from './mad-detector';
+import { PatternDetector, PatternOptions } from './pattern-detector';
 import { SeasonalOptions, SeasonalProfile, SeasonalState } from './seasonal-profile';
 import { Detector, DetectorState, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
 import { ZScoreDetector, ZScoreOptions } from './zscore-detector';
@@ -12,9 +13,12 @@ export interface SeriesModelConfig {
   zscore?: ZScoreOptions;
   mad?: MadOptions;
   isolationForest?: IsolationForestDetectorOptions;
+  pattern?: PatternOptions;
   /** With a seasonal profile, every model fits and scores `value - seasonal offset`. */
   seasonal?: SeasonalOptions;
   combine: CombineMethod;
+  /** Detectors whose scores make the ensemble score (all when absent); every band detector gives the band. */
+  ensembleModels?: string[];
   scoring: ScoreOptions;
   /** EWMA weight of the level feature (see FeatureExtractor). */
   levelAlpha: number;
@@ -73,6 +77,11 @@ export class SeriesModel {
     return this.detectors.some((d) => d.fitted);
   }
 
+  /** Every online detector is fitted, so a refit can leave them out (see `fit`). */
+  get onlineFitted(): boolean {
+    return this.detectors.every((d) => !d.online || d.fitted);
+  }
+
   /** Every detector is fitted (none still warming up). */
   get fullyFitted(): boolean {
     return this.detectors.every((d) => d.fitted);
@@ -80,22 +89,29 @@ export class SeriesModel {
 
   /**
    * Refits every detector on `values` (replacing the old fits); a detector short of samples keeps
-   * its previous fit, if any. The feature stream continues from the end of `values`.
+   * its previous fit, if any. An online detector (it learns from every scored sample) that is
+   * already fitted is kept as it is; with `keepOnline` it is not fitted here at all, because the
+   * caller's model has it (a fit on a worker thread, adopted with adoptFit).
+   * The feature stream continues from the end of `values`.
    */
-  fit(values: Float64Array, fittedAtSeconds: number, season?: SeasonContext): FitOutcome {
+  fit(values: Float64Array, fittedAtSeconds: number, season?: SeasonContext, keepOnline = false): FitOutcome {
     const adjusted = this.seasonal && season ? this.seasonalTraining(values, season) : values;
     const extractor = new FeatureExtractor(this.config.levelAlpha);
     const features = extractor.extract(adjusted);
     const fresh = SeriesModel.freshDetectors(this.config);
     const outcome: FitOutcome = { fitted: [], warmingUp: [] };
     this.detectors = fresh.map((d, i) => {
+      const previous = this.detectors[i];
+      if (d.online && (keepOnline || previous?.fitted)) {
+        outcome.fitted.push(d.name);
+        return previous?.fitted ? previous : d;
+      }
       try {
         d.fit(features, fittedAtSeconds);
         outcome.fitted.push(d.name);
         return d;
       } catch (err) {
         if (!(err instanceof NotEnoughDataError)) throw err;
-        const previous = this.detectors[i];
         if (previous?.fitted) {
           outcome.fitted.push(d.name);
           return previous;
@@ -145,6 +161,8 @@ export class SeriesModel {
     const rows = features.rows;
     const models: Record<string, Float64Array> = {};
     const parts: Scores[] = [];
+    const bandParts: Scores[] = [];
+    const voters = this.config.ensembleModels;
     for (const d of this.detectors) {
       if (!d.fitted) {
         models[d.name] = new Float64Array(rows);
@@ -152,9 +170,10 @@ export class SeriesModel {
       }
       const s = d.score(features);
       models[d.name] = s.score;
-      parts.push(s);
+      if (!voters || voters.includes(d.name)) parts.push(s);
+      bandParts.push(s);
     }
-    const combined = combineScores(parts, this.config.combine, rows);
+    const combined = combineScores(parts, this.config.combine, rows, bandParts);
     if (seasonal) {
       for (let r = 0; r < rows; r++) {
         const o = seasonal.offset(slots![r]);
@@ -179,10 +198,14 @@ export class SeriesModel {
   /**
    * Takes the fit of `other` (same config, fitted elsewhere, e.g. on a worker thread): its
    * feature stream, and each detector it fitted; a detector it could not fit (short of samples)
-   * keeps this model's previous fit, as `fit` does.
+   * keeps this model's previous fit, as `fit` does, and so does a fitted online detector.
    */
   adoptFit(other: SeriesModel): void {
-    this.detectors = other.detectors.map((d, i) => (d.fitted || !this.detectors[i]?.fitted ? d : this.detectors[i]));
+    this.detectors = other.detectors.map((d, i) => {
+      const mine = this.detectors[i];
+      if (mine?.fitted && (d.online || !d.fitted)) return mine;
+      return d;
+    });
     this.extractor = other.extractor;
     if (other.seasonal) this.seasonal = other.seasonal;
   }
@@ -200,6 +223,7 @@ export class SeriesModel {
       if (fresh instanceof ZScoreDetector) return ZScoreDetector.load(s, fresh.opts, config.scoring);
       if (fresh instanceof MadDetector) return MadDetector.load(s, fresh.opts, config.scoring);
       if (fresh instanceof IsolationForestDetector) return IsolationForestDetector.load(s, fresh.opts, config.scoring);
+      if (fresh instanceof PatternDetector) return PatternDetector.load(s, fresh.opts, config.scoring);
       return fresh;
     });
     return m;
@@ -210,6 +234,7 @@ export class SeriesModel {
     if (config.zscore) out.push(new ZScoreDetector(config.zscore, config.scoring));
     if (config.mad) out.push(new MadDetector(config.mad, config.scoring));
     if (config.isolationForest) out.push(new IsolationForestDetector(config.isolationForest, config.scoring));
+    if (config.pattern) out.push(new PatternDetector(config.pattern, config.scoring));
     return out;
   }
 }

@@ -28,6 +28,8 @@ export interface DetectorState {
 export interface Detector {
   readonly name: string;
   readonly fitted: boolean;
+  /** Learns from every scored sample; a refit keeps it instead of replacing it (the pattern detector). */
+  readonly online?: boolean;
   /** Throws NotEnoughDataError below the detector's minimum sample count. */
   fit(train: FeatureMatrix, fittedAtSeconds?: number): void;
   /** Causal: the score of row t depends on the fitted state and row t only. */

@@ -43,7 +43,7 @@ async function getMetrics(url: string): Promise<{ seconds: number; bytes: number
   return { seconds: (performance.now() - t) / 1000, bytes };
 }
 
-async function benchOne(n: number): Promise<Record<string, number>> {
+async function benchOne(n: number): Promise<Record<string, number | number[]>> {
   const t0 = 1_700_000_000 - (1_700_000_000 % STEP);
   // History, then an hour of infer cycles up to the next scheduled refit.
   const total = HISTORY + 61;
@@ -81,6 +81,7 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   let t = performance.now();
   const fit = await pipeline.runOnce(at(HISTORY - 1), never);
   const fitSeconds = (performance.now() - t) / 1000;
+  const rssAfterFit = process.resourceUsage().maxRSS * 1024;
   const scored = Object.values(fit.signals).reduce((a, r) => a + r.series, 0);
   if (scored !== n) throw new Error(`expected ${n} series, scored ${scored}`);
 
@@ -93,12 +94,14 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     if (Object.values(r.signals).some((s) => s.fitted)) throw new Error('an infer cycle refitted');
   }
 
+  const rssAfterInfer = process.resourceUsage().maxRSS * 1024;
   // The scheduled refit (fit_every after the first): the online pattern model is kept, not refitted.
   t = performance.now();
   const refit = await pipeline.runOnce(at(HISTORY + 59), never);
   const refitSeconds = (performance.now() - t) / 1000;
   if (!Object.values(refit.signals).every((s) => s.fitted)) throw new Error('the scheduled refit did not happen');
 
+  const rssAfterRefit = process.resourceUsage().maxRSS * 1024;
   const registry = new Registry();
   let snapshot = pipeline.snapshot;
   const publisher = new SnapshotPublisher(() => snapshot, '1m');
@@ -137,6 +140,7 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     render_cached_seconds: Number(median(warm).toFixed(3)),
     metrics_bytes: bytes,
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
+    peak_rss_after_phase_mb: [rssAfterFit, rssAfterInfer, rssAfterRefit].map((b) => Math.round(b / 2 ** 20)),
     retained_heap_bytes: retainedHeap,
   };
 }

@@ -49,7 +49,7 @@ export class ExporterDaemon {
     this.log = opts.logger;
     this.version = opts.version;
     const signals = Object.keys(config.reader.signals);
-    this.metrics = new SelfMetrics(this.registry, opts.version, signals);
+    this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000);
     const reader = opts.reader ?? createReader(config);
     this.fitPool = new FitPool(config.models.fit_threads);
     if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);

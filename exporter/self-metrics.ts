@@ -5,6 +5,7 @@ export class SelfMetrics {
   readonly buildInfo: Gauge<'version' | 'nodejs_version'>;
   readonly sourceUp: Gauge;
   readonly lastSuccess: Gauge;
+  readonly inferInterval: Gauge;
   readonly cycleDuration: Histogram;
   readonly queryDuration: Histogram<'signal'>;
   readonly queries: Counter<'signal'>;
@@ -14,7 +15,7 @@ export class SelfMetrics {
   readonly series: Gauge<'signal'>;
   readonly fitDuration: Histogram<'signal'>;
 
-  constructor(registry: Registry, version: string, signals: string[]) {
+  constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60) {
     const r = [registry];
     this.buildInfo = new Gauge({ name: 'anomaly_exporter_build_info', help: 'Build information; the value is always 1.', labelNames: ['version', 'nodejs_version'], registers: r });
     this.buildInfo.set({ version, nodejs_version: process.versions.node }, 1);
@@ -24,6 +25,10 @@ export class SelfMetrics {
       help: 'Unix time of the last cycle in which the source answered; alert when it is older than a few infer intervals.',
       registers: r,
     });
+    // Rules need the cycle interval to tell a stale exporter ("no success for 3 intervals") without
+    // hard-coding it, so a config change never leaves the alert wrong.
+    this.inferInterval = new Gauge({ name: 'anomaly_exporter_infer_interval_seconds', help: 'Configured interval between scoring cycles (scheduler.infer_every).', registers: r });
+    this.inferInterval.set(inferEverySeconds);
     const cycleBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
     this.cycleDuration = new Histogram({ name: 'anomaly_exporter_cycle_duration_seconds', help: 'Duration of scoring cycles (query, fit when due, score).', buckets: cycleBuckets, registers: r });
     this.queryDuration = new Histogram({

@@ -147,3 +147,40 @@ export function promtoolCheckMetrics(text: string): { ok: boolean; output: strin
 export function scrapeJob(name: string, target: string, extra = ''): string {
   return `  - job_name: ${name}\n    static_configs:\n      - targets: ['${target}']\n${extra}`;
 }
+
+export interface AlertmanagerProcess {
+  url: string;
+  port: number;
+  dir: string;
+  pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real alertmanager on a free loopback port with `configText` (written to a temp dir,
+ * next to copies of `files`: name → content), off the gossip port, with its data in the temp dir.
+ */
+export async function startAlertmanager(configText: string, files: Record<string, string> = {}): Promise<AlertmanagerProcess> {
+  const bin = requireBinary('prometheus-alertmanager', 'prometheus-alertmanager');
+  const dir = mkdtempSync(join(tmpdir(), 'ae-am-'));
+  const port = await freePort();
+  writeFileSync(join(dir, 'alertmanager.yml'), configText);
+  for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
+  const child = spawn(
+    bin,
+    [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor('alertmanager to be ready', async () => (await axios.get(`${url}/-/ready`, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\nalertmanager stderr:\n${stderr}`);
+  }
+  return { url, port, dir, pid: child.pid as number, stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })) };
+}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and is missing: npm packages, and Debian's
-# prometheus and prometheus-alertmanager packages (as root). Stops with a clear message otherwise.
+# prometheus, prometheus-alertmanager and docker-compose packages (as root). Stops with a clear
+# message otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,21 +21,27 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 missing=()
-for bin in prometheus promtool prometheus-alertmanager amtool; do
-  command -v "$bin" >/dev/null 2>&1 || missing+=("$bin")
+packages=()
+for pair in prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager docker-compose:docker-compose; do
+  bin=${pair%%:*}
+  if ! command -v "$bin" >/dev/null 2>&1; then
+    missing+=("$bin")
+    [[ " ${packages[*]} " == *" ${pair#*:} "* ]] || packages+=("${pair#*:}")
+  fi
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
-    echo "ensure-deps: installing Debian packages prometheus prometheus-alertmanager (missing: ${missing[*]})" >&2
+    echo "ensure-deps: installing Debian packages ${packages[*]} (missing: ${missing[*]})" >&2
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager >/dev/null
+    # docker-compose (v1) only validates docker-compose.yml offline; no Docker engine is needed.
+    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
     # The packages ship services; tests start their own instances on free ports.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
       systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true
     fi
   else
-    echo "Missing: ${missing[*]}. Install them with: sudo apt-get install -y prometheus prometheus-alertmanager" >&2
+    echo "Missing: ${missing[*]}. Install them with: sudo apt-get install -y --no-install-recommends ${packages[*]}" >&2
     exit 1
   fi
 fi

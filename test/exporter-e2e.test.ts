@@ -10,6 +10,7 @@ import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
 import { ExporterDaemon } from '../exporter/daemon';
 import { DemoService, startDemoService } from '../demo/demo-service';
+import { loadDashboard, panelQueries } from './grafana-dashboard';
 import { freePort, promtoolCheckMetrics, PrometheusProcess, scrapeJob, startPrometheus, waitFor } from './stack';
 
 jest.setTimeout(240_000);
@@ -59,6 +60,7 @@ beforeAll(async () => {
   exporterUrl = `http://127.0.0.1:${exporterPort}`;
   prom = await startPrometheus({
     scrapeInterval: '1s',
+    ruleFiles: [join(__dirname, '..', 'prometheus', 'rules', 'recording.yml')],
     scrapeConfigs: scrapeJob('demo', demo.url.replace('http://', '')) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
   });
   exporterConfigText = exporterConfig(prom.url, exporterPort);
@@ -109,6 +111,14 @@ describe('exporter on a real Prometheus', () => {
     expect(incidents.incidents[0]).toMatchObject({ group: { service: 'checkout' }, first_signal: 'latency', pattern: 'slow_dependency' });
     expect(incidents.incidents[0].hint).toMatch(/^latency rose.*traffic normal: likely a slow dependency, not load$/);
     await waitFor('anomaly_incident_info in Prometheus', async () => (await prom.query('anomaly_incident_info{service="checkout",first_signal="latency",pattern="slow_dependency"}')).length === 1, 10_000, 500);
+    // Every panel of the shipped Grafana dashboard has data, the incident pattern included.
+    const empty: string[] = [];
+    for (const q of panelQueries(loadDashboard(), { service: 'checkout', rateInterval: '10s' })) {
+      if ((await prom.query(q.expr)).length === 0) empty.push(`${q.panel}: ${q.expr}`);
+    }
+    expect(empty).toEqual([]);
+    const services = (await axios.get(`${prom.url}/api/v1/label/service/values`, { params: { 'match[]': 'anomaly_score' } })).data.data as string[];
+    expect(services.sort()).toEqual(['catalog', 'checkout']);
     // Let it run a few cycles, then check that nothing else moved since the fault.
     await new Promise((r) => setTimeout(r, 4000));
     const since = Math.ceil((Date.now() - injectedAt) / 1000);

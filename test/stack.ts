@@ -3,7 +3,7 @@
  * with a free port and a temp dir, stopped by PID. Fails loudly when the binary is missing.
  */
 import { ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -60,6 +60,8 @@ export interface PrometheusOptions {
   /** Write TSDB blocks here before start (backfill). */
   prepareDataDir?: (dataDir: string) => void;
   extraArgs?: string[];
+  /** Rule files to load (copied into the temp dir). */
+  ruleFiles?: string[];
 }
 
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<PrometheusProcess> {
@@ -68,9 +70,16 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
   const dataDir = join(dir, 'data');
   const port = await freePort();
   const interval = opts.scrapeInterval ?? '1s';
+  const rules = (opts.ruleFiles ?? []).map((file, i) => {
+    const copy = join(dir, `rules-${i}.yml`);
+    copyFileSync(file, copy);
+    return copy;
+  });
   writeFileSync(
     join(dir, 'prometheus.yml'),
-    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\nscrape_configs:\n${opts.scrapeConfigs ?? ''}`,
+    `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n` +
+      (rules.length ? `rule_files:\n${rules.map((r) => `  - ${r}\n`).join('')}` : '') +
+      `scrape_configs:\n${opts.scrapeConfigs ?? ''}`,
   );
   opts.prepareDataDir?.(dataDir);
   const child = spawn(

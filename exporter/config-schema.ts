@@ -122,7 +122,7 @@ export const configSchema = z.strictObject({
       isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
     })
     .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest || m.pattern), { message: 'enable at least one model (zscore, mad, isolation_forest or pattern)' })
-    .prefault({ zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
+    .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
   correlation: z
     .strictObject({
       window: duration(1).prefault('30m'),

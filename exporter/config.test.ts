@@ -23,7 +23,7 @@ describe('config', () => {
     expect(c.scheduler).toMatchObject({ step: 60_000, infer_every: 60_000, fit_every: 3_600_000, fit_window: 86_400_000, timezone: 'UTC' });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
-    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'zscore']);
+    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
     expect(c.ensemble).toEqual({ combine: 'median', hold_samples: 10 });
     expect(c.models.isolation_forest).toMatchObject({ trees: 100, sample_size: 256 });

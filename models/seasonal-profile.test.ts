@@ -68,6 +68,17 @@ describe('seasonal profile', () => {
     expect(Math.max(...secondSaturday)).toBeLessThanOrEqual(1);
   });
 
+  it('trains a refit on the whole window when the profile completes its first day inside it', () => {
+    // First fit: 23 h 55 m of samples (the profile does not know its hours yet); refit 40 samples later.
+    const s = series(MONDAY, 328, daily);
+    const m = new SeriesModel(config(true));
+    m.fit(s.values.subarray(0, 288), 0, { times: s.times.subarray(0, 288), slots: s.slots.subarray(0, 288) });
+    m.score(s.values.subarray(288), s.slots.subarray(288));
+    const refit = SeriesModel.withSeasonal(config(true), m.seasonalState);
+    refit.fit(s.values.subarray(40), 1, { times: s.times.subarray(40), slots: s.slots.subarray(40) });
+    expect(refit.toJSON().detectors.map((d) => d.nSamples)).toEqual([288, 288]);
+  });
+
   it('saves and loads the profile with the model', () => {
     const train = series(MONDAY, 2 * 288, daily);
     const m = new SeriesModel(config(true));

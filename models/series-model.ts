@@ -134,6 +134,10 @@ export class SeriesModel {
     let n = 0;
     for (let i = 0; i < known.length; i++) n += known[i];
     if (n < 30) return residuals;
+    // The profile has just come to know its hours (its first whole day ended inside this window):
+    // the samples it had already seen do not count as known, so rather than training on the few
+    // newest ones, take every sample against the profile as it is now.
+    if (n < values.length / 2) return this.seasonal!.residuals(values, season.slots);
     const out = new Float64Array(n);
     for (let i = 0, o = 0; i < known.length; i++) if (known[i]) out[o++] = residuals[i];
     return out;

@@ -1,0 +1,58 @@
+/**
+ * Templates for runbook steps. A template may only read the alert's labels and annotations:
+ * `{{ labels.service }}`, `{{ annotations.summary }}`; nothing else can be expressed, so alert
+ * data can never reach code. Every value is encoded for where it lands: percent-encoded in a URL,
+ * a JSON string literal (quotes included) in a JSON body. Parsed once, at config load, so a bad
+ * template is a config error, not a failed action.
+ */
+export type Encoding = 'url' | 'json';
+
+type Part = { text: string } | { source: 'labels' | 'annotations'; name: string };
+
+export interface StepTemplate {
+  readonly parts: readonly Part[];
+  readonly encoding: Encoding;
+}
+
+const PLACEHOLDER = /\{\{\s*([^}]*?)\s*\}\}/g;
+const REFERENCE = /^(labels|annotations)\.([a-zA-Z_][a-zA-Z0-9_]*)$/;
+
+export function parseTemplate(text: string, encoding: Encoding): StepTemplate {
+  const parts: Part[] = [];
+  let last = 0;
+  for (const m of text.matchAll(PLACEHOLDER)) {
+    const ref = REFERENCE.exec(m[1]);
+    if (!ref) throw new Error(`"{{ ${m[1]} }}": a template may only read labels.NAME or annotations.NAME`);
+    if (m.index! > last) parts.push({ text: text.slice(last, m.index) });
+    parts.push({ source: ref[1] as 'labels' | 'annotations', name: ref[2] });
+    last = m.index! + m[0].length;
+  }
+  if (last < text.length) parts.push({ text: text.slice(last) });
+  const rest = parts.filter((p): p is { text: string } => 'text' in p).map((p) => p.text).join('');
+  if (rest.includes('{{') || rest.includes('}}')) throw new Error('unbalanced "{{" or "}}" in template');
+  return { parts, encoding };
+}
+
+export interface TemplateData {
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}
+
+/** Renders with every value encoded; a missing label or annotation is the empty string. */
+export function renderTemplate(t: StepTemplate, data: TemplateData): string {
+  let out = '';
+  for (const p of t.parts) {
+    if ('text' in p) {
+      out += p.text;
+      continue;
+    }
+    const value = wellFormed((p.source === 'labels' ? data.labels : data.annotations)[p.name] ?? '');
+    out += t.encoding === 'url' ? encodeURIComponent(value) : JSON.stringify(value);
+  }
+  return out;
+}
+
+/** Lone UTF-16 surrogates (possible in JSON input) become U+FFFD; encodeURIComponent throws on them. */
+function wellFormed(s: string): string {
+  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
+}

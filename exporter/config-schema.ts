@@ -1,21 +1,6 @@
 import { z } from 'zod';
-import { parseDurationMs } from '../common/duration';
 
-/** A Prometheus duration string, parsed to milliseconds. */
-export const duration = (min = 0) =>
-  z.string().transform((text, ctx) => {
-    try {
-      const ms = parseDurationMs(text);
-      if (ms < min) {
-        ctx.addIssue({ code: 'custom', message: `must be at least ${min / 1000}s` });
-        return z.NEVER;
-      }
-      return ms;
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-      return z.NEVER;
-    }
-  });
+import { duration } from '../common/yaml-config';
 
 const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:10190');
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');

@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
 import { validate as validateCron } from 'node-cron';
-import { z } from 'zod';
 import { ConfigError } from '../common/errors';
+import { formatIssues, parseYamlMapping, readConfigText } from '../common/yaml-config';
 import { configSchema, ExporterConfig } from './config-schema';
 
 export type { ExporterConfig, SignalConfig } from './config-schema';
@@ -19,26 +17,12 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
 
 /** Reads, parses and validates a config file; every problem becomes `file: path: reason`. */
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): ExporterConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '', reason: `cannot read file: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` }]);
-  }
-  return parseConfig(text, file, overrides);
+  return parseConfig(readConfigText(file), file, overrides);
 }
 
 export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): ExporterConfig {
-  let raw: unknown;
-  try {
-    raw = parseYaml(text, { uniqueKeys: true });
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '', reason: `not valid YAML: ${(err as Error).message.split('\n')[0]}` }]);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new ConfigError(file, [{ path: '', reason: 'expected a YAML mapping with at least a reader section' }]);
-  }
-  const withOverrides = applyOverrides(raw as Record<string, unknown>, overrides);
+  const raw = parseYamlMapping(text, file, 'at least a reader section');
+  const withOverrides = applyOverrides(raw, overrides);
   const result = configSchema.safeParse(withOverrides);
   if (!result.success) throw new ConfigError(file, formatIssues(result.error));
   const config = result.data;
@@ -52,24 +36,6 @@ function applyOverrides(raw: Record<string, unknown>, o: ConfigOverrides): Recor
   if (o.sourceUrl) copy.reader = { ...((copy.reader as object) ?? {}), url: o.sourceUrl };
   if (o.listen) copy.server = { ...((copy.server as object) ?? {}), listen: o.listen };
   return copy;
-}
-
-function formatIssues(error: z.ZodError): { path: string; reason: string }[] {
-  const out: { path: string; reason: string }[] = [];
-  for (const issue of error.issues) {
-    const path = issue.path.map(String).join('.');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) out.push({ path: path ? `${path}.${key}` : key, reason: 'unknown key' });
-    } else if (issue.code === 'invalid_key') {
-      // Record keys (signal names) carry their own validation message one level down.
-      out.push({ path, reason: issue.issues[0]?.message ?? issue.message });
-    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-      out.push({ path, reason: 'is required' });
-    } else {
-      out.push({ path, reason: issue.message });
-    }
-  }
-  return out;
 }
 
 function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }[] {

@@ -11,6 +11,7 @@ COPY common ./common
 COPY models ./models
 COPY exporter ./exporter
 COPY cli ./cli
+COPY receiver ./receiver
 COPY demo ./demo
 COPY bench ./bench
 RUN npx tsc -p tsconfig.build.json && npm prune --omit=dev
@@ -22,6 +23,7 @@ COPY --from=build --chown=node:node /src/node_modules ./node_modules
 COPY --from=build --chown=node:node /src/dist ./dist
 COPY --chown=node:node package.json anomaly-exporter.yml ./
 COPY --chown=node:node demo/anomaly-exporter.demo.yml ./demo/
+COPY --chown=node:node receiver/receiver.example.yml ./receiver/
 RUN mkdir -p /app/state && chown node:node /app/state
 # The official node image's unprivileged user.
 USER node

@@ -14,6 +14,8 @@ import { dirname, resolve } from 'node:path';
 import { createReader } from '../exporter/reader-factory';
 import { parseConfig } from '../exporter/config';
 import { startDemoService } from '../demo/demo-service';
+import { loadReceiverConfig } from '../receiver/receiver-config';
+import { ReceiverDaemon } from '../receiver/receiver-daemon';
 
 const USAGE = `anomaly-exporter ${packageVersion()}: anomaly detection for Prometheus series
 
@@ -22,6 +24,7 @@ Usage:
   anomaly-exporter check [--config FILE]
   anomaly-exporter backtest --input PATH --output DIR [--config FILE] [--signal NAME] [--report FILE]
   anomaly-exporter backtest --config FILE --from RFC3339 --to RFC3339 --output DIR [--report FILE]
+  anomaly-exporter receiver [--config FILE] [--listen HOST:PORT] [--check]
   anomaly-exporter demo-service [--listen HOST:PORT] [--rate RPS] [--no-load]
   anomaly-exporter <command> --help
 
@@ -29,6 +32,7 @@ Commands:
   run           score the configured signals on a schedule and serve /metrics
   check         validate a config file: exit 0 when good, 2 when not (errors on stderr)
   backtest      score CSV history (timestamp,value) with the live pipeline's code, offline
+  receiver      the remediation receiver: Alertmanager webhook → gates → runbooks, with an audit log
   demo-service  an instrumented HTTP service with load and fault injection, for trying it out
 `;
 
@@ -85,6 +89,8 @@ async function main(argv: string[]): Promise<number> {
       return check(rest);
     case 'demo-service':
       return demoService(rest);
+    case 'receiver':
+      return receiver(rest);
     case 'backtest':
       return backtest(rest);
     default:
@@ -185,6 +191,28 @@ function writeReport(file: string, series: ReportSeries[], title: string): void 
   mkdirSync(dirname(resolve(file)), { recursive: true });
   writeFileSync(file, renderReport(series, title));
   process.stdout.write(`report: ${file}\n`);
+}
+
+const RECEIVER_USAGE = `Usage: anomaly-exporter receiver [--config FILE] [--listen HOST:PORT] [--check]
+
+  --config FILE       receiver config (default receiver/receiver.example.yml: dry run, loopback)
+  --listen HOST:PORT  overrides env REMEDIATION_RECEIVER_LISTEN and listen in the file
+  --check             validate the config and exit: 0 when good, 2 when not
+`;
+
+async function receiver(args: string[]): Promise<number> {
+  const v = parse(args, { config: { type: 'string', default: 'receiver/receiver.example.yml' }, listen: { type: 'string' }, check: { type: 'boolean', default: false } }, RECEIVER_USAGE);
+  if (!v) return 0;
+  const config = loadReceiverConfig(v.config as string, { listen: v.listen ?? (process.env.REMEDIATION_RECEIVER_LISTEN || undefined) });
+  if (v.check) {
+    process.stdout.write(`${v.config}: valid (mode ${config.mode}, ${config.runbooks.length} runbooks)\n`);
+    return 0;
+  }
+  const logger = createLogger({ level: config.logging.level, format: config.logging.format, component: 'receiver' });
+  const daemon = new ReceiverDaemon(config, logger);
+  await daemon.start();
+  await waitForSignal(logger, () => daemon.stop());
+  return 0;
 }
 
 async function demoService(args: string[]): Promise<number> {

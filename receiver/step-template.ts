@@ -2,10 +2,14 @@
  * Templates for runbook steps. A template may only read the alert's labels and annotations:
  * `{{ labels.service }}`, `{{ annotations.summary }}`; nothing else can be expressed, so alert
  * data can never reach code. Every value is encoded for where it lands: percent-encoded in a URL,
- * a JSON string literal (quotes included) in a JSON body. Parsed once, at config load, so a bad
+ * a JSON string literal (quotes included) in a JSON body or a PromQL query. Parsed once, at config load, so a bad
  * template is a config error, not a failed action.
  */
-export type Encoding = 'url' | 'json';
+/**
+ * url: percent-encoded; json and promql: a double-quoted string literal (valid in both); raw: the
+ * value itself, only for environment variables of exec steps (data, never a command line).
+ */
+export type Encoding = 'url' | 'json' | 'promql' | 'raw';
 
 type Part = { text: string } | { source: 'labels' | 'annotations'; name: string };
 
@@ -47,7 +51,7 @@ export function renderTemplate(t: StepTemplate, data: TemplateData): string {
       continue;
     }
     const value = wellFormed((p.source === 'labels' ? data.labels : data.annotations)[p.name] ?? '');
-    out += t.encoding === 'url' ? encodeURIComponent(value) : JSON.stringify(value);
+    out += t.encoding === 'url' ? encodeURIComponent(value) : t.encoding === 'raw' ? value.replaceAll('\0', '\uFFFD') : JSON.stringify(value);
   }
   return out;
 }

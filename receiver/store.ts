@@ -9,8 +9,23 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type EpisodeStatus = 'firing' | 'resolved';
-/** How an episode ended: the alert resolved, or its anomaly source was lost (not a recovery). */
-export type ResolveKind = 'recovered' | 'source_lost';
+/**
+ * How an episode ended: recovered; source_lost (the exporter was down or stale, so the alert
+ * resolved by itself: not a recovery); unverified (the source could not be checked).
+ */
+export type ResolveKind = 'recovered' | 'source_lost' | 'unverified';
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+export interface ApprovalRow {
+  id: number;
+  episodeId: number;
+  runbook: string;
+  createdAtMs: number;
+  expiresAtMs: number;
+  status: ApprovalStatus;
+  decidedAtMs: number | null;
+  decidedBy: string | null;
+}
 export type Decision = 'executed' | 'dry_run' | 'awaiting_approval' | 'refused' | 'no_runbook' | 'duplicate';
 export type ActionOutcome = 'running' | 'succeeded' | 'failed' | 'outcome_unknown';
 
@@ -234,6 +249,53 @@ export class ReceiverStore {
       });
     }
     return ids;
+  }
+
+  addApproval(a: { episodeId: number; runbook: string; createdAtMs: number; expiresAtMs: number }): number {
+    const info = this.db.prepare("INSERT INTO approvals (episode_id, runbook, created_at_ms, expires_at_ms, status) VALUES (?, ?, ?, ?, 'pending')").run(a.episodeId, a.runbook, a.createdAtMs, a.expiresAtMs);
+    return Number(info.lastInsertRowid);
+  }
+
+  getApproval(id: number): ApprovalRow | undefined {
+    return this.db
+      .prepare('SELECT id, episode_id AS episodeId, runbook, created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, status, decided_at_ms AS decidedAtMs, decided_by AS decidedBy FROM approvals WHERE id = ?')
+      .get(id) as ApprovalRow | undefined;
+  }
+
+  listApprovals(status?: ApprovalStatus): ApprovalRow[] {
+    const sql = `SELECT id, episode_id AS episodeId, runbook, created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, status, decided_at_ms AS decidedAtMs, decided_by AS decidedBy FROM approvals ${status ? 'WHERE status = ?' : ''} ORDER BY id`;
+    return (status ? this.db.prepare(sql).all(status) : this.db.prepare(sql).all()) as ApprovalRow[];
+  }
+
+  approvalsOf(episodeId: number): ApprovalRow[] {
+    return this.listApprovals().filter((a) => a.episodeId === episodeId);
+  }
+
+  decideApproval(id: number, status: 'approved' | 'rejected' | 'expired', atMs: number, by: string | null): void {
+    this.db.prepare("UPDATE approvals SET status = ?, decided_at_ms = ?, decided_by = ? WHERE id = ? AND status = 'pending'").run(status, atMs, by, id);
+  }
+
+  /** When the runbook last started an action on the target, if ever. */
+  lastActionAt(runbook: string, target: string): number | undefined {
+    const r = this.db.prepare('SELECT max(started_at_ms) AS t FROM actions WHERE runbook = ? AND target = ?').get(runbook, target) as { t: number | null };
+    return r.t ?? undefined;
+  }
+
+  /** Actions started since `sinceMs`, by one runbook or by all. */
+  countActions(sinceMs: number, runbook?: string): number {
+    const r = runbook
+      ? (this.db.prepare('SELECT count(*) AS n FROM actions WHERE started_at_ms >= ? AND runbook = ?').get(sinceMs, runbook) as { n: number })
+      : (this.db.prepare('SELECT count(*) AS n FROM actions WHERE started_at_ms >= ?').get(sinceMs) as { n: number });
+    return r.n;
+  }
+
+  /** Distinct targets the runbook acted on since `sinceMs`. */
+  actedTargets(runbook: string, sinceMs: number): string[] {
+    return (this.db.prepare('SELECT DISTINCT target FROM actions WHERE runbook = ? AND started_at_ms >= ?').all(runbook, sinceMs) as { target: string }[]).map((r) => r.target);
+  }
+
+  episodeHasAction(episodeId: number): boolean {
+    return this.db.prepare('SELECT 1 FROM actions WHERE episode_id = ? LIMIT 1').get(episodeId) !== undefined;
   }
 
   audit(atMs: number, kind: string, episodeId: number | null, detail: Record<string, unknown>): void {

@@ -1,0 +1,16 @@
+import { ReceiverStore } from '../store';
+import { ALLOW, Gate, refuse } from './gate';
+
+/** At most `max_targets.max` distinct targets per `per` for a runbook: a bad day stays small. */
+export function blastRadiusGate(store: ReceiverStore): Gate {
+  return {
+    name: 'blast_radius',
+    check: ({ runbook, target, nowMs }) => {
+      const m = runbook.max_targets;
+      if (!m) return ALLOW;
+      const targets = store.actedTargets(runbook.name, nowMs - m.per);
+      if (targets.includes(target) || targets.length < m.max) return ALLOW;
+      return refuse(`runbook ${runbook.name} already acted on ${targets.length} targets (${targets.join(', ')}) in the last ${m.per / 1000} s; the cap is ${m.max}`);
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { ReceiverStore } from '../store';
+import { ALLOW, Gate, refuse } from './gate';
+
+/** After an action on a target, the same runbook waits `cooldown` before acting on it again. */
+export function cooldownGate(store: ReceiverStore): Gate {
+  return {
+    name: 'cooldown',
+    check: ({ runbook, target, nowMs }) => {
+      const last = store.lastActionAt(runbook.name, target);
+      if (last === undefined || nowMs - last >= runbook.cooldown) return ALLOW;
+      return refuse(`runbook ${runbook.name} acted on ${target} ${Math.round((nowMs - last) / 1000)} s ago; cooldown is ${runbook.cooldown / 1000} s`);
+    },
+  };
+}

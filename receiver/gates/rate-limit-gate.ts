@@ -1,0 +1,28 @@
+import { ReceiverConfig } from '../receiver-config';
+import { ReceiverStore } from '../store';
+import { ALLOW, Gate, refuse } from './gate';
+
+/** At most `rate_limit.max` actions of the runbook per `rate_limit.per`. */
+export function runbookRateGate(store: ReceiverStore): Gate {
+  return {
+    name: 'rate_limit',
+    check: ({ runbook, nowMs }) => {
+      const r = runbook.rate_limit;
+      if (!r) return ALLOW;
+      const n = store.countActions(nowMs - r.per, runbook.name);
+      return n < r.max ? ALLOW : refuse(`runbook ${runbook.name} ran ${n} actions in the last ${r.per / 1000} s; the limit is ${r.max}`);
+    },
+  };
+}
+
+/** At most `limits.global_rate.max` actions of all runbooks together per `per`. */
+export function globalRateGate(store: ReceiverStore, limit: ReceiverConfig['limits']['global_rate']): Gate {
+  return {
+    name: 'global_rate_limit',
+    check: ({ nowMs }) => {
+      if (!limit) return ALLOW;
+      const n = store.countActions(nowMs - limit.per);
+      return n < limit.max ? ALLOW : refuse(`${n} actions in the last ${limit.per / 1000} s across runbooks; the global limit is ${limit.max}`);
+    },
+  };
+}

@@ -1,0 +1,195 @@
+/**
+ * The receiver's config: one YAML file validated like the exporter's (unknown keys are errors;
+ * `file: path: reason`, exit 2). Runbooks, their matchers and step templates are parsed here, so a
+ * bad one never reaches an alert.
+ */
+import { z } from 'zod';
+import { ConfigError } from '../common/errors';
+import { duration, formatIssues, parseYamlMapping, readConfigText } from '../common/yaml-config';
+import { LabelMatcher, parseMatcher } from './label-matcher';
+import { parseTemplate, StepTemplate } from './step-template';
+
+const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:10191');
+const matcher = z.string().transform((text, ctx) => {
+  try {
+    return parseMatcher(text);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
+const template = (encoding: 'url' | 'json' | 'promql' | 'raw') =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseTemplate(text, encoding);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+/** A secret's source: a file or an environment variable, never the config itself. */
+const secretSource = { file: z.string().min(1).optional(), env: z.string().min(1).optional() };
+const secret = z.strictObject(secretSource).refine((s) => Boolean(s.file) !== Boolean(s.env), { message: 'set exactly one of file and env' });
+const rate = z.strictObject({ max: z.number().int().min(1), per: duration(1000) });
+
+const httpStep = z.strictObject({
+  type: z.literal('http'),
+  method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  /** Values are percent-encoded; the host must be in http_allowlist. */
+  url: template('url'),
+  /** A JSON body; values are JSON string literals. */
+  body: template('json').optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  timeout: duration(1).prefault('10s'),
+});
+const execStep = z.strictObject({
+  type: z.literal('exec'),
+  /** The program and its arguments as they are: no shell, no templates. */
+  argv: z.array(z.string().min(1)).min(1),
+  /** Environment variables for the program: alert values reach it only here, as data (NUL becomes U+FFFD). */
+  env: z.record(z.string().regex(/^[A-Z_][A-Z0-9_]*$/, 'environment variable names: A-Z, 0-9 and _'), template('raw')).default({}),
+  timeout: duration(1).prefault('30s'),
+});
+const notifyStep = z.strictObject({
+  type: z.literal('notify'),
+  kind: z.enum(['slack', 'webhook']),
+  url: z.strictObject(secretSource).refine((s) => Boolean(s.file) !== Boolean(s.env), { message: 'set exactly one of file and env' }),
+  timeout: duration(1).prefault('10s'),
+});
+const logStep = z.strictObject({ type: z.literal('log'), message: z.string().default('runbook step') });
+const step = z.discriminatedUnion('type', [httpStep, execStep, notifyStep, logStep]);
+
+const runbook = z.strictObject({
+  name: z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'runbook names: lower-case letters, digits, - and _'),
+  /** Alertmanager-style matchers; all must match. */
+  match: z.array(matcher).min(1),
+  /** Only alerts with one of these severities act. */
+  severities: z.array(z.string()).min(1).default(['warning', 'critical']),
+  /** Per label, the values allowed to act (e.g. service: [checkout]); others are refused. */
+  label_allowlist: z.record(z.string(), z.array(z.string()).min(1)).default({}),
+  /** The label that names what the runbook acts on (cooldown, blast radius). */
+  target_label: z.string().default('service'),
+  confirm: z
+    .strictObject({
+      /**
+       * PromQL whose value must still be above min_score at decision time; {{ labels.X }} becomes
+       * a quoted PromQL string. Default: the ensemble score's 10-minute maximum for the alert's
+       * service and signal.
+       */
+      score_query: template('promql').prefault(
+        'max(max_over_time(anomaly_score{model="ensemble",service={{ labels.service }},signal={{ labels.signal }}}[10m]))',
+      ),
+      /** Require the score check (off: only min_anomalous_signals is checked). */
+      check_score: z.boolean().default(true),
+      min_score: z.number().default(1),
+      /** At least this many anomalous signals for the target (anomaly_anomalous_signals). */
+      min_anomalous_signals: z.number().int().min(1).optional(),
+    })
+    .optional(),
+  cooldown: duration(0).prefault('10m'),
+  rate_limit: rate.optional(),
+  /** At most `max` distinct targets acted on per `per` (blast radius). */
+  max_targets: rate.optional(),
+  steps: z.array(step).min(1),
+  /** Suggested next steps for the incident analysis and notifications. */
+  annotations: z.record(z.string(), z.string()).default({}),
+});
+
+export const receiverConfigSchema = z
+  .strictObject({
+    listen: listen.default('127.0.0.1:10191'),
+    /** dry_run (default): decide and record, never act. live: act. approval: wait for a person. */
+    mode: z.enum(['dry_run', 'live', 'approval']).default('dry_run'),
+    auth: z
+      .strictObject({
+        type: z.enum(['none', 'bearer', 'basic']),
+        token: secret.optional(),
+        username: z.string().optional(),
+        password: secret.optional(),
+      })
+      .refine((a) => a.type !== 'bearer' || a.token, { message: 'bearer auth needs token: {file: ...} or {env: ...}', path: ['token'] })
+      .refine((a) => a.type !== 'basic' || (a.username && a.password), { message: 'basic auth needs username and password', path: ['password'] })
+      .optional(),
+    body_limit_bytes: z.number().int().min(1024).default(1_048_576),
+    store: z.strictObject({ path: z.string().default('./state/receiver.db') }).prefault({}),
+    prometheus: z.strictObject({ url: z.url({ protocol: /^https?$/ }), timeout: duration(1).prefault('5s') }).optional(),
+    /**
+     * A resolve of an alert matching these is checked against `lost_query` in Prometheus: any
+     * result means the anomaly source (the exporter) was down or stale, which is not a recovery.
+     */
+    source: z
+      .strictObject({
+        alerts: z.array(matcher).default([parseMatcher('category="anomaly"')] as never),
+        lost_query: z
+          .string()
+          .default(
+            'max(up{job="anomaly-exporter"}) == 0 or absent(up{job="anomaly-exporter"}) or (time() - max(anomaly_exporter_last_success_timestamp_seconds) > 3 * max(anomaly_exporter_infer_interval_seconds))',
+          ),
+      })
+      .prefault({}),
+    approvals: z.strictObject({ timeout: duration(1000).prefault('15m') }).prefault({}),
+    limits: z
+      .strictObject({
+        global_rate: rate.optional(),
+        max_concurrent_actions: z.number().int().min(1).default(4),
+      })
+      .prefault({}),
+    /** Windows in which no runbook acts (decisions are still recorded). */
+    maintenance: z
+      .array(z.strictObject({ match: z.array(matcher).default([]), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }), reason: z.string().default('maintenance window') }))
+      .default([]),
+    /** host:port pairs that http steps may call. */
+    http_allowlist: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'expected HOST:PORT')).default([]),
+    runbooks: z.array(runbook).default([]),
+    logging: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') }).prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    const names = new Set<string>();
+    c.runbooks.forEach((rb, i) => {
+      if (names.has(rb.name)) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'name'], message: `duplicate runbook name ${rb.name}` });
+      names.add(rb.name);
+      rb.steps.forEach((s, j) => {
+        if (s.type === 'http') {
+          const host = hostOfTemplate(s.url);
+          if (!host) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'steps', j, 'url'], message: 'the scheme and host:port must be literal (no template before the path)' });
+          else if (!c.http_allowlist.includes(host)) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'steps', j, 'url'], message: `host ${host} is not in http_allowlist` });
+        }
+      });
+      if (rb.confirm && !c.prometheus) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'confirm'], message: 'confirmation queries Prometheus: set prometheus.url' });
+    });
+    for (const [i, w] of c.maintenance.entries()) {
+      if (Date.parse(w.end) <= Date.parse(w.start)) ctx.addIssue({ code: 'custom', path: ['maintenance', i, 'end'], message: 'must be after start' });
+    }
+  });
+
+export type ReceiverConfig = z.output<typeof receiverConfigSchema>;
+export type RunbookConfig = ReceiverConfig['runbooks'][number];
+export type StepConfig = RunbookConfig['steps'][number];
+export type { LabelMatcher, StepTemplate };
+
+/** host:port of a URL template whose scheme and authority are literal text, with the default port. */
+export function hostOfTemplate(t: StepTemplate): string | undefined {
+  const first = t.parts[0];
+  if (!first || !('text' in first)) return undefined;
+  const m = /^(https?):\/\/([^/?#]+)([/?#])?/.exec(first.text);
+  // Without a / ? or # after it, a placeholder could extend the host: refuse.
+  if (!m || (!m[3] && t.parts.length > 1)) return undefined;
+  return /:\d+$/.test(m[2]) ? m[2] : `${m[2]}:${m[1] === 'https' ? 443 : 80}`;
+}
+
+export function loadReceiverConfig(file: string, overrides: { listen?: string } = {}): ReceiverConfig {
+  return parseReceiverConfig(readConfigText(file), file, overrides);
+}
+
+export function parseReceiverConfig(text: string, file: string, overrides: { listen?: string } = {}): ReceiverConfig {
+  const raw = parseYamlMapping(text, file, 'the receiver settings');
+  if (overrides.listen) raw.listen = overrides.listen;
+  const result = receiverConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error));
+  const c = result.data;
+  // Without auth, only on loopback: an open webhook on a network could trigger actions.
+  const host = c.listen.slice(0, c.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  if (!c.auth && !loopback) throw new ConfigError(file, [{ path: 'auth', reason: `listening on ${c.listen} needs auth (bearer or basic); auth {type: none} must be set explicitly to go without` }]);
+  return c;
+}

@@ -1,0 +1,49 @@
+/** The receiver process: the store, the HTTP server and the approval-expiry timer. */
+import { Server } from 'node:http';
+import { AddressInfo } from 'node:net';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Logger } from '../common/logger';
+import { Receiver } from './receiver';
+import { ReceiverConfig } from './receiver-config';
+import { authCheck } from './request-auth';
+import { createReceiverApp } from './server';
+
+export class ReceiverDaemon {
+  readonly registry = new Registry();
+  readonly receiver: Receiver;
+  private server?: Server;
+  private timer?: NodeJS.Timeout;
+
+  constructor(
+    readonly config: ReceiverConfig,
+    readonly log: Logger,
+  ) {
+    collectDefaultMetrics({ register: this.registry });
+    this.receiver = new Receiver(config, this.registry, log);
+  }
+
+  /** Listens on config.listen; resolves with the URL once ready. */
+  async start(): Promise<string> {
+    const app = createReceiverApp(this.receiver, this.registry, authCheck(this.config.auth), this.config.body_limit_bytes);
+    const i = this.config.listen.lastIndexOf(':');
+    const host = this.config.listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
+    this.server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(Number(this.config.listen.slice(i + 1)), host, () => resolve(s));
+      s.once('error', reject);
+    });
+    this.timer = setInterval(() => this.receiver.expireApprovals(), 5000);
+    this.timer.unref();
+    const port = (this.server.address() as AddressInfo).port;
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    this.log.info('remediation receiver started', { url, mode: this.config.mode, runbooks: this.config.runbooks.map((r) => r.name), store: this.config.store.path });
+    return url;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+    this.server?.closeAllConnections?.();
+    await this.receiver.idle();
+    this.receiver.close();
+  }
+}

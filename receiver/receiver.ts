@@ -1,0 +1,199 @@
+/**
+ * The remediation receiver's core, without HTTP: takes a webhook body, stores the decisions, runs
+ * the actions after the caller has acknowledged, handles approvals. The server (server.ts) and the
+ * daemon (receiver-daemon.ts) wrap it.
+ */
+import { Registry } from 'prom-client';
+import { errorMessage } from '../common/errors';
+import { Logger } from '../common/logger';
+import { parseWebhookPayload, WebhookAlert } from './alertmanager-payload';
+import { DecisionEngine } from './decision-engine';
+import { blastRadiusGate } from './gates/blast-radius-gate';
+import { ConcurrencyGate } from './gates/concurrency-gate';
+import { confirmationGate } from './gates/confirmation-gate';
+import { cooldownGate } from './gates/cooldown-gate';
+import { firingOnlyGate } from './gates/firing-only-gate';
+import { Gate } from './gates/gate';
+import { labelAllowlistGate } from './gates/label-allowlist-gate';
+import { maintenanceGate } from './gates/maintenance-gate';
+import { onePerEpisodeGate } from './gates/one-per-episode-gate';
+import { globalRateGate, runbookRateGate } from './gates/rate-limit-gate';
+import { severityGate } from './gates/severity-gate';
+import { Intake, IntakeResult, PendingAction } from './intake';
+import { PrometheusClient } from './prometheus-client';
+import { ReceiverConfig } from './receiver-config';
+import { ReceiverMetrics } from './receiver-metrics';
+import { runRunbook } from './runbook-runner';
+import { ReceiverStore } from './store';
+
+export class ApprovalError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class Receiver {
+  readonly store: ReceiverStore;
+  readonly metrics: ReceiverMetrics;
+  readonly engine: DecisionEngine;
+  readonly intake: Intake;
+  readonly concurrency: ConcurrencyGate;
+  private running = new Set<Promise<void>>();
+
+  constructor(
+    readonly config: ReceiverConfig,
+    readonly registry: Registry,
+    readonly log: Logger,
+    readonly clock: () => number = Date.now,
+    store?: ReceiverStore,
+  ) {
+    this.store = store ?? new ReceiverStore(config.store.path);
+    this.metrics = new ReceiverMetrics(registry, () => this.store.countOpenEpisodes());
+    const prom = config.prometheus ? new PrometheusClient(config.prometheus.url, config.prometheus.timeout) : undefined;
+    this.concurrency = new ConcurrencyGate(config.limits.max_concurrent_actions);
+    // Cheap, local gates first; the Prometheus confirmation last (concurrency is the engine's).
+    const gates: Gate[] = [
+      firingOnlyGate,
+      severityGate,
+      labelAllowlistGate,
+      maintenanceGate(config.maintenance),
+      onePerEpisodeGate(this.store),
+      cooldownGate(this.store),
+      runbookRateGate(this.store),
+      globalRateGate(this.store, config.limits.global_rate),
+      blastRadiusGate(this.store),
+      confirmationGate(prom),
+    ];
+    this.engine = new DecisionEngine(config, gates, this.concurrency);
+    this.intake = new Intake(this.store, this.engine, config, prom, log);
+    const interrupted = this.store.markInterruptedActions(this.clock());
+    if (interrupted.length) log.warn('actions interrupted by a restart marked outcome_unknown (not retried)', { actions: interrupted });
+  }
+
+  /** Parses and stores one webhook body; throws PayloadError for an unusable request. */
+  async receive(body: unknown): Promise<IntakeResult> {
+    const payload = parseWebhookPayload(body);
+    const result = await this.intake.handle(payload, this.clock());
+    this.metrics.alertsReceived.inc(payload.alerts.length + payload.rejected.length);
+    this.metrics.alertsRejected.inc(payload.rejected.length);
+    for (const d of result.decisions) {
+      this.metrics.decisions.inc({ runbook: d.runbook ?? '', decision: d.decision });
+      if (d.decision === 'refused' && d.gate) this.metrics.gateRefusals.inc({ gate: d.gate });
+    }
+    for (const r of result.resolved) {
+      const ep = this.store.getEpisode(r.episodeId);
+      if (ep) this.metrics.timeToResolve.observe({ kind: r.kind }, Math.max(0, (ep.resolvedAtMs! - ep.startsAtMs) / 1000));
+    }
+    return result;
+  }
+
+  /** Runs the actions of an acknowledged request in the background. */
+  startActions(actions: PendingAction[]): void {
+    for (const a of actions) {
+      const p = this.runAction(a).finally(() => this.running.delete(p));
+      this.running.add(p);
+    }
+  }
+
+  private async runAction(a: PendingAction): Promise<void> {
+    const started = this.clock();
+    this.metrics.actions.inc({ runbook: a.runbook.name });
+    this.metrics.timeToAction.observe({ runbook: a.runbook.name }, Math.max(0, (started - a.alert.startsAtMs) / 1000));
+    try {
+      const outcome = await runRunbook(a.runbook, a.alert, { episodeId: a.episodeId, decision: 'executed', reason: a.reason }, this.config, this.log);
+      const detail = outcome.steps.map((s) => `${s.type}: ${s.detail}`).join('; ');
+      const now = this.clock();
+      this.store.transaction(() => {
+        this.store.finishAction(a.actionId, now, outcome.ok ? 'succeeded' : 'failed', detail);
+        this.store.audit(now, outcome.ok ? 'action_succeeded' : 'action_failed', a.episodeId, { action: a.actionId, runbook: a.runbook.name, steps: outcome.steps });
+      });
+      if (!outcome.ok) this.metrics.actionFailures.inc({ runbook: a.runbook.name });
+      this.metrics.actionDuration.observe({ runbook: a.runbook.name }, (now - started) / 1000);
+      this.log.info('runbook ran', { runbook: a.runbook.name, episode: a.episodeId, ok: outcome.ok });
+    } catch (err) {
+      this.metrics.actionFailures.inc({ runbook: a.runbook.name });
+      this.log.error('runbook run failed', { runbook: a.runbook.name, episode: a.episodeId, error: errorMessage(err) });
+      try {
+        this.store.finishAction(a.actionId, this.clock(), 'failed', errorMessage(err));
+      } catch {
+        // The store is closing; the action stays `running` and becomes outcome_unknown at restart.
+      }
+    } finally {
+      a.release();
+    }
+  }
+
+  /** Approves or rejects a pending approval; an approved one passes the gates again, then runs. */
+  async decideApproval(id: number, decision: 'approve' | 'reject', by: string): Promise<{ status: string; decision?: string; reason?: string }> {
+    const now = this.clock();
+    const approval = this.store.getApproval(id);
+    if (!approval) throw new ApprovalError(404, `no approval ${id}`);
+    if (approval.status !== 'pending') throw new ApprovalError(409, `approval ${id} is already ${approval.status}`);
+    if (now >= approval.expiresAtMs) {
+      this.expireApprovals();
+      throw new ApprovalError(409, `approval ${id} expired`);
+    }
+    const episode = this.store.getEpisode(approval.episodeId)!;
+    const alert = episodeAlert(episode);
+    if (decision === 'reject') {
+      this.store.transaction(() => {
+        this.store.decideApproval(id, 'rejected', now, by);
+        this.store.addDecision({ episodeId: episode.id, atMs: now, runbook: approval.runbook, decision: 'refused', gate: 'approval', reason: `rejected by ${by}` });
+        this.store.audit(now, 'approval_rejected', episode.id, { approval: id, by });
+      });
+      this.metrics.decisions.inc({ runbook: approval.runbook, decision: 'refused' });
+      this.metrics.gateRefusals.inc({ gate: 'approval' });
+      return { status: 'rejected' };
+    }
+    if (episode.status !== 'firing') throw new ApprovalError(409, `episode ${episode.id} is resolved; nothing to approve`);
+    const outcome = await new DecisionEngine({ ...this.config, mode: 'live' }, this.engine.gates, this.concurrency).decide(episode, alert, now);
+    let pending: PendingAction | undefined;
+    this.store.transaction(() => {
+      this.store.decideApproval(id, 'approved', now, by);
+      this.store.audit(now, 'approval_approved', episode.id, { approval: id, by });
+      this.store.addDecision({ episodeId: episode.id, atMs: now, runbook: outcome.runbook?.name ?? null, decision: outcome.decision, gate: outcome.gate, reason: `approved by ${by}; ${outcome.reason}` });
+      if (outcome.decision === 'executed' && outcome.runbook && outcome.release) {
+        const actionId = this.store.startAction({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
+        this.store.audit(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
+        pending = { actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release };
+      }
+    });
+    this.metrics.decisions.inc({ runbook: outcome.runbook?.name ?? '', decision: outcome.decision });
+    if (outcome.decision === 'refused' && outcome.gate) this.metrics.gateRefusals.inc({ gate: outcome.gate });
+    if (pending) this.startActions([pending]);
+    return { status: 'approved', decision: outcome.decision, reason: outcome.reason };
+  }
+
+  /** Marks pending approvals past their deadline as expired. */
+  expireApprovals(): number {
+    const now = this.clock();
+    const due = this.store.listApprovals('pending').filter((a) => now >= a.expiresAtMs);
+    if (due.length) {
+      this.store.transaction(() => {
+        for (const a of due) {
+          this.store.decideApproval(a.id, 'expired', now, null);
+          this.store.addDecision({ episodeId: a.episodeId, atMs: now, runbook: a.runbook, decision: 'refused', gate: 'approval', reason: 'approval expired' });
+          this.store.audit(now, 'approval_expired', a.episodeId, { approval: a.id });
+        }
+      });
+    }
+    return due.length;
+  }
+
+  /** Resolves when every running action has finished. */
+  async idle(): Promise<void> {
+    while (this.running.size) await Promise.all([...this.running]);
+  }
+
+  close(): void {
+    this.store.close();
+  }
+}
+
+/** The alert of a stored episode, for gates and steps. */
+function episodeAlert(e: { fingerprint: string; startsAt: string; startsAtMs: number; labels: Record<string, string>; annotations: Record<string, string> }): WebhookAlert {
+  return { status: 'firing', labels: e.labels, annotations: e.annotations, startsAt: e.startsAt, startsAtMs: e.startsAtMs, fingerprint: e.fingerprint };
+}

@@ -1,0 +1,151 @@
+/**
+ * The receiver's HTTP API (express): POST /webhook/alertmanager, the episode and audit APIs,
+ * approvals, /metrics and /healthz. Answers follow Alertmanager's retry rules: 2xx once the
+ * decisions are durably stored; 4xx (with a reason) only for an unusable request, which changes
+ * nothing; 5xx only when a retry is safe (the store failed: nothing was committed).
+ */
+import express from 'express';
+import { Registry } from 'prom-client';
+import { errorMessage } from '../common/errors';
+import { PayloadError } from './alertmanager-payload';
+import { ApprovalError, Receiver } from './receiver';
+import { AuthCheck } from './request-auth';
+import { EpisodeStatus } from './store';
+
+export function createReceiverApp(receiver: Receiver, registry: Registry, auth: AuthCheck, bodyLimitBytes: number): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const log = receiver.log;
+  const metrics = receiver.metrics;
+
+  const requireAuth: express.RequestHandler = (req, res, next) => {
+    const r = auth(req.headers.authorization);
+    if (r.ok) {
+      res.locals.user = r.user;
+      next();
+      return;
+    }
+    if (req.path.startsWith('/webhook')) metrics.requests.inc({ code: '401' });
+    res.status(401).set('WWW-Authenticate', 'Bearer, Basic realm="remediation-receiver"').json({ error: r.reason });
+  };
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+
+  app.post(
+    '/webhook/alertmanager',
+    requireAuth,
+    express.json({ limit: bodyLimitBytes, strict: false, type: () => true }),
+    async (req, res) => {
+      try {
+        const result = await receiver.receive(req.body);
+        metrics.requests.inc({ code: '200' });
+        res.json({ received: result.received, rejected: result.rejected, decisions: result.decisions, resolved: result.resolved });
+        receiver.startActions(result.actions);
+      } catch (err) {
+        if (err instanceof PayloadError) {
+          metrics.requests.inc({ code: '400' });
+          res.status(400).json({ error: err.message });
+          return;
+        }
+        // Nothing was committed (one transaction): Alertmanager's retry is safe.
+        log.error('webhook could not be stored', { error: errorMessage(err) });
+        metrics.requests.inc({ code: '503' });
+        res.status(503).json({ error: `could not store the decisions: ${errorMessage(err)}` });
+      }
+    },
+  );
+
+  app.get('/api/v1/episodes', requireAuth, (req, res) => {
+    const status = req.query.status;
+    if (status !== undefined && status !== 'firing' && status !== 'resolved') {
+      res.status(400).json({ error: 'status must be firing or resolved' });
+      return;
+    }
+    const since = req.query.since === undefined ? undefined : Date.parse(String(req.query.since));
+    if (since !== undefined && !Number.isFinite(since)) {
+      res.status(400).json({ error: 'since must be an RFC 3339 time' });
+      return;
+    }
+    const episodes = receiver.store.listEpisodes({ status: status as EpisodeStatus | undefined, runbook: typeof req.query.runbook === 'string' ? req.query.runbook : undefined, sinceMs: since });
+    res.json({ episodes: episodes.map(episodeJson) });
+  });
+
+  app.get('/api/v1/episodes/:id', requireAuth, (req, res) => {
+    const id = Number(req.params.id);
+    const e = Number.isInteger(id) ? receiver.store.getEpisode(id) : undefined;
+    if (!e) {
+      res.status(404).json({ error: `no episode ${req.params.id}` });
+      return;
+    }
+    res.json({
+      ...episodeJson(e),
+      decisions: receiver.store.decisionsOf(e.id).map((d) => ({ ...d, at: iso(d.atMs) })),
+      actions: receiver.store.actionsOf(e.id).map((a) => ({ ...a, started_at: iso(a.startedAtMs), finished_at: a.finishedAtMs === null ? null : iso(a.finishedAtMs) })),
+      approvals: receiver.store.approvalsOf(e.id),
+      timeline: receiver.store.auditOf(e.id).map((ev) => ({ at: iso(ev.atMs), kind: ev.kind, ...ev.detail })),
+    });
+  });
+
+  app.get('/api/v1/audit', requireAuth, (req, res) => {
+    const since = req.query.since === undefined ? 0 : Date.parse(String(req.query.since));
+    if (!Number.isFinite(since)) {
+      res.status(400).json({ error: 'since must be an RFC 3339 time' });
+      return;
+    }
+    res.type('application/x-ndjson');
+    for (const ev of receiver.store.iterateAudit(since)) res.write(`${JSON.stringify({ id: ev.id, at: iso(ev.atMs), kind: ev.kind, episode: ev.episodeId, ...ev.detail })}\n`);
+    res.end();
+  });
+
+  app.get('/api/v1/approvals', requireAuth, (_req, res) => {
+    res.json({ approvals: receiver.store.listApprovals('pending') });
+  });
+
+  app.post('/api/v1/approvals/:id', requireAuth, express.json({ limit: 16 * 1024 }), async (req, res) => {
+    const decision = (req.body as { decision?: unknown } | undefined)?.decision;
+    if (decision !== 'approve' && decision !== 'reject') {
+      res.status(400).json({ error: 'body must be {"decision": "approve"} or {"decision": "reject"}' });
+      return;
+    }
+    try {
+      res.json(await receiver.decideApproval(Number(req.params.id), decision, String(res.locals.user)));
+    } catch (err) {
+      res.status(err instanceof ApprovalError ? err.status : 500).json({ error: errorMessage(err) });
+    }
+  });
+
+  // Body parser errors: too large (413) or not JSON (400); a reason, and nothing changed.
+  app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (req.path.startsWith('/webhook')) metrics.requests.inc({ code: String(status) });
+    const reason = err.type === 'entity.too.large' ? `body larger than ${bodyLimitBytes} bytes` : err.type === 'entity.parse.failed' ? `body is not valid JSON: ${err.message}` : err.message;
+    res.status(status).json({ error: reason });
+  });
+  return app;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function episodeJson(e: ReturnType<Receiver['store']['getEpisode']> & object) {
+  return {
+    id: e.id,
+    fingerprint: e.fingerprint,
+    alertname: e.alertname,
+    status: e.status,
+    starts_at: e.startsAt,
+    opened_at: iso(e.openedAtMs),
+    resolved_at: e.resolvedAtMs === null ? null : iso(e.resolvedAtMs),
+    resolve_kind: e.resolveKind,
+    time_to_resolve_seconds: e.resolvedAtMs === null ? null : Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000),
+    runbook: e.runbook,
+    labels: e.labels,
+    annotations: e.annotations,
+  };
+}

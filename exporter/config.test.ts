@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../common/errors';
 import { loadConfig, parseConfig } from './config';
-import { ensembleModels } from './config-schema';
+import { ensembleModels, ensembleScale } from './config-schema';
 
 const minimal = `reader:\n  url: http://127.0.0.1:9090\n  signals:\n    traffic: {query: 'sum(rate(x[1m]))'}\n`;
 
@@ -25,13 +25,16 @@ describe('config', () => {
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
     expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
-    expect(c.ensemble).toEqual({ combine: 'median', hold_samples: 10 });
+    expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
     expect(c.models.isolation_forest).toMatchObject({ trees: 100, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
   });
 
-  it('defaults the ensemble to the pattern model when it is enabled, else to every enabled model', () => {
-    expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern']);
+  it('defaults the ensemble to the pattern model and the scaled z-score when enabled, else to every enabled model', () => {
+    expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern', 'zscore']);
+    expect(ensembleScale(parseConfig(minimal, 'ok.yml'))).toEqual({ zscore: 1 / 3 });
+    expect(ensembleModels(parseConfig(minimal + 'models: {pattern: {}, mad: {}}\n', 'ok.yml'))).toEqual(['pattern']);
+    expect(ensembleScale(parseConfig(minimal + 'ensemble: {models: [zscore, pattern]}\n', 'ok.yml'))).toBeUndefined();
     expect(ensembleModels(parseConfig(minimal + 'models: {zscore: {}, mad: {}}\n', 'ok.yml'))).toEqual(['zscore', 'mad']);
     expect(ensembleModels(parseConfig(minimal + 'ensemble: {models: [mad, pattern]}\n', 'ok.yml'))).toEqual(['mad', 'pattern']);
   });

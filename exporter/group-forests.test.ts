@@ -22,7 +22,7 @@ describe('multivariate isolation forest per group', () => {
     reader.set('traf', [{ labels: { service: 'x' }, timestamps: ts, values: traffic }]);
     reader.set('lat', [{ labels: { service: 'x' }, timestamps: ts, values: latency }]);
     const config = parseConfig(
-      `reader:\n  url: http://x:1\n  signals:\n    traffic: {query: traf}\n    latency: {query: lat}\nscheduler: {fit_window: 6h}\ncorrelation: {window: 30m}\nmodels: {zscore: {}, mad: {}, isolation_forest: {}, isolation_forest_group: {}}\n`,
+      `reader:\n  url: http://x:1\n  signals:\n    traffic: {query: traf}\n    latency: {query: lat}\nscheduler: {fit_window: 6h}\ncorrelation: {window: 30m}\nmodels: {zscore: {}, mad: {}, isolation_forest: {}, isolation_forest_group: {}}\nensemble: {combine: median}\n`,
       'g.yml',
     );
     const p = new ScoringPipeline(config, reader, silentLogger());

@@ -1,6 +1,6 @@
 import { SeriesModelConfig } from '../models';
 import { ExporterConfig, SignalConfig } from './config';
-import { ensembleModels } from './config-schema';
+import { ensembleModels, ensembleScale } from './config-schema';
 
 /** Translates the config's model sections and a signal's scoring options into a SeriesModelConfig. */
 export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig): SeriesModelConfig {
@@ -23,6 +23,7 @@ export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig):
     seasonal: m.seasonal ? { minSamplesPerSlot: m.seasonal.min_samples_per_slot, memory: m.seasonal.memory } : undefined,
     combine: config.ensemble.combine,
     ensembleModels: ensembleModels(config),
+    ensembleScale: ensembleScale(config),
     scoring: { direction: signal.direction, minDeviation: signal.min_deviation, minRelativeDeviation: signal.min_relative_deviation },
     levelAlpha: 2 / ((iforest?.level_window ?? 20) + 1),
   };

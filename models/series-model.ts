@@ -19,6 +19,8 @@ export interface SeriesModelConfig {
   combine: CombineMethod;
   /** Detectors whose scores make the ensemble score (all when absent); every band detector gives the band. */
   ensembleModels?: string[];
+  /** Per detector, a factor its score is multiplied by in the ensemble (1 when absent). */
+  ensembleScale?: Record<string, number>;
   scoring: ScoreOptions;
   /** EWMA weight of the level feature (see FeatureExtractor). */
   levelAlpha: number;
@@ -174,7 +176,7 @@ export class SeriesModel {
       }
       const s = d.score(features);
       models[d.name] = s.score;
-      if (!voters || voters.includes(d.name)) parts.push(s);
+      if (!voters || voters.includes(d.name)) parts.push(scaled(s, this.config.ensembleScale?.[d.name]));
       bandParts.push(s);
     }
     const combined = combineScores(parts, this.config.combine, rows, bandParts);
@@ -241,4 +243,12 @@ export class SeriesModel {
     if (config.pattern) out.push(new PatternDetector(config.pattern, config.scoring));
     return out;
   }
+}
+
+/** The scores multiplied by `factor` (for the ensemble only; the model's own score is published as is). */
+function scaled(s: Scores, factor: number | undefined): Scores {
+  if (factor === undefined || factor === 1) return s;
+  const score = new Float64Array(s.score.length);
+  for (let i = 0; i < score.length; i++) score[i] = s.score[i] * factor;
+  return { ...s, score };
 }

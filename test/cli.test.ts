@@ -44,6 +44,50 @@ describe('anomaly-exporter CLI', () => {
     expect(r.stderr).toContain('/does/not/exist.yml: (root): cannot read file: ENOENT');
   });
 
+  it('receiver --check: exit 0 on the shipped example, exit 2 naming file, field and reason', () => {
+    const ok = cli(['receiver', '--check']);
+    expect([ok.status, ok.stdout.trim()]).toEqual([0, 'receiver/receiver.example.yml: valid (mode dry_run, 1 runbooks)']);
+    const file = tempConfig(`mode: yolo
+http_allowlist: [127.0.0.1:1]
+runbooks:
+  - name: r
+    match: ['service']
+    steps: [{type: http, url: 'http://evil.example:80/{{ labels.service }}'}, {type: exec, argv: [rm], env: {x: '{{ process.env }}'}}]
+`);
+    const bad = cli(['receiver', '--check', '--config', file]);
+    expect(bad.status).toBe(2);
+    for (const line of [
+      `${file}: mode: Invalid option: expected one of "dry_run"|"live"|"approval"`,
+      `${file}: runbooks.0.match.0: "service" is not a matcher like name="value", name!="value", name=~"regex" or name!~"regex"`,
+      `${file}: runbooks.0.steps.1.env.x: environment variable names: A-Z, 0-9 and _`,
+    ]) {
+      expect(bad.stderr).toContain(line);
+    }
+    const open = cli(['receiver', '--check', '--listen', '0.0.0.0:10191']);
+    expect(open.status).toBe(2);
+    expect(open.stderr).toContain('receiver/receiver.example.yml: auth: listening on 0.0.0.0:10191 needs auth');
+    const host = cli(['receiver', '--check', '--config', tempConfig("http_allowlist: [127.0.0.1:1]\nrunbooks:\n  - {name: r, match: ['a=\"b\"'], steps: [{type: http, url: 'http://evil.example/x'}]}\n")]);
+    expect(host.stderr).toMatch(/runbooks\.0\.steps\.0\.url: host evil\.example:80 is not in http_allowlist/);
+  });
+
+  it('receiver: serves, and stops cleanly on SIGTERM', async () => {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'ae-cli-recv-'));
+    const file = tempConfig(`store: {path: ${join(dir, 'r.db')}}\n`);
+    const child = spawn(process.execPath, [CLI, 'receiver', '--config', file, '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      await waitFor('receiver healthz', async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { validateStatus: () => true }).catch(() => ({ status: 0 }))).status === 200, 15_000);
+      const r = await axios.post(`http://127.0.0.1:${port}/webhook/alertmanager`, { alerts: [] });
+      expect(r.data).toMatchObject({ received: 0, rejected: 0 });
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(existsSync(join(dir, 'r.db'))).toBe(true);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
   it('rejects unknown commands and flags with usage, exit 2', () => {
     expect(cli(['frobnicate']).status).toBe(2);
     const r = cli(['run', '--bogus']);
@@ -52,7 +96,7 @@ describe('anomaly-exporter CLI', () => {
   });
 
   it('prints help for every command', () => {
-    for (const args of [['--help'], ['run', '--help'], ['check', '--help'], ['demo-service', '--help']]) {
+    for (const args of [['--help'], ['run', '--help'], ['check', '--help'], ['demo-service', '--help'], ['receiver', '--help']]) {
       const r = cli(args);
       expect(r.status).toBe(0);
       expect(r.stdout).toContain('Usage');

@@ -62,6 +62,8 @@ export interface PrometheusOptions {
   extraArgs?: string[];
   /** Rule files to load (copied into the temp dir). */
   ruleFiles?: string[];
+  /** host:port of an Alertmanager to send alerts to. */
+  alertmanager?: string;
 }
 
 export async function startPrometheus(opts: PrometheusOptions = {}): Promise<PrometheusProcess> {
@@ -79,6 +81,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     join(dir, 'prometheus.yml'),
     `global:\n  scrape_interval: ${interval}\n  evaluation_interval: ${interval}\n` +
       (rules.length ? `rule_files:\n${rules.map((r) => `  - ${r}\n`).join('')}` : '') +
+      (opts.alertmanager ? `alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['${opts.alertmanager}']\n` : '') +
       `scrape_configs:\n${opts.scrapeConfigs ?? ''}`,
   );
   opts.prepareDataDir?.(dataDir);

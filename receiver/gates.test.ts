@@ -136,6 +136,22 @@ describe('gates', () => {
     }
   });
 
+  it('confirmation by anomalous signals: allows at the minimum, refuses below it', async () => {
+    const kit = makeReceiver(runbookYaml('    confirm: {check_score: false, min_anomalous_signals: 2}\n'));
+    try {
+      prom.value = '2';
+      expect((await send(kit, alert())).decisions[0].decision).toBe('executed');
+      prom.value = '1';
+      const no = await send(kit, alert({ labels: { service: 'catalog' } }));
+      expect(no.decisions[0]).toMatchObject({ decision: 'refused', gate: 'confirmation', reason: '1 anomalous signals for catalog now; at least 2 required' });
+      prom.value = null; // no series at all: 0
+      expect((await send(kit, alert({ labels: { service: 'search' } }))).decisions[0].reason).toBe('0 anomalous signals for search now; at least 2 required');
+    } finally {
+      prom.value = '2.5';
+      kit.close();
+    }
+  });
+
   it('concurrency: allows up to the cap, refuses while the cap is running', async () => {
     const kit = makeReceiver(`limits: {max_concurrent_actions: 1}\n${runbookYaml('', slow.host)}`);
     try {

@@ -172,6 +172,43 @@ describe('Receiver episodes', () => {
     }
   });
 
+  it('stops a runbook at its first failed step, records it and counts the failure; notify sends alert and decision', async () => {
+    const hook = await startTarget();
+    process.env.TEST_NOTIFY_URL = `${hook.url}/notify`;
+    const kit = makeReceiver(`mode: live
+http_allowlist: [${target.host}]
+runbooks:
+  - name: notify-then-fail
+    match: ['alertname="AnomalousSignal"']
+    steps:
+      - {type: notify, kind: webhook, url: {env: TEST_NOTIFY_URL}}
+      - {type: notify, kind: slack, url: {env: TEST_NOTIFY_URL}}
+      - {type: http, url: 'http://${target.host}/missing', method: GET}
+      - {type: exec, argv: [/bin/false]}
+      - {type: log, message: never reached}
+`);
+    try {
+      const r = await kit.receiver.receive(payload(alert()));
+      kit.receiver.startActions(r.actions);
+      await kit.receiver.idle();
+      const [action] = kit.receiver.store.actionsOf(1);
+      expect(action.outcome).toBe('failed');
+      expect(action.detail).toMatch(/^notify: webhook notification → 200; notify: slack notification → 200; http: GET http:\/\/127\.0\.0\.1:\d+\/missing → 200/);
+      const [webhook, slack] = hook.requests.map((x) => JSON.parse(x.body.toString('utf8')) as Record<string, unknown>);
+      expect(webhook).toMatchObject({ runbook: 'notify-then-fail', episodeId: 1, decision: 'executed', alert: { labels: { service: 'checkout' } } });
+      expect(slack.text).toMatch(/^\[executed\] AnomalousSignal checkout: checkout latency anomalous \(runbook notify-then-fail, episode 1: /);
+      // The secret URL is not in the audit log.
+      expect(JSON.stringify([...kit.receiver.store.iterateAudit()])).not.toContain('/notify');
+      expect(await kit.metric('remediation_action_failures_total', { runbook: 'notify-then-fail' })).toBe(1);
+      const steps = [...kit.receiver.store.iterateAudit()].find((e) => e.kind === 'action_failed')!.detail.steps as { type: string; ok: boolean }[];
+      expect(steps.map((x) => `${x.type}:${x.ok}`)).toEqual(['notify:true', 'notify:true', 'http:true', 'exec:false']);
+    } finally {
+      delete process.env.TEST_NOTIFY_URL;
+      await hook.stop();
+      kit.close();
+    }
+  });
+
   it('records a bad alert in a good group as rejected and processes the rest', async () => {
     const kit = makeReceiver(live());
     try {

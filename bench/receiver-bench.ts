@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   writeFileSync(
     join(dir, 'receiver.yml'),
-    `listen: 127.0.0.1:${port}\nmode: dry_run\nstore: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\nhttp_allowlist: [127.0.0.1:9]\nrunbooks:\n  - name: restart\n    match: ['alertname="AnomalousSignal"']\n    cooldown: 10m\n    rate_limit: {max: 100000, per: 1h}\n    max_targets: {max: 1000, per: 1h}\n    steps: [{type: http, url: 'http://127.0.0.1:9/restart?service={{ labels.service }}'}]\nlogging: {level: warn}\n`,
+    `listen: 127.0.0.1:${port}\nauth: {type: none}\nmode: dry_run\nstore: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\nhttp_allowlist: [127.0.0.1:9]\nrunbooks:\n  - name: restart\n    match: ['alertname="AnomalousSignal"']\n    cooldown: 10m\n    rate_limit: {max: 100000, per: 1h}\n    max_targets: {max: 1000, per: 1h}\n    steps: [{type: http, url: 'http://127.0.0.1:9/restart?service={{ labels.service }}'}]\nlogging: {level: warn}\n`,
   );
   const child = spawn(process.execPath, [join(__dirname, '..', 'cli', 'main.js'), 'receiver', '--config', join(dir, 'receiver.yml')], { stdio: ['ignore', 'ignore', 'inherit'] });
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });

@@ -187,9 +187,11 @@ export function parseReceiverConfig(text: string, file: string, overrides: { lis
   const result = receiverConfigSchema.safeParse(raw);
   if (!result.success) throw new ConfigError(file, formatIssues(result.error));
   const c = result.data;
-  // Without auth, only on loopback: an open webhook on a network could trigger actions.
+  // No auth only when said explicitly, and only on loopback: an open webhook on a network could
+  // trigger actions.
   const host = c.listen.slice(0, c.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
-  if (!c.auth && !loopback) throw new ConfigError(file, [{ path: 'auth', reason: `listening on ${c.listen} needs auth (bearer or basic); auth {type: none} must be set explicitly to go without` }]);
+  if (!c.auth) throw new ConfigError(file, [{ path: 'auth', reason: 'is required: {type: bearer, token: {file: ...}}, {type: basic, ...}, or {type: none} (loopback only)' }]);
+  if (c.auth.type === 'none' && !loopback) throw new ConfigError(file, [{ path: 'auth', reason: `type none is allowed only on loopback; listening on ${c.listen} needs bearer or basic auth` }]);
   return c;
 }

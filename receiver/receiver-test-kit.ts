@@ -55,7 +55,7 @@ export interface Kit {
 
 /** A Receiver over a temp SQLite file, with a settable clock; `yaml` is the config body. */
 export function makeReceiver(yaml: string, dir = mkdtempSync(join(tmpdir(), 'ae-recv-'))): Kit {
-  const config = parseReceiverConfig(`store: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\n${yaml}`, 'test.yml');
+  const config = parseReceiverConfig(`store: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\n${yaml.includes('auth:') ? '' : 'auth: {type: none}\n'}${yaml}`, 'test.yml');
   const registry = new Registry();
   const now = { ms: T0 + 60_000 };
   const receiver = new Receiver(config, registry, silentLogger(), () => now.ms);

@@ -65,7 +65,9 @@ runbooks:
     }
     const open = cli(['receiver', '--check', '--listen', '0.0.0.0:10191']);
     expect(open.status).toBe(2);
-    expect(open.stderr).toContain('receiver/receiver.example.yml: auth: listening on 0.0.0.0:10191 needs auth');
+    expect(open.stderr).toContain('receiver/receiver.example.yml: auth: type none is allowed only on loopback; listening on 0.0.0.0:10191 needs bearer or basic auth');
+    const missing = cli(['receiver', '--check', '--config', tempConfig('mode: dry_run\n')]);
+    expect(missing.stderr).toMatch(/: auth: is required: \{type: bearer/);
     const host = cli(['receiver', '--check', '--config', tempConfig("http_allowlist: [127.0.0.1:1]\nrunbooks:\n  - {name: r, match: ['a=\"b\"'], steps: [{type: http, url: 'http://evil.example/x'}]}\n")]);
     expect(host.stderr).toMatch(/runbooks\.0\.steps\.0\.url: host evil\.example:80 is not in http_allowlist/);
   });
@@ -73,7 +75,7 @@ runbooks:
   it('receiver: serves, and stops cleanly on SIGTERM', async () => {
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'ae-cli-recv-'));
-    const file = tempConfig(`store: {path: ${join(dir, 'r.db')}}\n`);
+    const file = tempConfig(`auth: {type: none}\nstore: {path: ${join(dir, 'r.db')}}\n`);
     const child = spawn(process.execPath, [CLI, 'receiver', '--config', file, '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     try {
       await waitFor('receiver healthz', async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { validateStatus: () => true }).catch(() => ({ status: 0 }))).status === 200, 15_000);

@@ -45,7 +45,7 @@ beforeAll(async () => {
   port = await freePort();
   writeFileSync(
     join(dir, 'receiver.yml'),
-    `listen: 127.0.0.1:${port}\nmode: live\nstore: {path: ${JSON.stringify(db)}}\nlimits: {max_concurrent_actions: 64}\nhttp_allowlist: [${target}]\nlogging: {level: error}\n` +
+    `listen: 127.0.0.1:${port}\nauth: {type: none}\nmode: live\nstore: {path: ${JSON.stringify(db)}}\nlimits: {max_concurrent_actions: 64}\nhttp_allowlist: [${target}]\nlogging: {level: error}\n` +
       `runbooks:\n  - name: restart\n    match: ['alertname="Burst"']\n    target_label: id\n    steps: [{type: http, url: 'http://${target}/restart?id={{ labels.id }}'}]\n`,
   );
 });

@@ -42,6 +42,7 @@ const RULES = `groups:
 function receiverConfig(mode: 'live' | 'dry_run', db: string): string {
   const demoHost = demo.url.replace('http://', '');
   return `listen: 127.0.0.1:${receiverPort}
+auth: {type: none}
 mode: ${mode}
 store: {path: ${JSON.stringify(db)}}
 prometheus: {url: ${prom.url}}

@@ -44,7 +44,8 @@ const hostile = (c: string) => [
 function steps() {
   const out = join(dir, 'out');
   const config = parseReceiverConfig(
-    `http_allowlist: [${echo.host}]
+    `auth: {type: none}
+http_allowlist: [${echo.host}]
 runbooks:
   - name: r
     match: ['alertname="A"']

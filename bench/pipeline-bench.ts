@@ -127,7 +127,6 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   const retainedHeap = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
   const fitThreads = pool.size;
   await pool.close();
-  void pipeline.snapshot;
   return {
     series: n,
     fit_threads: fitThreads,

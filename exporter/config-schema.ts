@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-import { duration } from '../common/yaml-config';
+import { duration, listenAddress } from '../common/yaml-config';
 
-const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:10190');
+const listen = listenAddress('127.0.0.1:10190');
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
 const signalName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'signal names are used as label values and ids: letters, digits and _');
 /** Models whose scores can make the ensemble score. */

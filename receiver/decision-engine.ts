@@ -33,7 +33,8 @@ export class DecisionEngine {
     return this.config.runbooks.find((rb) => matchesAll(rb.match, alert.labels));
   }
 
-  async decide(episode: EpisodeRow, alert: WebhookAlert, nowMs: number): Promise<DecisionOutcome> {
+  /** `mode` overrides the configured mode (an approved action decides as live). */
+  async decide(episode: EpisodeRow, alert: WebhookAlert, nowMs: number, mode: ReceiverConfig['mode'] = this.config.mode): Promise<DecisionOutcome> {
     const runbook = this.matchRunbook(alert);
     if (!runbook) return { runbook: null, decision: 'no_runbook', gate: null, reason: 'no runbook matches the alert', target: '' };
     const target = alert.labels[runbook.target_label] ?? '';
@@ -44,7 +45,7 @@ export class DecisionEngine {
     }
     const last = this.concurrency.check();
     if (!last.allow) return { runbook, decision: 'refused', gate: this.concurrency.name, reason: last.reason, target };
-    switch (this.config.mode) {
+    switch (mode) {
       case 'dry_run':
         return { runbook, decision: 'dry_run', gate: null, reason: `dry run: would run runbook ${runbook.name} on ${target}`, target };
       case 'approval':

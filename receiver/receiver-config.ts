@@ -5,11 +5,11 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../common/errors';
-import { duration, formatIssues, parseYamlMapping, readConfigText } from '../common/yaml-config';
+import { duration, formatIssues, listenAddress, parseYamlMapping, readConfigText } from '../common/yaml-config';
 import { LabelMatcher, parseMatcher } from './label-matcher';
 import { parseTemplate, StepTemplate } from './step-template';
 
-const listen = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, 'expected HOST:PORT, e.g. 127.0.0.1:10191');
+const listen = listenAddress('127.0.0.1:10191');
 const matcher = z.string().transform((text, ctx) => {
   try {
     return parseMatcher(text);
@@ -53,7 +53,7 @@ const execStep = z.strictObject({
 const notifyStep = z.strictObject({
   type: z.literal('notify'),
   kind: z.enum(['slack', 'webhook']),
-  url: z.strictObject(secretSource).refine((s) => Boolean(s.file) !== Boolean(s.env), { message: 'set exactly one of file and env' }),
+  url: secret,
   timeout: duration(1).prefault('10s'),
 });
 const logStep = z.strictObject({ type: z.literal('log'), message: z.string().default('runbook step') });

@@ -79,15 +79,14 @@ export class Receiver {
     const result = await this.intake.handle(payload, this.clock());
     this.metrics.alertsReceived.inc(payload.alerts.length + payload.rejected.length);
     this.metrics.alertsRejected.inc(payload.rejected.length);
-    for (const d of result.decisions) {
-      this.metrics.decisions.inc({ runbook: d.runbook ?? '', decision: d.decision });
-      if (d.decision === 'refused' && d.gate) this.metrics.gateRefusals.inc({ gate: d.gate });
-    }
-    for (const r of result.resolved) {
-      const ep = this.store.getEpisode(r.episodeId);
-      if (ep) this.metrics.timeToResolve.observe({ kind: r.kind }, Math.max(0, (ep.resolvedAtMs! - ep.startsAtMs) / 1000));
-    }
+    for (const d of result.decisions) this.countDecision(d.runbook, d.decision, d.gate);
+    for (const r of result.resolved) this.metrics.timeToResolve.observe({ kind: r.kind }, r.seconds);
     return result;
+  }
+
+  private countDecision(runbook: string | null, decision: string, gate: string | null): void {
+    this.metrics.decisions.inc({ runbook: runbook ?? '', decision });
+    if (decision === 'refused' && gate) this.metrics.gateRefusals.inc({ gate });
   }
 
   /** Runs the actions of an acknowledged request in the background. */
@@ -144,12 +143,11 @@ export class Receiver {
         this.store.addDecision({ episodeId: episode.id, atMs: now, runbook: approval.runbook, decision: 'refused', gate: 'approval', reason: `rejected by ${by}` });
         this.store.audit(now, 'approval_rejected', episode.id, { approval: id, by });
       });
-      this.metrics.decisions.inc({ runbook: approval.runbook, decision: 'refused' });
-      this.metrics.gateRefusals.inc({ gate: 'approval' });
+      this.countDecision(approval.runbook, 'refused', 'approval');
       return { status: 'rejected' };
     }
     if (episode.status !== 'firing') throw new ApprovalError(409, `episode ${episode.id} is resolved; nothing to approve`);
-    const outcome = await new DecisionEngine({ ...this.config, mode: 'live' }, this.engine.gates, this.concurrency).decide(episode, alert, now);
+    const outcome = await this.engine.decide(episode, alert, now, 'live');
     let pending: PendingAction | undefined;
     this.store.transaction(() => {
       this.store.decideApproval(id, 'approved', now, by);
@@ -161,8 +159,7 @@ export class Receiver {
         pending = { actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release };
       }
     });
-    this.metrics.decisions.inc({ runbook: outcome.runbook?.name ?? '', decision: outcome.decision });
-    if (outcome.decision === 'refused' && outcome.gate) this.metrics.gateRefusals.inc({ gate: outcome.gate });
+    this.countDecision(outcome.runbook?.name ?? null, outcome.decision, outcome.gate);
     if (pending) this.startActions([pending]);
     return { status: 'approved', decision: outcome.decision, reason: outcome.reason };
   }

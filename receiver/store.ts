@@ -217,7 +217,7 @@ export class ReceiverStore {
   }
 
   decisionsOf(episodeId: number): { id: number; atMs: number; runbook: string | null; decision: Decision; gate: string | null; reason: string }[] {
-    return (this.db.prepare('SELECT id, at_ms AS atMs, runbook, decision, gate, reason FROM decisions WHERE episode_id = ? ORDER BY id').all(episodeId) as never[]) ?? [];
+    return this.db.prepare('SELECT id, at_ms AS atMs, runbook, decision, gate, reason FROM decisions WHERE episode_id = ? ORDER BY id').all(episodeId) as never[];
   }
 
   /** Records that an action starts, before it runs: a crash mid-action leaves it visible. */
@@ -256,19 +256,20 @@ export class ReceiverStore {
     return Number(info.lastInsertRowid);
   }
 
+  private static readonly APPROVAL_COLUMNS =
+    'id, episode_id AS episodeId, runbook, created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, status, decided_at_ms AS decidedAtMs, decided_by AS decidedBy';
+
   getApproval(id: number): ApprovalRow | undefined {
-    return this.db
-      .prepare('SELECT id, episode_id AS episodeId, runbook, created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, status, decided_at_ms AS decidedAtMs, decided_by AS decidedBy FROM approvals WHERE id = ?')
-      .get(id) as ApprovalRow | undefined;
+    return this.db.prepare(`SELECT ${ReceiverStore.APPROVAL_COLUMNS} FROM approvals WHERE id = ?`).get(id) as ApprovalRow | undefined;
   }
 
   listApprovals(status?: ApprovalStatus): ApprovalRow[] {
-    const sql = `SELECT id, episode_id AS episodeId, runbook, created_at_ms AS createdAtMs, expires_at_ms AS expiresAtMs, status, decided_at_ms AS decidedAtMs, decided_by AS decidedBy FROM approvals ${status ? 'WHERE status = ?' : ''} ORDER BY id`;
+    const sql = `SELECT ${ReceiverStore.APPROVAL_COLUMNS} FROM approvals ${status ? 'WHERE status = ?' : ''} ORDER BY id`;
     return (status ? this.db.prepare(sql).all(status) : this.db.prepare(sql).all()) as ApprovalRow[];
   }
 
   approvalsOf(episodeId: number): ApprovalRow[] {
-    return this.listApprovals().filter((a) => a.episodeId === episodeId);
+    return this.db.prepare(`SELECT ${ReceiverStore.APPROVAL_COLUMNS} FROM approvals WHERE episode_id = ? ORDER BY id`).all(episodeId) as ApprovalRow[];
   }
 
   decideApproval(id: number, status: 'approved' | 'rejected' | 'expired', atMs: number, by: string | null): void {

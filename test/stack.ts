@@ -85,7 +85,7 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
       `scrape_configs:\n${opts.scrapeConfigs ?? ''}`,
   );
   opts.prepareDataDir?.(dataDir);
-  const child = spawn(
+  const child = spawnQuiet(
     bin,
     [
       `--config.file=${join(dir, 'prometheus.yml')}`,
@@ -95,19 +95,9 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
       '--web.enable-lifecycle',
       ...(opts.extraArgs ?? []),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
   );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor('prometheus to be ready', async () => (await axios.get(`${url}/-/ready`, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\nprometheus stderr:\n${stderr}`);
-  }
+  await untilReady('prometheus', child, url);
   return {
     url,
     port,
@@ -119,6 +109,26 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     },
     stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })),
   };
+}
+
+/** Spawns a binary keeping the tail of its stderr (for the error when it does not come up). */
+function spawnQuiet(bin: string, args: string[]): ChildProcess & { stderrTail: () => string } {
+  const child = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr = (stderr + d.toString()).slice(-4000);
+  });
+  return Object.assign(child, { stderrTail: () => stderr });
+}
+
+/** Waits for `url/-/ready` (Prometheus and Alertmanager both serve it); kills the process if it never is. */
+async function untilReady(name: string, child: ReturnType<typeof spawnQuiet>, url: string): Promise<void> {
+  try {
+    await waitFor(`${name} to be ready`, async () => (await axios.get(`${url}/-/ready`, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw new Error(`${(err as Error).message}\n${name} stderr:\n${child.stderrTail()}`);
+  }
 }
 
 export function stopProcess(child: ChildProcess, cleanup?: () => void): Promise<void> {
@@ -178,21 +188,8 @@ export async function startAlertmanager(configText: string, files: Record<string
   const port = await freePort();
   writeFileSync(join(dir, 'alertmanager.yml'), configText);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  const child = spawn(
-    bin,
-    [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address='],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
+  const child = spawnQuiet(bin, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=']);
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitFor('alertmanager to be ready', async () => (await axios.get(`${url}/-/ready`, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\nalertmanager stderr:\n${stderr}`);
-  }
+  await untilReady('alertmanager', child, url);
   return { url, port, dir, pid: child.pid as number, stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })) };
 }

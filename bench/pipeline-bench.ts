@@ -15,6 +15,7 @@ import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
 import { MemoryReader, MemorySeries } from '../exporter/memory-reader';
 import { FitPool } from '../exporter/fit-pool';
+import { tuneHeapForCycles } from '../exporter/heap-tuning';
 import { ScoringPipeline } from '../exporter/pipeline';
 import { createExporterApp } from '../exporter/server';
 import { SnapshotPublisher } from '../exporter/snapshot-publisher';
@@ -77,11 +78,16 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   const never = new AbortController().signal;
   const at = (i: number) => new Date((t0 + i * STEP) * 1000);
 
+  // As the daemon does at start.
+  tuneHeapForCycles();
+  // BENCH_TRACE=1: where the memory goes, sampled every 250 ms, printed per phase on stderr.
+  const trace = process.env.BENCH_TRACE === '1' ? memoryTrace() : undefined;
   global.gc?.();
   let t = performance.now();
   const fit = await pipeline.runOnce(at(HISTORY - 1), never);
   const fitSeconds = (performance.now() - t) / 1000;
   const rssAfterFit = process.resourceUsage().maxRSS * 1024;
+  trace?.phase('cold fit');
   const scored = Object.values(fit.signals).reduce((a, r) => a + r.series, 0);
   if (scored !== n) throw new Error(`expected ${n} series, scored ${scored}`);
 
@@ -95,6 +101,7 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   }
 
   const rssAfterInfer = process.resourceUsage().maxRSS * 1024;
+  trace?.phase('infer cycles');
   // The scheduled refit (fit_every after the first): the online pattern model is kept, not refitted.
   t = performance.now();
   const refit = await pipeline.runOnce(at(HISTORY + 59), never);
@@ -102,10 +109,11 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   if (!Object.values(refit.signals).every((s) => s.fitted)) throw new Error('the scheduled refit did not happen');
 
   const rssAfterRefit = process.resourceUsage().maxRSS * 1024;
+  trace?.phase('refit');
   const registry = new Registry();
   let snapshot = pipeline.snapshot;
   const publisher = new SnapshotPublisher(() => snapshot, '1m');
-  const app = createExporterApp(registry, { ready: () => true, snapshotText: () => publisher.render(), incidents: () => ({}), description: () => ({ signals: SIGNALS, source: 'bench', version: 'bench' }) });
+  const app = createExporterApp(registry, { ready: () => true, snapshotBody: () => publisher.render(), incidents: () => ({}), description: () => ({ signals: SIGNALS, source: 'bench', version: 'bench' }) });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -122,9 +130,12 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     warm.push((await getMetrics(url)).seconds);
   }
   server.close();
+  trace?.phase('render');
   // What the models and snapshot keep (the pipeline is still referenced below), after a full GC.
   global.gc?.();
-  const retainedHeap = process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  // external, not arrayBuffers: model arrays moved from the fit workers count only in external.
+  const retainedHeap = process.memoryUsage().heapUsed + process.memoryUsage().external;
+  trace?.stop();
   const fitThreads = pool.size;
   await pool.close();
   return {
@@ -140,7 +151,26 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     metrics_bytes: bytes,
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
     peak_rss_after_phase_mb: [rssAfterFit, rssAfterInfer, rssAfterRefit].map((b) => Math.round(b / 2 ** 20)),
-    retained_heap_bytes: retainedHeap,
+    retained_bytes: retainedHeap,
+    // The in-memory source's own arrays (Prometheus' data in production), part of every figure above.
+    source_data_bytes: (n * total + total) * 8,
+  };
+}
+
+/** Peak of each process.memoryUsage() field, sampled every 250 ms, printed per phase (MB). */
+function memoryTrace(): { phase(name: string): void; stop(): void } {
+  let peak: Record<string, number> = {};
+  const sample = () => {
+    for (const [k, v] of Object.entries(process.memoryUsage())) peak[k] = Math.max(peak[k] ?? 0, Math.round(v / 2 ** 20));
+  };
+  const timer = setInterval(sample, 250);
+  return {
+    phase(name) {
+      sample();
+      process.stderr.write(`bench trace: ${name}: peak MB ${JSON.stringify(peak)}\n`);
+      peak = {};
+    },
+    stop: () => clearInterval(timer),
   };
 }
 

@@ -15,6 +15,7 @@ import { createReader } from './reader-factory';
 import { SelfMetrics } from './self-metrics';
 import { createExporterApp } from './server';
 import { SnapshotPublisher } from './snapshot-publisher';
+import { tuneHeapForCycles } from './heap-tuning';
 import { StateStore } from './state-store';
 
 export interface DaemonOptions {
@@ -51,6 +52,7 @@ export class ExporterDaemon {
     const signals = Object.keys(config.reader.signals);
     this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000);
     const reader = opts.reader ?? createReader(config);
+    tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);
     if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);
     this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
@@ -95,7 +97,7 @@ export class ExporterDaemon {
   async start(): Promise<AddressInfo> {
     const app = createExporterApp(this.registry, {
       ready: () => this.hadSuccess,
-      snapshotText: () => this.publisher.render(),
+      snapshotBody: () => this.publisher.render(),
       incidents: () => incidentsDocument(this.pipeline.snapshot),
       description: () => ({ signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version }),
     });

@@ -41,6 +41,24 @@ describe('FitPool', () => {
     expect(r.outcome?.warmingUp.sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'zscore']);
   });
 
+  it('stops idle workers, so their heaps go back to the system between refits, and starts them again for the next fit', async () => {
+    const idle = new FitPool(2, 200);
+    try {
+      expect(idle.running).toBe(0);
+      const jobs = Array.from({ length: 40 }, (_, k) => ({ key: `s${k}`, values: values(k) }));
+      const first = await idle.fit(modelConfig, jobs, 1);
+      expect(idle.running).toBe(2);
+      await new Promise((r) => setTimeout(r, 600));
+      expect(idle.running).toBe(0);
+      const second = await idle.fit(modelConfig, jobs, 1);
+      expect(idle.startedWorkers).toBe(4);
+      expect(second.map((r) => r.state !== undefined)).toEqual(first.map((r) => r.state !== undefined));
+      expect(second.every((r) => r.state)).toBe(true);
+    } finally {
+      await idle.close();
+    }
+  });
+
   it('fits on the calling thread when asked for no workers', async () => {
     const local = new FitPool(0);
     expect(local.size).toBe(0);

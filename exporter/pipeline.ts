@@ -42,6 +42,8 @@ export interface Pipeline {
 
 interface SeriesState {
   labels: Record<string, string>;
+  /** The labels published with its results (made once: every cycle's result shares them). */
+  publicLabels: Readonly<Record<string, string>>;
   model: SeriesModel;
   /** Newest sample already scored (or used in the fit), seconds. */
   lastTs: number;
@@ -203,6 +205,7 @@ export class ScoringPipeline implements Pipeline {
         const model = SeriesModel.load(entry.model as never, s.modelConfig);
         s.series.set(labelKey(entry.labels), {
           labels: entry.labels,
+          publicLabels: publishedLabels(entry.labels, s.name),
           model,
           lastTs: entry.lastTs,
           lastSeen: entry.lastTs,
@@ -328,7 +331,7 @@ export class ScoringPipeline implements Pipeline {
     const key = labelKey(r.labels);
     let state = s.series.get(key);
     if (!state) {
-      state = { labels: r.labels, model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, sinceFlag: Infinity, recent: { ts: [], values: [] } };
+      state = { labels: r.labels, publicLabels: publishedLabels(r.labels, s.name), model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, sinceFlag: Infinity, recent: { ts: [], values: [] } };
       s.series.set(key, state);
     }
     state.lastSeen = end;
@@ -406,7 +409,7 @@ export class ScoringPipeline implements Pipeline {
       state.lastTs = times[last];
       state.latest = Object.freeze({
         signal,
-        labels: publishedLabels(state.labels, signal),
+        labels: state.publicLabels,
         timestampSeconds: times[last],
         value: fresh[last],
         scores: Object.freeze(scores),

@@ -3,8 +3,8 @@ import { Registry } from 'prom-client';
 
 export interface ServerState {
   ready(): boolean;
-  /** Exposition text of the latest snapshot's public metrics. */
-  snapshotText(): string;
+  /** Exposition text (UTF-8, in pieces) of the latest snapshot's public metrics. */
+  snapshotBody(): readonly Buffer[];
   /** The JSON of /api/v1/incidents. */
   incidents(): unknown;
   description(): { signals: string[]; source: string; version: string };
@@ -16,8 +16,12 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
   app.disable('x-powered-by');
   app.get('/metrics', async (_req, res) => {
     try {
-      const self = await registry.metrics();
-      res.set('Content-Type', registry.contentType).send(`${state.snapshotText()}${self}`);
+      const self = Buffer.from(await registry.metrics());
+      const body = state.snapshotBody();
+      // Written piece by piece: no copy of the cached body and no ETag hash over it per scrape.
+      res.set('Content-Type', registry.contentType).set('Content-Length', String(body.reduce((n, b) => n + b.length, self.length)));
+      for (const piece of body) res.write(piece);
+      res.end(self);
     } catch (err) {
       res.status(500).type('text/plain').send(`error rendering metrics: ${(err as Error).message}\n`);
     }

@@ -42,6 +42,6 @@ describe('snapshot publisher', () => {
     const first = publisher.render();
     expect(publisher.render()).toBe(first);
     current = { ...snapshot, series: [] , groups: [] };
-    expect(publisher.render()).not.toContain('anomaly_score{');
+    expect(Buffer.concat(publisher.render()).toString()).not.toContain('anomaly_score{');
   });
 });

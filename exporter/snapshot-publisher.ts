@@ -7,9 +7,18 @@ import { Snapshot } from './snapshot';
  * served to every scrape until the next cycle replaces the snapshot.
  */
 export function renderSnapshot(s: Snapshot, inferEvery: string): string {
+  const sink = new ByteSink();
+  renderSnapshotTo(sink, s, inferEvery);
+  return Buffer.concat(sink.finish()).toString();
+}
+
+/**
+ * Writes the exposition text into `out` line by line: each line is UTF-8 encoded as soon as it is
+ * made, so a render of 10,000 series leaves 1 MB buffers, not 80,000 strings and their join.
+ */
+function renderSnapshotTo(out: ByteSink, s: Snapshot, inferEvery: string): void {
   const every = `Computed every ${inferEvery}.`;
   const labelStrings = s.series.map((r) => formatLabels(r.labels));
-  const out: string[] = [];
   const family = (name: string, help: string) => out.push(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`);
 
   family('anomaly_score', `Anomaly score per model and for the ensemble: 0 at the expected value, 1 at the band edge, above 1 anomalous. ${every}`);
@@ -55,23 +64,59 @@ export function renderSnapshot(s: Snapshot, inferEvery: string): string {
     const l = groupLabels[i] ? `${groupLabels[i]},` : '';
     out.push(`anomaly_incident_info{${l}first_signal="${escapeLabel(g.incident.firstSignal)}",pattern="${g.incident.pattern}"} 1\n`);
   });
-  return out.join('');
 }
 
-/** Caches the rendered text of the latest snapshot (snapshots are immutable). */
+/** Appends UTF-8 text into 1 MB buffers. */
+class ByteSink {
+  private static readonly CHUNK = 1 << 20;
+  private readonly chunks: Buffer[] = [];
+  private buf = Buffer.allocUnsafe(ByteSink.CHUNK);
+  private pos = 0;
+
+  push(text: string): void {
+    // At most 3 bytes per UTF-16 unit: a line that might not fit starts a new buffer.
+    if (this.pos + text.length * 3 > this.buf.length) {
+      this.flush();
+      if (text.length * 3 > this.buf.length) {
+        this.chunks.push(Buffer.from(text));
+        return;
+      }
+    }
+    this.pos += this.buf.write(text, this.pos);
+  }
+
+  finish(): Buffer[] {
+    this.flush();
+    return this.chunks;
+  }
+
+  private flush(): void {
+    if (this.pos === 0) return;
+    this.chunks.push(this.buf.subarray(0, this.pos));
+    this.buf = Buffer.allocUnsafe(ByteSink.CHUNK);
+    this.pos = 0;
+  }
+}
+
+/**
+ * Caches the rendered body of the latest snapshot (snapshots are immutable) as UTF-8 buffers, so
+ * every scrape writes the same bytes instead of re-encoding 13 MB of text at 10,000 series.
+ */
 export class SnapshotPublisher {
   private cachedFor?: Snapshot;
-  private cached = '';
+  private cached: readonly Buffer[] = [];
 
   constructor(
     private readonly current: () => Snapshot,
     private readonly inferEvery: string,
   ) {}
 
-  render(): string {
+  render(): readonly Buffer[] {
     const s = this.current();
     if (s !== this.cachedFor) {
-      this.cached = renderSnapshot(s, this.inferEvery);
+      const sink = new ByteSink();
+      renderSnapshotTo(sink, s, this.inferEvery);
+      this.cached = sink.finish();
       this.cachedFor = s;
     }
     return this.cached;

@@ -1,0 +1,152 @@
+/**
+ * Follows one injected fault through the loop and records when each step happened, each read
+ * from the component that did it: the exporter's /metrics (score, observed value and band),
+ * Prometheus' /api/v1/alerts, Alertmanager's /api/v2/alerts and the receiver's episode (when the
+ * webhook arrived, the decision, the action, the resolve). Times are seconds since the demo
+ * service started the fault (its own record of it).
+ */
+import axios from 'axios';
+
+export interface LoopTarget {
+  service: string;
+  signal: string;
+}
+
+export interface DemoUrls {
+  demo: string;
+  prometheus: string;
+  alertmanager: string;
+  exporter: string;
+  receiver: string;
+}
+
+/** The steps in loop order, with what each means (printed as the timeline). */
+export const STEPS = [
+  ['score_above_1', 'anomaly score above 1 (exporter /metrics)'],
+  ['alert_firing', 'alert firing (Prometheus /api/v1/alerts)'],
+  ['alertmanager_received', 'alert in Alertmanager (/api/v2/alerts)'],
+  ['alert_delivered', 'Alertmanager delivered it to the receiver (episode opened)'],
+  ['action_decided', 'runbook decision (receiver episode)'],
+  ['action_executed', 'remediation action done (receiver episode)'],
+  ['service_recovered', 'service recovered: observed value back inside its band (exporter /metrics)'],
+  ['alert_resolved', 'alert resolved: episode closed by the resolve notification (receiver)'],
+] as const;
+
+export type StepName = (typeof STEPS)[number][0];
+
+export interface Timeline {
+  ok: boolean;
+  detect_seconds: number | null;
+  action_seconds: number | null;
+  resolve_seconds: number | null;
+  steps: Record<StepName, number | null>;
+  /** What the receiver recorded: the decision and the action's outcome and detail. */
+  decision?: string;
+  action?: string;
+  episode_id?: number;
+  fault: { service: string; type: string; magnitude: number; started_at: string };
+  error?: string;
+}
+
+/** The value of `name{labels...}` lines of exposition text whose labels include every `want`. */
+export function metricValue(text: string, name: string, want: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const close = line.lastIndexOf('}');
+    const labels = line.slice(name.length + 1, close);
+    if (Object.entries(want).every(([k, v]) => labels.includes(`${k}="${v}"`))) return Number(line.slice(close + 1).trim());
+  }
+  return undefined;
+}
+
+interface EpisodeDetail {
+  id: number;
+  opened_at: string;
+  resolved_at: string | null;
+  resolve_kind: string | null;
+  labels: Record<string, string>;
+  decisions: { at: string; decision: string; reason: string }[];
+  actions: { started_at: string; finished_at: string | null; outcome: string; detail: string }[];
+}
+
+const http = axios.create({ timeout: 3000, validateStatus: () => true });
+
+/**
+ * Injects a latency fault into `target.service` through the demo service's API and follows it
+ * until the episode is resolved or `timeoutMs` passes. `onStep` is called as each step happens.
+ */
+export async function followFault(urls: DemoUrls, target: LoopTarget, opts: { magnitude: number; timeoutMs: number; onStep?: (step: StepName, seconds: number) => void }): Promise<Timeline> {
+  const res = await http.post(`${urls.demo}/faults`, { service: target.service, type: 'latency', magnitude: opts.magnitude });
+  if (res.status !== 201) throw new Error(`the demo service refused the fault: ${res.status} ${JSON.stringify(res.data)}`);
+  const faultMs = res.data.fault.startedAtMs as number;
+  const steps = Object.fromEntries(STEPS.map(([k]) => [k, null])) as Record<StepName, number | null>;
+  const timeline: Timeline = {
+    ok: false,
+    detect_seconds: null,
+    action_seconds: null,
+    resolve_seconds: null,
+    steps,
+    fault: { service: target.service, type: 'latency', magnitude: opts.magnitude, started_at: new Date(faultMs).toISOString() },
+  };
+  const mark = (step: StepName, atMs: number) => {
+    if (steps[step] !== null) return;
+    steps[step] = Number(((atMs - faultMs) / 1000).toFixed(1));
+    opts.onStep?.(step, steps[step]!);
+  };
+  const labels = { service: target.service, signal: target.signal };
+  const deadline = faultMs + opts.timeoutMs;
+  let episodeId: number | undefined;
+  while (Date.now() < deadline && steps.alert_resolved === null) {
+    const now = Date.now();
+    const metrics = await http.get(`${urls.exporter}/metrics`, { responseType: 'text' });
+    if (metrics.status === 200) {
+      const text = String(metrics.data);
+      const score = metricValue(text, 'anomaly_score', { ...labels, model: 'ensemble' });
+      if (score !== undefined && score > 1) mark('score_above_1', now);
+      const observed = metricValue(text, 'anomaly_observed_value', labels);
+      const upper = metricValue(text, 'anomaly_expected_upper', labels);
+      if (steps.action_executed !== null && observed !== undefined && upper !== undefined && observed <= upper) mark('service_recovered', now);
+    }
+    if (steps.alert_firing === null) {
+      const alerts = await http.get(`${urls.prometheus}/api/v1/alerts`);
+      const list = (alerts.data?.data?.alerts ?? []) as { labels: Record<string, string>; state: string }[];
+      if (list.some((a) => a.state === 'firing' && a.labels.service === target.service && a.labels.signal === target.signal)) mark('alert_firing', now);
+    }
+    if (steps.alertmanager_received === null) {
+      const alerts = await http.get(`${urls.alertmanager}/api/v2/alerts`, { params: { filter: [`service="${target.service}"`, `signal="${target.signal}"`] }, paramsSerializer: { indexes: null } });
+      const list = (Array.isArray(alerts.data) ? alerts.data : []) as { status: { state: string } }[];
+      if (list.some((a) => a.status.state === 'active')) mark('alertmanager_received', now);
+    }
+    if (episodeId === undefined) {
+      const eps = await http.get(`${urls.receiver}/api/v1/episodes`, { params: { since: new Date(faultMs).toISOString() } });
+      const match = ((eps.data?.episodes ?? []) as EpisodeDetail[]).find((e) => e.labels.service === target.service && e.labels.signal === target.signal);
+      episodeId = match?.id;
+    }
+    if (episodeId !== undefined) {
+      const d = (await http.get(`${urls.receiver}/api/v1/episodes/${episodeId}`)).data as EpisodeDetail;
+      timeline.episode_id = d.id;
+      mark('alert_delivered', Date.parse(d.opened_at));
+      if (d.decisions[0]) {
+        mark('action_decided', Date.parse(d.decisions[0].at));
+        timeline.decision = `${d.decisions[0].decision}: ${d.decisions[0].reason}`;
+      }
+      const action = d.actions[0];
+      if (action?.finished_at) {
+        timeline.action = `${action.outcome}: ${action.detail}`;
+        if (action.outcome === 'succeeded') mark('action_executed', Date.parse(action.finished_at));
+      }
+      if (d.resolved_at && steps.action_executed !== null) {
+        // Recovery can come before the next /metrics poll notices it; the resolve implies it.
+        if (steps.service_recovered === null && d.resolve_kind === 'recovered') mark('service_recovered', Date.parse(d.resolved_at));
+        mark('alert_resolved', Date.parse(d.resolved_at));
+      }
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  timeline.detect_seconds = steps.score_above_1;
+  timeline.action_seconds = steps.action_executed;
+  timeline.resolve_seconds = steps.alert_resolved;
+  timeline.ok = STEPS.every(([k]) => steps[k] !== null);
+  if (!timeline.ok) timeline.error = `within ${opts.timeoutMs / 1000} s these steps did not happen: ${STEPS.filter(([k]) => steps[k] === null).map(([k]) => k).join(', ')}`;
+  return timeline;
+}

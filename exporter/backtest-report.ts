@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { escapeHtml, scriptJson, uplotAssets } from '../common/web';
 import { BacktestScores } from './backtest';
 
 export interface ReportSeries {
@@ -9,22 +9,7 @@ export interface ReportSeries {
   scores: BacktestScores;
 }
 
-/** uPlot (MIT), read from node_modules and inlined, so the page needs no network to be viewed. */
-function uplotAssets(): { js: string; css: string } {
-  const dir = require.resolve('uplot/dist/uPlot.iife.min.js').replace(/uPlot\.iife\.min\.js$/, '');
-  return { js: readFileSync(`${dir}uPlot.iife.min.js`, 'utf8'), css: readFileSync(`${dir}uPlot.min.css`, 'utf8') };
-}
-
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? Number(v.toPrecision(6)) : null);
-
-/** JSON that is safe inside a <script> element. */
-function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c');
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
-}
 
 /**
  * A self-contained HTML page: per series, the value with the expected band and the flagged

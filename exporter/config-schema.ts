@@ -133,7 +133,13 @@ export const configSchema = z.strictObject({
       save_every: duration(1000).prefault('5m'),
     })
     .prefault({}),
-  server: z.strictObject({ listen: listen.default('0.0.0.0:10190') }).prefault({}),
+  server: z
+    .strictObject({
+      listen: listen.default('0.0.0.0:10190'),
+      // Scored samples kept per series for the web page's sparklines (0: none).
+      history_samples: z.number().int().min(0).max(1000).default(60),
+    })
+    .prefault({}),
   logging: z
     .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
     .prefault({}),

@@ -16,6 +16,7 @@ import { SelfMetrics } from './self-metrics';
 import { createExporterApp } from './server';
 import { SnapshotPublisher } from './snapshot-publisher';
 import { tuneHeapForCycles } from './heap-tuning';
+import { renderExporterPage } from './web-page';
 import { StateStore } from './state-store';
 
 export interface DaemonOptions {
@@ -99,7 +100,15 @@ export class ExporterDaemon {
       ready: () => this.hadSuccess,
       snapshotBody: () => this.publisher.render(),
       incidents: () => incidentsDocument(this.pipeline.snapshot),
-      description: () => ({ signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version }),
+      page: (filter) =>
+        renderExporterPage({
+          snapshot: this.pipeline.snapshot,
+          historyOf: (r) => this.pipeline.historyOf(r),
+          description: { signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version },
+          groupBy: this.config.reader.group_by,
+          refreshSeconds: Math.max(5, Math.round(this.config.scheduler.infer_every / 1000)),
+          filter,
+        }),
     });
     const { host, port } = splitListen(this.config.server.listen);
     this.server = await new Promise<Server>((resolve, reject) => {

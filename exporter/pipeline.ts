@@ -15,6 +15,7 @@ import { GroupForests } from './group-forests';
 import { signalKind, SignalKind } from './incident-rules';
 import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from './snapshot';
 import { SavedSignal, stableHash } from './state-store';
+import { HistoryArrays, SeriesHistory } from './series-history';
 
 export interface SignalReport {
   ok: boolean;
@@ -54,6 +55,8 @@ interface SeriesState {
   sinceFlag: number;
   /** Samples within the correlation window, for per-group correlations. */
   recent: RecentSamples;
+  /** The last scored samples with their band and score, for the web page. */
+  history: SeriesHistory;
 }
 
 interface SignalState {
@@ -111,6 +114,8 @@ const RESERVED_LABELS = ['signal', 'model'];
 export class ScoringPipeline implements Pipeline {
   private readonly signals: SignalState[];
   private snap: Snapshot = EMPTY_SNAPSHOT;
+  /** Each published result's series history (weak: results of old snapshots go with them). */
+  private readonly histories = new WeakMap<SeriesResult, SeriesHistory>();
   private forceFit = false;
   private readonly stepS: number;
   private readonly kinds: Record<string, SignalKind>;
@@ -158,6 +163,11 @@ export class ScoringPipeline implements Pipeline {
 
   get snapshot(): Snapshot {
     return this.snap;
+  }
+
+  /** The recent scored samples of the series a snapshot result belongs to, oldest first. */
+  historyOf(result: SeriesResult): HistoryArrays | undefined {
+    return this.histories.get(result)?.toArrays();
   }
 
   /** What each signal's models depend on, for invalidating saved state after a config change. */
@@ -212,6 +222,7 @@ export class ScoringPipeline implements Pipeline {
           onset: entry.onset,
           sinceFlag: entry.sinceFlag ?? Infinity,
           recent: { ts: [], values: [] },
+          history: new SeriesHistory(this.config.server.history_samples),
         });
         restored++;
       } catch (err) {
@@ -331,7 +342,7 @@ export class ScoringPipeline implements Pipeline {
     const key = labelKey(r.labels);
     let state = s.series.get(key);
     if (!state) {
-      state = { labels: r.labels, publicLabels: publishedLabels(r.labels, s.name), model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, sinceFlag: Infinity, recent: { ts: [], values: [] } };
+      state = { labels: r.labels, publicLabels: publishedLabels(r.labels, s.name), model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, sinceFlag: Infinity, recent: { ts: [], values: [] }, history: new SeriesHistory(this.config.server.history_samples) };
       s.series.set(key, state);
     }
     state.lastSeen = end;
@@ -396,6 +407,7 @@ export class ScoringPipeline implements Pipeline {
       // the ensemble flags changes, and a change is an incident for a while, not for one sample.
       const hold = this.config.ensemble.hold_samples;
       for (let i = 0; i < s.rows; i++) {
+        state.history.push(times[i], fresh[i], s.expected[i], s.lower[i], s.upper[i], s.ensemble[i]);
         if (s.ensemble[i] > 1) {
           state.sinceFlag = 0;
           state.onset ??= times[i];
@@ -420,6 +432,7 @@ export class ScoringPipeline implements Pipeline {
         anomalous: state.onset !== undefined,
         onsetSeconds: state.onset,
       });
+      this.histories.set(state.latest, state.history);
     }
     return state.latest;
   }

@@ -1,3 +1,4 @@
+import { assetRouter } from '../common/web';
 import express, { Express } from 'express';
 import { Registry } from 'prom-client';
 
@@ -7,7 +8,8 @@ export interface ServerState {
   snapshotBody(): readonly Buffer[];
   /** The JSON of /api/v1/incidents. */
   incidents(): unknown;
-  description(): { signals: string[]; source: string; version: string };
+  /** The HTML of the `/` page, for groups matching `filter` (the query string's labels). */
+  page(filter?: Record<string, string>): string;
 }
 
 /** The exporter's HTTP surface: /metrics, /healthz, /readyz and a landing page. */
@@ -36,22 +38,10 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
     if (state.ready()) res.type('text/plain').send('ready\n');
     else res.status(503).type('text/plain').send('not ready: no successful cycle yet\n');
   });
-  app.get('/', (_req, res) => {
-    const d = state.description();
-    res.type('html').send(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>anomaly-exporter</title>
-<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;color:#222}code{background:#f3f3f3;padding:0 .2rem}</style></head>
-<body><h1>anomaly-exporter ${escapeHtml(d.version)}</h1>
-<p>Scores ${d.signals.map((s) => `<code>${escapeHtml(s)}</code>`).join(', ')} from <code>${escapeHtml(d.source)}</code>.
-Status: ${state.ready() ? 'ready' : 'warming up (no successful cycle yet)'}.</p>
-<ul><li><a href="/metrics">/metrics</a>: anomaly scores, expected bands and self-metrics</li>
-<li><a href="/api/v1/incidents">/api/v1/incidents</a>: groups with anomalous signals, their order, correlations and pattern</li>
-<li><a href="/healthz">/healthz</a> and <a href="/readyz">/readyz</a></li></ul>
-</body></html>\n`);
+  app.use(assetRouter());
+  app.get('/', (req, res) => {
+    const filter = Object.fromEntries(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    res.type('html').set('Cache-Control', 'no-store').send(state.page(Object.keys(filter).length ? filter : undefined));
   });
   return app;
-}
-
-function escapeHtml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 }

@@ -1,6 +1,6 @@
 /**
  * The receiver's HTTP API (express): POST /webhook/alertmanager, the episode and audit APIs,
- * approvals, /metrics and /healthz. Answers follow Alertmanager's retry rules: 2xx once the
+ * approvals, /metrics and /healthz, and the web pages (/ and /episodes/:id). Answers follow Alertmanager's retry rules: 2xx once the
  * decisions are durably stored; 4xx (with a reason) only for an unusable request, which changes
  * nothing; 5xx only when a retry is safe (the store failed: nothing was committed).
  */
@@ -11,6 +11,8 @@ import { PayloadError } from './alertmanager-payload';
 import { ApprovalError, Receiver } from './receiver';
 import { AuthCheck } from './request-auth';
 import { EpisodeStatus } from './store';
+import { assetRouter } from '../common/web';
+import { renderEpisodePage, renderReceiverHome } from './web-pages';
 
 export function createReceiverApp(receiver: Receiver, registry: Registry, auth: AuthCheck, bodyLimitBytes: number): express.Express {
   const app = express();
@@ -18,6 +20,8 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
   const log = receiver.log;
   const metrics = receiver.metrics;
 
+  // One challenge, of the configured scheme: browsers then ask for basic credentials themselves.
+  const challenge = `${receiver.config.auth?.type === 'bearer' ? 'Bearer' : 'Basic'} realm="remediation-receiver"`;
   const requireAuth: express.RequestHandler = (req, res, next) => {
     const r = auth(req.headers.authorization);
     if (r.ok) {
@@ -26,7 +30,7 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       return;
     }
     if (req.path.startsWith('/webhook')) metrics.requests.inc({ code: '401' });
-    res.status(401).set('WWW-Authenticate', 'Bearer, Basic realm="remediation-receiver"').json({ error: r.reason });
+    res.status(401).set('WWW-Authenticate', challenge).json({ error: r.reason });
   };
 
   app.get('/healthz', (_req, res) => {
@@ -59,6 +63,20 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       }
     },
   );
+
+  app.use(assetRouter());
+  app.get('/', requireAuth, (_req, res) => {
+    res.type('html').set('Cache-Control', 'no-store').send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock()));
+  });
+  app.get('/episodes/:id', requireAuth, (req, res) => {
+    const id = Number(req.params.id);
+    const e = Number.isInteger(id) ? receiver.store.getEpisode(id) : undefined;
+    if (!e) {
+      res.status(404).type('text/plain').send(`no episode ${req.params.id}\n`);
+      return;
+    }
+    res.type('html').set('Cache-Control', 'no-store').send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock()));
+  });
 
   app.get('/api/v1/episodes', requireAuth, (req, res) => {
     const status = req.query.status;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and is missing: npm packages, and Debian's
-# prometheus, prometheus-alertmanager and docker-compose packages (as root). Stops with a clear
-# message otherwise.
+# prometheus, prometheus-alertmanager, docker-compose and chromium packages (as root; the web
+# page tests drive Debian's chromium with playwright-core, which never downloads a browser).
+# Stops with a clear message otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,7 @@ fi
 
 missing=()
 packages=()
-for pair in prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager docker-compose:docker-compose; do
+for pair in prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager docker-compose:docker-compose chromium:chromium; do
   bin=${pair%%:*}
   if ! command -v "$bin" >/dev/null 2>&1; then
     missing+=("$bin")

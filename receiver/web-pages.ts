@@ -1,0 +1,110 @@
+/**
+ * The receiver's pages: `/` lists pending approvals (approve and reject buttons) and the latest
+ * episodes; `/episodes/:id` shows one episode's timeline (firing → decisions → actions →
+ * resolved). Server-rendered from the store; the buttons call POST /api/v1/approvals/:id, so they
+ * need the same auth as the API (the browser sends basic credentials itself).
+ */
+import { escapeHtml, renderPage } from '../common/web';
+import { ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from './store';
+
+const time = (ms: number | null) => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
+const labelText = (l: Record<string, string>) => Object.entries(l).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}="${v}"`).join(', ');
+const statusPill = (s: string) => `<span class="pill ${escapeHtml(s)}">${escapeHtml(s)}</span>`;
+
+const APPROVAL_SCRIPT = `document.querySelectorAll('button[data-approval]').forEach(function (b) {
+  b.addEventListener('click', function () {
+    var out = document.getElementById('approval-result');
+    document.querySelectorAll('button[data-approval="' + b.dataset.approval + '"]').forEach(function (x) { x.disabled = true; });
+    fetch('/api/v1/approvals/' + b.dataset.approval, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ decision: b.dataset.decision }) })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; }); })
+      .then(function (r) {
+        out.textContent = r.ok ? 'Approval ' + b.dataset.approval + ': ' + b.dataset.decision + 'd.' : 'Approval failed (' + r.status + '): ' + (r.body.error || '');
+        if (r.ok) setTimeout(function () { location.reload(); }, 300);
+      })
+      .catch(function (e) { out.textContent = 'Approval failed: ' + e; });
+  });
+});`;
+
+function approvalRows(approvals: ApprovalRow[], episodes: Map<number, EpisodeRow | undefined>, nowMs: number): string {
+  return approvals
+    .map((a) => {
+      const e = episodes.get(a.episodeId);
+      const left = Math.max(0, Math.round((a.expiresAtMs - nowMs) / 1000));
+      return `<tr class="approval"><td><a href="/episodes/${a.episodeId}">#${a.episodeId}</a></td><td>${escapeHtml(e?.alertname ?? '')}</td><td>${escapeHtml(e ? labelText(e.labels) : '')}</td><td>${escapeHtml(a.runbook)}</td><td class="num">${left} s</td>
+<td><button class="approve" data-approval="${a.id}" data-decision="approve">Approve</button> <button class="reject" data-approval="${a.id}" data-decision="reject">Reject</button></td></tr>`;
+    })
+    .join('');
+}
+
+export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: number): string {
+  const pending = store.listApprovals('pending');
+  const episodes = store.listEpisodes({ limit: 50 });
+  const byId = new Map(pending.map((a) => [a.episodeId, store.getEpisode(a.episodeId)]));
+  const approvals = pending.length
+    ? `<table id="approvals"><tr><th>episode</th><th>alert</th><th>labels</th><th>runbook</th><th>expires in</th><th></th></tr>${approvalRows(pending, byId, nowMs)}</table>`
+    : '<p class="muted" id="no-approvals">No approval is waiting.</p>';
+  const rows = episodes
+    .map((e) => {
+      const decisions = store.decisionsOf(e.id);
+      const actions = store.actionsOf(e.id);
+      const last = decisions[decisions.length - 1];
+      const ttr = e.resolvedAtMs === null ? '–' : `${Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000).toFixed(1)} s`;
+      return `<tr class="episode"><td><a href="/episodes/${e.id}">#${e.id}</a></td><td>${escapeHtml(e.alertname)}</td><td>${escapeHtml(labelText(e.labels))}</td><td>${statusPill(e.status)}${e.resolveKind ? ` <span class="muted">${escapeHtml(e.resolveKind)}</span>` : ''}</td>
+<td>${time(e.openedAtMs)}</td><td>${escapeHtml(last ? `${last.decision}${last.gate ? ` (${last.gate})` : ''}` : '–')}</td><td>${escapeHtml(actions.map((a) => a.outcome).join(', ') || '–')}</td><td class="num">${ttr}</td></tr>`;
+    })
+    .join('');
+  const body = `<h2>Pending approvals</h2><p id="approval-result" class="muted"></p>${approvals}
+<h2>Episodes</h2>${episodes.length ? `<table id="episodes"><tr><th>episode</th><th>alert</th><th>labels</th><th>status</th><th>opened</th><th>decision</th><th>actions</th><th>time to resolve</th></tr>${rows}</table>` : '<p class="muted">No episode yet: no alert has arrived.</p>'}
+<p class="muted">Also: <a href="/api/v1/episodes">/api/v1/episodes</a> · <a href="/api/v1/audit">/api/v1/audit</a> · <a href="/metrics">/metrics</a></p>`;
+  return renderPage({
+    title: 'remediation receiver',
+    subtitle: `mode <b>${escapeHtml(mode)}</b> · ${store.countOpenEpisodes()} open episodes · ${pending.length} pending approvals`,
+    body,
+    refreshSeconds: pending.length ? 0 : 10,
+    script: APPROVAL_SCRIPT,
+  });
+}
+
+interface TimelineEntry {
+  atMs: number;
+  cls: string;
+  text: string;
+}
+
+/** The episode's story in time order: the audit log, each action's end told with its outcome detail. */
+function timelineOf(e: EpisodeRow, audit: AuditEvent[], actions: ReturnType<ReceiverStore['actionsOf']>): TimelineEntry[] {
+  const entries: TimelineEntry[] = [{ atMs: e.startsAtMs, cls: 'firing', text: `alert started firing in Prometheus (startsAt)` }];
+  for (const ev of audit) {
+    // An action's end comes from the actions table below, which keeps what each step did.
+    if (ev.kind === 'action_succeeded' || ev.kind === 'action_failed') continue;
+    const d = ev.detail;
+    const text =
+      ev.kind === 'episode_opened'
+        ? 'alert delivered by Alertmanager: episode opened'
+        : ev.kind === 'decision'
+          ? `decision: ${String(d.decision ?? '')}${d.gate ? ` (gate ${String(d.gate)})` : ''}: ${String(d.reason ?? '')}`
+          : ev.kind === 'episode_resolved'
+            ? `resolved (${String(d.kind ?? '')}): ${String(d.note ?? '')}`
+            : `${ev.kind.replace(/_/g, ' ')}${d.runbook ? `: ${String(d.runbook)}` : ''}${d.by ? ` by ${String(d.by)}` : ''}`;
+    const cls = ev.kind === 'episode_resolved' ? 'resolved' : ev.kind.startsWith('action') ? 'action' : '';
+    entries.push({ atMs: ev.atMs, cls, text });
+  }
+  for (const a of actions) if (a.finishedAtMs !== null) entries.push({ atMs: a.finishedAtMs, cls: 'action', text: `action ${a.outcome} (${a.runbook} on ${a.target}): ${a.detail}` });
+  return entries.sort((x, y) => x.atMs - y.atMs);
+}
+
+export function renderEpisodePage(store: ReceiverStore, e: EpisodeRow, mode: string, nowMs: number, analysisHtml = ''): string {
+  const actions = store.actionsOf(e.id);
+  const timeline = timelineOf(e, store.auditOf(e.id), actions);
+  const items = timeline.map((t) => `<li class="${t.cls}"><span class="muted">+${((t.atMs - e.startsAtMs) / 1000).toFixed(1)} s · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`).join('');
+  const approvals = store.approvalsOf(e.id);
+  const pending = approvals.filter((a) => a.status === 'pending');
+  const annotations = Object.entries(e.annotations).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  const body = `<div class="card"><h2>${escapeHtml(e.alertname)} ${statusPill(e.status)}</h2><p>${escapeHtml(labelText(e.labels))}</p>
+${annotations ? `<table>${annotations}</table>` : ''}</div>
+${pending.length ? `<h2>Waiting for approval</h2><p id="approval-result" class="muted"></p><table id="approvals"><tr><th>episode</th><th>alert</th><th>labels</th><th>runbook</th><th>expires in</th><th></th></tr>${approvalRows(pending, new Map([[e.id, e]]), nowMs)}</table>` : ''}
+<h2>Timeline</h2><ol class="timeline" id="timeline">${items}</ol>
+${analysisHtml}
+<p><a href="/">← all episodes</a> · <a href="/api/v1/episodes/${e.id}">JSON</a></p>`;
+  return renderPage({ title: `episode #${e.id}`, subtitle: `remediation receiver · mode <b>${escapeHtml(mode)}</b>`, body, script: APPROVAL_SCRIPT });
+}

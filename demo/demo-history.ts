@@ -1,5 +1,5 @@
-import { Prng } from '../models';
 import { DEMO_SERVICES } from './demo-service';
+import { normalFrom, seededRandom } from './seeded-random';
 
 /** The demo service's histogram buckets (seconds), as it declares them. */
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5];
@@ -39,8 +39,8 @@ interface SeriesCounters {
  * look anomalous right after the start).
  */
 export function demoHistory(opts: HistoryOptions): string {
-  const rng = new Prng(opts.seed);
-  const normal = () => Math.sqrt(-2 * Math.log(1 - rng.next())) * Math.cos(2 * Math.PI * rng.next());
+  const random = seededRandom(opts.seed);
+  const normal = normalFrom(random);
   const series: SeriesCounters[] = DEMO_SERVICES.flatMap((s) => s.routes.map((route) => ({ service: s.name, route, ok: 0, failed: 0, sum: 0, buckets: new Float64Array(BUCKETS.length) })));
   const target = Object.entries(opts.targetLabels).map(([k, v]) => `,${k}="${v}"`).join('');
   const requests: string[][] = series.map(() => []);
@@ -55,10 +55,10 @@ export function demoHistory(opts: HistoryOptions): string {
     credit -= n;
     for (const profile of DEMO_SERVICES) {
       for (let k = 0; k < n; k++) {
-        const route = profile.routes[Math.floor(rng.next() * profile.routes.length)];
+        const route = profile.routes[Math.floor(random() * profile.routes.length)];
         const c = series.find((x) => x.service === profile.name && x.route === route)!;
         const latency = profile.medianLatency * Math.exp(0.35 * normal()) + OVERHEAD_SECONDS;
-        if (rng.next() < profile.baseErrorRatio) c.failed++;
+        if (random() < profile.baseErrorRatio) c.failed++;
         else c.ok++;
         c.sum += latency;
         for (let b = 0; b < BUCKETS.length; b++) if (latency <= BUCKETS[b]) c.buckets[b]++;

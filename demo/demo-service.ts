@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import express from 'express';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { FaultBook, parseFaultRequest } from './faults';
+import { normalFrom, seededRandom } from './seeded-random';
 
 /**
  * An instrumented HTTP service that plays several services (the `service` label), with a built-in
@@ -53,16 +54,8 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
   });
   const faults = new FaultBook();
   const names = DEMO_SERVICES.map((s) => s.name);
-  let rng = (opts.seed ?? 42) >>> 0;
-  const random = () => {
-    // mulberry32: a seeded source, so demo runs are repeatable.
-    rng = (rng + 0x6d2b79f5) >>> 0;
-    let t = rng;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const normal = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+  const random = seededRandom(opts.seed ?? 42);
+  const normal = normalFrom(random);
 
   const app = express();
   app.disable('x-powered-by');

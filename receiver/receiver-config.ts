@@ -128,6 +128,26 @@ export const receiverConfigSchema = z
       })
       .prefault({}),
     approvals: z.strictObject({ timeout: duration(1000).prefault('15m') }).prefault({}),
+    /** The incident analysis of each episode (episode page, API, notify step). */
+    analysis: z
+      .strictObject({
+        /** Signals are read from Prometheus this long before and after the alert started. */
+        window: duration(60_000).prefault('15m'),
+        /** Alert labels that name the service (the exporter's reader.group_by). */
+        group_by: z.array(z.string().min(1)).min(1).default(['service']),
+        /** Optional narrative from an OpenAI-compatible chat endpoint (off when absent). */
+        llm: z
+          .strictObject({
+            url: z.url({ protocol: /^https?$/ }),
+            model: z.string().min(1),
+            api_key: secret.optional(),
+            timeout: duration(100).prefault('30s'),
+            retries: z.number().int().min(0).max(5).default(2),
+            max_tokens: z.number().int().min(16).max(4096).default(400),
+          })
+          .optional(),
+      })
+      .prefault({}),
     limits: z
       .strictObject({
         global_rate: rate.optional(),

@@ -26,15 +26,15 @@ export function alert(over: { status?: string; labels?: Record<string, string>; 
 
 export const payload = (...alerts: ReturnType<typeof alert>[]) => ({ version: '4', groupKey: 'g', status: alerts[0]?.status ?? 'firing', receiver: 'remediation', alerts });
 
-/** A test HTTP server that records requests (method, url, body bytes) and answers 200 after `delayMs`. */
-export async function startTarget(delayMs = 0): Promise<{ url: string; host: string; requests: { method: string; url: string; body: Buffer }[]; stop: () => Promise<void> }> {
+/** A test HTTP server that records requests (method, url, body bytes) and answers 200 (`answer`) after `delayMs`. */
+export async function startTarget(delayMs = 0, answer = '{"ok":true}'): Promise<{ url: string; host: string; requests: { method: string; url: string; body: Buffer }[]; stop: () => Promise<void> }> {
   const requests: { method: string; url: string; body: Buffer }[] = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       requests.push({ method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks) });
-      setTimeout(() => res.end('{"ok":true}'), delayMs);
+      setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(answer), delayMs);
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -24,6 +24,8 @@ import { PrometheusClient } from './prometheus-client';
 import { ReceiverConfig } from './receiver-config';
 import { ReceiverMetrics } from './receiver-metrics';
 import { runRunbook } from './runbook-runner';
+import { analyseIncident, IncidentAnalysis } from './incident-analysis';
+import { narrate, Narrative } from './llm-narrative';
 import { ReceiverStore } from './store';
 
 export class ApprovalError extends Error {
@@ -42,6 +44,9 @@ export class Receiver {
   readonly intake: Intake;
   readonly concurrency: ConcurrencyGate;
   private running = new Set<Promise<void>>();
+  private readonly prom?: PrometheusClient;
+  /** LLM narratives by episode state, so a page view does not ask the model again. */
+  private readonly narratives = new Map<string, Promise<Narrative>>();
 
   constructor(
     readonly config: ReceiverConfig,
@@ -53,6 +58,7 @@ export class Receiver {
     this.store = store ?? new ReceiverStore(config.store.path);
     this.metrics = new ReceiverMetrics(registry, () => this.store.countOpenEpisodes());
     const prom = config.prometheus ? new PrometheusClient(config.prometheus.url, config.prometheus.timeout) : undefined;
+    this.prom = prom;
     this.concurrency = new ConcurrencyGate(config.limits.max_concurrent_actions);
     // Cheap, local gates first; the Prometheus confirmation last (concurrency is the engine's).
     const gates: Gate[] = [
@@ -97,12 +103,49 @@ export class Receiver {
     }
   }
 
+  /** The episode's incident analysis, read from Prometheus now (undefined: no such episode). */
+  async analysis(episodeId: number): Promise<IncidentAnalysis | undefined> {
+    const e = this.store.getEpisode(episodeId);
+    if (!e) return undefined;
+    const runbook = this.config.runbooks.find((r) => r.name === e.runbook);
+    return analyseIncident(this.prom, {
+      episode: e,
+      decisions: this.store.decisionsOf(e.id),
+      actions: this.store.actionsOf(e.id),
+      runbookAnnotations: runbook?.annotations ?? {},
+      nowMs: this.clock(),
+      windowMs: this.config.analysis.window,
+      groupBy: this.config.analysis.group_by,
+    });
+  }
+
+  /**
+   * The LLM's narrative of an analysis, when analysis.llm is configured: asked once per episode
+   * state (status and actions), then reused. Never throws; a failure is a `failed` narrative.
+   */
+  narrative(a: IncidentAnalysis): Promise<Narrative> | undefined {
+    const llm = this.config.analysis.llm;
+    if (!llm) return undefined;
+    const key = `${a.episode_id}:${a.alert.resolved_at ?? 'firing'}:${a.remediation.actions.map((x) => x.outcome).join(',')}`;
+    let p = this.narratives.get(key);
+    if (!p) {
+      p = narrate(llm, a).then((n) => {
+        if (n.status === 'failed') this.log.warn('LLM narrative failed', { episode: a.episode_id, model: n.model, error: n.error, attempts: n.attempts });
+        return n;
+      });
+      this.narratives.set(key, p);
+      // A bounded cache: the oldest entries go first.
+      if (this.narratives.size > 500) this.narratives.delete(this.narratives.keys().next().value as string);
+    }
+    return p;
+  }
+
   private async runAction(a: PendingAction): Promise<void> {
     const started = this.clock();
     this.metrics.actions.inc({ runbook: a.runbook.name });
     this.metrics.timeToAction.observe({ runbook: a.runbook.name }, Math.max(0, (started - a.alert.startsAtMs) / 1000));
     try {
-      const outcome = await runRunbook(a.runbook, a.alert, { episodeId: a.episodeId, decision: 'executed', reason: a.reason }, this.config, this.log);
+      const outcome = await runRunbook(a.runbook, a.alert, { episodeId: a.episodeId, decision: 'executed', reason: a.reason, analysis: () => this.analysis(a.episodeId) }, this.config, this.log);
       const detail = outcome.steps.map((s) => `${s.type}: ${s.detail}`).join('; ');
       const now = this.clock();
       this.store.transaction(() => {

@@ -5,6 +5,7 @@ import { runExecStep } from './steps/exec-step';
 import { runHttpStep } from './steps/http-step';
 import { NotifyMessage, runNotifyStep } from './steps/notify-step';
 import { StepResult } from './steps/step-result';
+import { IncidentAnalysis } from './incident-analysis';
 
 export interface RunbookOutcome {
   ok: boolean;
@@ -16,7 +17,7 @@ export interface RunbookOutcome {
 export async function runRunbook(
   runbook: RunbookConfig,
   alert: WebhookAlert,
-  context: { episodeId: number; decision: string; reason: string },
+  context: { episodeId: number; decision: string; reason: string; analysis?: () => Promise<IncidentAnalysis | undefined> },
   config: Pick<ReceiverConfig, 'http_allowlist'>,
   log: Logger,
 ): Promise<RunbookOutcome> {
@@ -33,6 +34,8 @@ export async function runRunbook(
         break;
       case 'notify': {
         const msg: NotifyMessage = { runbook: runbook.name, episodeId: context.episodeId, decision: context.decision, reason: context.reason, alert: { status: alert.status, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt } };
+        // The analysis so far goes with the notification; without it, the notification still goes.
+        msg.analysis = await context.analysis?.().catch(() => undefined);
         r = await runNotifyStep(step, msg);
         break;
       }

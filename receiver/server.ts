@@ -68,14 +68,26 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
   app.get('/', requireAuth, (_req, res) => {
     res.type('html').set('Cache-Control', 'no-store').send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock()));
   });
-  app.get('/episodes/:id', requireAuth, (req, res) => {
+  app.get('/episodes/:id', requireAuth, async (req, res) => {
     const id = Number(req.params.id);
     const e = Number.isInteger(id) ? receiver.store.getEpisode(id) : undefined;
     if (!e) {
       res.status(404).type('text/plain').send(`no episode ${req.params.id}\n`);
       return;
     }
-    res.type('html').set('Cache-Control', 'no-store').send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock()));
+    const analysis = await receiver.analysis(e.id);
+    res.type('html').set('Cache-Control', 'no-store').send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock(), analysis && { analysis, narrative: await settledWithin(receiver.narrative(analysis), 2000) }));
+  });
+  app.get('/api/v1/episodes/:id/analysis', requireAuth, async (req, res) => {
+    const id = Number(req.params.id);
+    const analysis = Number.isInteger(id) ? await receiver.analysis(id) : undefined;
+    if (!analysis) {
+      res.status(404).json({ error: `no episode ${req.params.id}` });
+      return;
+    }
+    // ?wait=1 waits for the narrative; otherwise it is given if ready, else {status: pending}.
+    const narrative = req.query.wait ? await receiver.narrative(analysis) : await settledWithin(receiver.narrative(analysis), 0);
+    res.json({ ...analysis, narrative: narrative ?? null });
   });
 
   app.get('/api/v1/episodes', requireAuth, (req, res) => {
@@ -145,6 +157,18 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
     res.status(status).json({ error: reason });
   });
   return app;
+}
+
+/** The promise's value if it settles within `ms`, else {status: pending}; undefined stays undefined. */
+async function settledWithin<T>(p: Promise<T> | undefined, ms: number): Promise<T | { status: 'pending' } | undefined> {
+  if (!p) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const pending = new Promise<{ status: 'pending' }>((resolve) => (timer = setTimeout(() => resolve({ status: 'pending' }), ms)));
+  try {
+    return await Promise.race([p, pending]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 function iso(ms: number): string {

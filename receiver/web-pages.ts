@@ -6,6 +6,8 @@
  */
 import { escapeHtml, renderPage } from '../common/web';
 import { ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from './store';
+import { IncidentAnalysis } from './incident-analysis';
+import { Narrative } from './llm-narrative';
 
 const time = (ms: number | null) => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
 const labelText = (l: Record<string, string>) => Object.entries(l).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}="${v}"`).join(', ');
@@ -93,7 +95,39 @@ function timelineOf(e: EpisodeRow, audit: AuditEvent[], actions: ReturnType<Rece
   return entries.sort((x, y) => x.atMs - y.atMs);
 }
 
-export function renderEpisodePage(store: ReceiverStore, e: EpisodeRow, mode: string, nowMs: number, analysisHtml = ''): string {
+type NarrativeView = Narrative | { status: 'pending' } | undefined;
+
+/** The analysis section: summary, signals table and chart, correlations, next steps, and the LLM's narrative beside it. */
+function analysisSection(a: IncidentAnalysis, narrative: NarrativeView): { html: string; chartData: Record<string, unknown> } {
+  const num = (v: number | null) => (v === null ? '–' : String(v));
+  const rows = a.signals
+    .map((s) => `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : `${s.onset_seconds > 0 ? '+' : ''}${s.onset_seconds} s`}</td><td class="num">${num(s.baseline)} → ${num(s.peak)}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`)
+    .join('');
+  const signalsTable = a.signals.length
+    ? `<table id="analysis-signals"><tr><th>signal</th><th>onset (from alert start)</th><th>before → peak</th><th>max score</th><th>now</th></tr>${rows}</table>
+<div data-chart="lines" data-key="scores" data-width="900" data-height="220"></div>`
+    : '';
+  const chartData = a.signals.length ? { scores: { ts: a.signals[0].series.ts, series: [...a.signals.map((s) => ({ name: `${s.signal} score`, values: s.series.score })), { name: 'threshold', values: a.signals[0].series.ts.map(() => 1) }] } } : {};
+  const corr = a.correlated.length ? `<p>Moved together: ${a.correlated.map((c) => `${escapeHtml(c.signal_a)} and ${escapeHtml(c.signal_b)} (r = ${c.pearson})`).join(', ')}</p>` : '';
+  const llm =
+    narrative === undefined
+      ? ''
+      : narrative.status === 'ok'
+        ? `<div class="card" id="narrative"><h3>Narrative <span class="muted">(${escapeHtml(narrative.model)}, a language model: check it against the analysis)</span></h3><pre>${escapeHtml(narrative.text)}</pre></div>`
+        : narrative.status === 'pending'
+          ? '<div class="card" id="narrative"><h3>Narrative</h3><p class="muted">The language model is still answering; reload in a moment.</p></div>'
+          : `<div class="card" id="narrative"><h3>Narrative <span class="pill firing">failed</span></h3><p class="muted">${escapeHtml(narrative.model)} after ${narrative.attempts} attempt(s): ${escapeHtml(narrative.error)}. The analysis on the left does not depend on it.</p></div>`;
+  const html = `<h2>Analysis</h2><div class="card" id="analysis"><p id="analysis-summary">${escapeHtml(a.summary)}</p>
+${a.error ? `<p class="bad">${escapeHtml(a.error)}</p>` : ''}
+<p>Pattern: <b>${escapeHtml(a.pattern ?? 'none')}</b> · recovered: <b>${a.recovered === null ? 'unknown' : a.recovered ? 'yes' : 'no'}</b> · window ${escapeHtml(a.window.from.slice(11, 19))} to ${escapeHtml(a.window.to.slice(11, 19))} UTC</p>
+${signalsTable}${corr}
+<h3>Next steps</h3><ol id="next-steps">${a.next_steps.map((x) => `<li>${escapeHtml(x)}</li>`).join('')}</ol></div>${llm}`;
+  return { html, chartData };
+}
+
+export function renderEpisodePage(store: ReceiverStore, e: EpisodeRow, mode: string, nowMs: number, analysis?: { analysis: IncidentAnalysis; narrative: NarrativeView }): string {
+  const section = analysis ? analysisSection(analysis.analysis, analysis.narrative) : undefined;
+  const analysisHtml = section?.html ?? '';
   const actions = store.actionsOf(e.id);
   const timeline = timelineOf(e, store.auditOf(e.id), actions);
   const items = timeline.map((t) => `<li class="${t.cls}"><span class="muted">+${((t.atMs - e.startsAtMs) / 1000).toFixed(1)} s · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`).join('');
@@ -106,5 +140,5 @@ ${pending.length ? `<h2>Waiting for approval</h2><p id="approval-result" class="
 <h2>Timeline</h2><ol class="timeline" id="timeline">${items}</ol>
 ${analysisHtml}
 <p><a href="/">← all episodes</a> · <a href="/api/v1/episodes/${e.id}">JSON</a></p>`;
-  return renderPage({ title: `episode #${e.id}`, subtitle: `remediation receiver · mode <b>${escapeHtml(mode)}</b>`, body, script: APPROVAL_SCRIPT });
+  return renderPage({ title: `episode #${e.id}`, subtitle: `remediation receiver · mode <b>${escapeHtml(mode)}</b>`, body, script: APPROVAL_SCRIPT, chartData: section?.chartData });
 }

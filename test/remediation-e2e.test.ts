@@ -15,6 +15,7 @@ import { parseConfig } from '../exporter/config';
 import { ExporterDaemon } from '../exporter/daemon';
 import { ReceiverDaemon } from '../receiver/receiver-daemon';
 import { parseReceiverConfig } from '../receiver/receiver-config';
+import { startTarget } from '../receiver/receiver-test-kit';
 import { AlertmanagerProcess, freePort, PrometheusProcess, scrapeJob, startAlertmanager, startPrometheus, waitFor } from './stack';
 
 jest.setTimeout(240_000);
@@ -25,6 +26,9 @@ let am: AlertmanagerProcess;
 let exporter: ExporterDaemon;
 let receiver: ReceiverDaemon | undefined;
 let receiverPort: number;
+let llmUrl: string;
+let llm: Awaited<ReturnType<typeof startTarget>>;
+let notified: Awaited<ReturnType<typeof startTarget>>;
 const dir = mkdtempSync(join(tmpdir(), 'ae-loop-'));
 
 // Rules with the shipped rule's shape, windows shrunk for a 1 s scrape.
@@ -47,6 +51,9 @@ mode: ${mode}
 store: {path: ${JSON.stringify(db)}}
 prometheus: {url: ${prom.url}}
 http_allowlist: [${demoHost}]
+analysis:
+  window: 15m
+  llm: {url: '${llmUrl}/v1', model: fake-llm, timeout: 5s, retries: 1}
 runbooks:
   - name: restart-demo-service
     match: ['alertname="AnomalousSignal"', 'signal=~"latency|errors"']
@@ -54,6 +61,8 @@ runbooks:
     confirm: {score_query: 'max(max_over_time(anomaly_score{model="ensemble",service={{ labels.service }},signal={{ labels.signal }}}[30s]))', min_score: 1}
     steps:
       - {type: http, url: 'http://${demoHost}/admin/restart?service={{ labels.service }}', timeout: 5s}
+      - {type: notify, kind: webhook, url: {env: E2E_NOTIFY_URL}}
+    annotations: {next_steps: 'If it comes back, roll back the last deploy.'}
 `;
 }
 
@@ -69,6 +78,11 @@ async function episodes(): Promise<Episode[]> {
 }
 
 beforeAll(async () => {
+  // A chat endpoint in the OpenAI format (it records requests, answers like a model) and a notify target.
+  llm = await startTarget(0, JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Latency rose first at checkout; the restart cleared it.' } }] }));
+  llmUrl = llm.url;
+  notified = await startTarget();
+  process.env.E2E_NOTIFY_URL = `${notified.url}/hook`;
   demo = await startDemoService({ listen: '127.0.0.1:0', ratePerService: 20, seed: 11 });
   receiverPort = await freePort();
   const exporterPort = await freePort();
@@ -121,6 +135,8 @@ afterAll(async () => {
   await prom?.stop();
   await am?.stop();
   await demo?.stop();
+  await llm?.stop();
+  await notified?.stop();
 });
 
 describe('the remediation loop on real Prometheus and Alertmanager', () => {
@@ -151,6 +167,30 @@ describe('the remediation loop on real Prometheus and Alertmanager', () => {
     expect(metrics).toMatch(/remediation_time_to_resolve_seconds_count\{kind="recovered"\} 1/);
     expect(metrics).toMatch(/remediation_actions_total\{runbook="restart-demo-service"\} 1/);
     process.stdout.write(`loop: fault → resolved ${((Date.now() - faultAt) / 1000).toFixed(1)} s\n`);
+
+    // The incident analysis, read from the real Prometheus: latency first, the exporter's pattern,
+    // the action, the recovery, the runbook's next step; and the model's narrative beside it.
+    const a = (await axios.get(`http://127.0.0.1:${receiverPort}/api/v1/episodes/${ep.id}/analysis?wait=1`)).data;
+    expect(a.first_signal).toBe('latency');
+    expect(a.signals[0]).toMatchObject({ signal: 'latency' });
+    expect(a.signals[0].peak).toBeGreaterThan(a.signals[0].baseline + 0.2);
+    expect(a.pattern).toBe('slow_dependency');
+    expect(a.recovered).toBe(true);
+    expect(a.remediation.actions[0]).toMatchObject({ runbook: 'restart-demo-service', outcome: 'succeeded' });
+    expect(a.summary).toMatch(/^checkout: latency moved first .* Pattern: slow_dependency\..* Runbook restart-demo-service ran on checkout \d+ s after the alert started: succeeded\. Recovered: the alert resolved \d+ s after it started\.$/);
+    expect(a.next_steps[0]).toBe('If it comes back, roll back the last deploy.');
+    expect(a.narrative).toMatchObject({ status: 'ok', model: 'fake-llm', text: 'Latency rose first at checkout; the restart cleared it.' });
+    const asked = JSON.parse(llm.requests[llm.requests.length - 1].body.toString());
+    expect(asked.model).toBe('fake-llm');
+    expect(JSON.parse(asked.messages[1].content).first_signal).toBe('latency');
+    const page = (await axios.get(`http://127.0.0.1:${receiverPort}/episodes/${ep.id}`)).data as string;
+    expect(page).toContain('latency moved first');
+    expect(page).toContain('Latency rose first at checkout; the restart cleared it.');
+    // The notify step sent the analysis as it was then, with the alert.
+    const sent = JSON.parse(notified.requests[0].body.toString());
+    expect(sent.alert.labels).toMatchObject({ service: 'checkout', signal: 'latency' });
+    expect(sent.analysis.first_signal).toBe('latency');
+    expect(sent.analysis.summary).toMatch(/^checkout: latency moved first/);
   });
 
   it('dry_run: the decision is recorded and the fault stays', async () => {

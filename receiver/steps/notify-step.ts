@@ -3,6 +3,7 @@ import { errorMessage } from '../../common/errors';
 import { readSecret } from '../secret';
 import { StepConfig } from '../receiver-config';
 import { clip, StepResult } from './step-result';
+import { IncidentAnalysis } from '../incident-analysis';
 
 type NotifyStep = Extract<StepConfig, { type: 'notify' }>;
 
@@ -13,6 +14,8 @@ export interface NotifyMessage {
   decision: string;
   reason: string;
   alert: { status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string };
+  /** The incident analysis at the time of sending (Slack gets its summary and next steps). */
+  analysis?: IncidentAnalysis;
 }
 
 /**
@@ -27,7 +30,8 @@ export async function runNotifyStep(step: NotifyStep, msg: NotifyMessage): Promi
     return { ok: false, detail: clip(errorMessage(err)) };
   }
   const a = msg.alert;
-  const text = `[${msg.decision}] ${a.labels.alertname ?? ''} ${a.labels.service ?? ''}: ${a.annotations.summary ?? ''} (runbook ${msg.runbook}, episode ${msg.episodeId}: ${msg.reason})`;
+  let text = `[${msg.decision}] ${a.labels.alertname ?? ''} ${a.labels.service ?? ''}: ${a.annotations.summary ?? ''} (runbook ${msg.runbook}, episode ${msg.episodeId}: ${msg.reason})`;
+  if (msg.analysis) text += `\n${msg.analysis.summary}${msg.analysis.next_steps.length ? `\nNext: ${msg.analysis.next_steps.join(' ')}` : ''}`;
   try {
     const res = await axios.post(url, step.kind === 'slack' ? { text } : msg, { timeout: step.timeout, maxRedirects: 0, validateStatus: () => true });
     return { ok: res.status >= 200 && res.status < 300, detail: `${step.kind} notification → ${res.status}` };

@@ -7,6 +7,7 @@
  *
  *   --once   one loop, then stop; exit 0 only if every step happened
  *   --json   print the timeline as one JSON object on stdout (progress goes to stderr)
+ *   --screenshots DIR   after the loop, save a screenshot of each web page there (needs chromium)
  */
 import axios from 'axios';
 import { DemoStack, startDemoStack } from './demo-stack';
@@ -15,6 +16,8 @@ import { followFault, metricValue, STEPS, Timeline } from './loop-timeline';
 
 const once = process.argv.includes('--once');
 const json = process.argv.includes('--json');
+const screenshotsAt = process.argv.indexOf('--screenshots');
+const screenshotDir = screenshotsAt > 0 ? process.argv[screenshotsAt + 1] : undefined;
 const TARGET = { service: 'checkout', signal: 'latency' };
 /** Targets with the demo config: fault → score above 1, → remediation action, → resolved. */
 export const TARGETS = { detect_seconds: 20, action_seconds: 45, resolve_seconds: 120 };
@@ -37,6 +40,32 @@ async function quiet(urls: DemoStack['urls']): Promise<boolean> {
   if (alerts.length > 0) return false;
   const max = (await axios.get(`${urls.prometheus}/api/v1/query`, { params: { query: 'max(max_over_time(anomaly_score{model="ensemble"}[10s]))' }, timeout: 3000 })).data.data.result[0]?.value[1];
   return max !== undefined && Number(max) <= 1;
+}
+
+/** The exporter's page, the receiver's page and the episode's page, as PNGs (for the README). */
+async function screenshots(urls: DemoStack['urls'], episodeId: number | undefined, dir: string): Promise<void> {
+  // playwright-core is a dev dependency: loaded only for this option.
+  const { chromium } = await import('playwright-core');
+  const { mkdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  mkdirSync(dir, { recursive: true });
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    const shots: [string, string][] = [
+      [`${urls.exporter}/`, 'exporter.png'],
+      [`${urls.receiver}/`, 'receiver.png'],
+      ...(episodeId === undefined ? [] : ([[`${urls.receiver}/episodes/${episodeId}`, 'episode.png']] as [string, string][])),
+    ];
+    for (const [url, file] of shots) {
+      await page.goto(url);
+      await page.waitForTimeout(500);
+      await page.screenshot({ path: join(dir, file), fullPage: true });
+      say(`screenshot: ${join(dir, file)}`);
+    }
+  } finally {
+    await browser.close();
+  }
 }
 
 async function episodeLabels(urls: DemoStack['urls']): Promise<{ id: number; labels: Record<string, string> }[]> {
@@ -82,6 +111,7 @@ async function main(): Promise<void> {
   if (timeline.action) say(`action: ${timeline.action}`);
   say(summary(timeline));
   if (timeline.error) say(`demo: ${timeline.error}`);
+  if (screenshotDir) await screenshots(urls, timeline.episode_id, screenshotDir);
   if (json) {
     const { steps, ...rest } = timeline;
     process.stdout.write(`${JSON.stringify({ ...rest, ...steps, targets: TARGETS, episodes_before_fault: episodesBefore.length, other_episodes: others.length })}\n`);
@@ -90,7 +120,7 @@ async function main(): Promise<void> {
   say(`
 Still running. Look around, inject your own faults, Ctrl-C stops everything:
   exporter      ${urls.exporter}/          (signals, bands, incidents; /metrics)
-  receiver      ${urls.receiver}/          (episodes, timelines, approvals)
+  receiver      ${urls.receiver}/          (episodes, timelines, approvals)${timeline.episode_id === undefined ? '' : `; this fault: ${urls.receiver}/episodes/${timeline.episode_id}`}
   prometheus    ${urls.prometheus}/alerts
   alertmanager  ${urls.alertmanager}/
   demo service  ${urls.demo}/              (faults: curl -X POST ${urls.demo}/faults -H 'Content-Type: application/json' -d '{"service":"catalog","type":"errors","magnitude":0.3,"duration":"60s"}')`);

@@ -80,7 +80,7 @@ describe('incident analysis', () => {
     expect(a.correlated[0].pearson).toBeGreaterThan(0.5);
     expect(a.recovered).toBe(true);
     expect(a.summary).toBe(
-      'checkout: latency moved first (score above 1 30 s before the alert started; 0.05 → 0.35). errors followed 30 s later (0.01 → 0.2). traffic stayed normal. Pattern: slow_dependency. Moved together: errors and latency (r = ' +
+      'checkout: latency moved first (score above 1 30 s before the alert started; 0.0499 → 0.35). errors followed 30 s later (0.00995 → 0.2). traffic stayed normal. Pattern: slow_dependency. Moved together: errors and latency (r = ' +
         a.correlated[0].pearson +
         '). Runbook restart ran on checkout 2 s after the alert started: succeeded. Recovered: the alert resolved 60 s after it started.',
     );

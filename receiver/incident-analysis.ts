@@ -177,7 +177,8 @@ function story(signal: string, ts: number[], values: RangeSeries | undefined, sc
   const value = aligned(values, ts);
   const score = aligned(scores, ts);
   const stretch = incidentStretch(ts, score, alertStartS, stepS);
-  const before = value.filter((v, i): v is number => v !== null && ts[i] < (stretch?.start ?? alertStartS) - 60);
+  // Before the stretch, leaving out the two steps before it (a rise can begin below a score of 1).
+  const before = value.filter((v, i): v is number => v !== null && ts[i] < (stretch?.start ?? alertStartS) - 2 * stepS);
   const baseline = median(before);
   let peak: number | null = null;
   if (stretch) {
@@ -251,7 +252,7 @@ function summarise(a: IncidentAnalysis, alertStartS: number): string {
   const moved = a.signals.filter((s) => s.onset !== null);
   if (moved.length) {
     const first = moved[0];
-    const when = first.onset_seconds! <= 0 ? `${-first.onset_seconds!} s before the alert started` : `${first.onset_seconds} s after the alert started`;
+    const when = first.onset_seconds === 0 ? 'as the alert started' : first.onset_seconds! < 0 ? `${-first.onset_seconds!} s before the alert started` : `${first.onset_seconds} s after the alert started`;
     parts.push(`${who}: ${first.signal} moved first (score above 1 ${when}; ${fmt(first.baseline)} → ${fmt(first.peak)}).`);
     for (const s of moved.slice(1)) parts.push(`${s.signal} followed ${s.onset_seconds! - first.onset_seconds!} s later (${fmt(s.baseline)} → ${fmt(s.peak)}).`);
     const calm = a.signals.filter((s) => s.onset === null).map((s) => s.signal);

@@ -107,7 +107,13 @@ function analysisSection(a: IncidentAnalysis, narrative: NarrativeView): { html:
     ? `<table id="analysis-signals"><tr><th>signal</th><th>onset (from alert start)</th><th>before → peak</th><th>max score</th><th>now</th></tr>${rows}</table>
 <div data-chart="lines" data-key="scores" data-width="900" data-height="220"></div>`
     : '';
-  const chartData = a.signals.length ? { scores: { ts: a.signals[0].series.ts, series: [...a.signals.map((s) => ({ name: `${s.signal} score`, values: s.series.score })), { name: 'threshold', values: a.signals[0].series.ts.map(() => 1) }] } } : {};
+  // The chart starts where the scores do (a young exporter has none for most of the window).
+  const ts = a.signals[0]?.series.ts ?? [];
+  let from = ts.findIndex((_, i) => a.signals.some((s) => s.series.score[i] !== null));
+  if (from < 0) from = 0;
+  const chartData = a.signals.length
+    ? { scores: { ts: ts.slice(from), series: [...a.signals.map((s) => ({ name: `${s.signal} score`, values: s.series.score.slice(from) })), { name: 'threshold', values: ts.slice(from).map(() => 1) }] } }
+    : {};
   const corr = a.correlated.length ? `<p>Moved together: ${a.correlated.map((c) => `${escapeHtml(c.signal_a)} and ${escapeHtml(c.signal_b)} (r = ${c.pearson})`).join(', ')}</p>` : '';
   const llm =
     narrative === undefined

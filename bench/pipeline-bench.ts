@@ -1,6 +1,7 @@
 /**
  * npm run bench: N synthetic series (1,440-point histories at 1m) through the real pipeline
- * (runOnce with an in-memory reader) and the real /metrics handler over loopback HTTP.
+ * (runOnce with a reader that computes each answer afresh, as a Prometheus would answer) and the
+ * real /metrics handler over loopback HTTP.
  * Prints one JSON line per N. Each N runs in a fresh child process so peak RSS is its own.
  *
  * Targets on a 2-core machine: 10,000-series infer cycle < 2 s, full refit < 30 s,
@@ -13,13 +14,13 @@ import { availableParallelism } from 'node:os';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
-import { MemoryReader, MemorySeries } from '../exporter/memory-reader';
 import { FitPool } from '../exporter/fit-pool';
 import { tuneHeapForCycles } from '../exporter/heap-tuning';
 import { ScoringPipeline } from '../exporter/pipeline';
 import { createExporterApp } from '../exporter/server';
 import { SnapshotPublisher } from '../exporter/snapshot-publisher';
 import { IsolationForest, Prng } from '../models';
+import { SyntheticReader, SyntheticSeries } from './synthetic-reader';
 
 const STEP = 60;
 const HISTORY = 1440;
@@ -48,18 +49,14 @@ async function benchOne(n: number): Promise<Record<string, number | number[]>> {
   const t0 = 1_700_000_000 - (1_700_000_000 % STEP);
   // History, then an hour of infer cycles up to the next scheduled refit.
   const total = HISTORY + 61;
-  const timestamps = Float64Array.from({ length: total }, (_, i) => t0 + i * STEP);
-  const reader = new MemoryReader();
+  // The source computes each answer afresh, as Prometheus does: the process holds only the exporter.
+  const reader = new SyntheticReader(t0, t0 + (total - 1) * STEP, STEP);
   const rng = new Prng(1);
   const perSignal = Math.ceil(n / SIGNALS.length);
   for (const signal of SIGNALS) {
-    const series: MemorySeries[] = [];
+    const series: SyntheticSeries[] = [];
     for (let k = 0; k < perSignal && series.length + SIGNALS.indexOf(signal) * perSignal < n; k++) {
-      const level = 1 + rng.next() * 100;
-      const values = new Float64Array(total);
-      for (let i = 0; i < total; i++) values[i] = level * (1 + 0.1 * Math.sin((2 * Math.PI * i) / 1440)) + level * 0.02 * (rng.next() + rng.next() - 1);
-      // Share the time axis: the bench measures the pipeline, not 10,000 copies of it.
-      series.push({ labels: { service: `svc-${k}`, instance: `10.0.${k >> 8}.${k & 255}:8080`, job: 'bench' }, timestamps, values });
+      series.push({ labels: { service: `svc-${k}`, instance: `10.0.${k >> 8}.${k & 255}:8080`, job: 'bench' }, level: 1 + rng.next() * 100 });
     }
     reader.set(`${signal}_q`, series);
   }
@@ -152,8 +149,6 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
     peak_rss_after_phase_mb: [rssAfterFit, rssAfterInfer, rssAfterRefit].map((b) => Math.round(b / 2 ** 20)),
     retained_bytes: retainedHeap,
-    // The in-memory source's own arrays (Prometheus' data in production), part of every figure above.
-    source_data_bytes: (n * total + total) * 8,
   };
 }
 

@@ -114,9 +114,11 @@ function aligned(series: RangeSeries | undefined, ts: number[]): (number | null)
 export async function analyseIncident(source: RangeSource | undefined, input: AnalysisInput): Promise<IncidentAnalysis> {
   const e = input.episode;
   const group = Object.fromEntries(input.groupBy.filter((k) => e.labels[k] !== undefined).map((k) => [k, e.labels[k]]));
-  const fromS = Math.floor((e.startsAtMs - input.windowMs) / 1000);
   const toS = Math.floor(Math.min(input.nowMs, e.startsAtMs + input.windowMs) / 1000);
-  const stepS = Math.max(1, Math.ceil((toS - fromS) / 300));
+  const stepS = Math.max(1, Math.ceil((toS - Math.floor((e.startsAtMs - input.windowMs) / 1000)) / 300));
+  // The grid ends exactly at `toS`: an analysis made seconds into an incident (for a notify step)
+  // must see the newest samples, not stop at the last step boundary before them.
+  const fromS = toS - Math.ceil((toS - Math.floor((e.startsAtMs - input.windowMs) / 1000)) / stepS) * stepS;
   const startS = e.startsAtMs / 1000;
   const lastDecision = input.decisions[input.decisions.length - 1];
   const analysis: IncidentAnalysis = {

@@ -1,0 +1,57 @@
+import { RangeQuery, RawSeries, Reader } from '../exporter/reader';
+
+export interface SyntheticSeries {
+  labels: Record<string, string>;
+  level: number;
+}
+
+/** A uniform number in [0, 1) from two integers (a 32-bit integer hash): the same sample always gets the same noise. */
+function noise(series: number, sample: number): number {
+  let h = Math.imul(series ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul(sample + 0x632be5ab, 0xc2b2ae35);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return (h >>> 0) / 4294967296;
+}
+
+/**
+ * The bench's source: answers each range query with fresh arrays computed from a formula (a daily
+ * cycle around each series' level, with noise), as Prometheus answers with fresh data, so the
+ * bench process holds only what the exporter holds, not a copy of the source's 10,000 histories.
+ * Samples exist from `firstSeconds` to `lastSeconds`, one per `stepSeconds`.
+ */
+export class SyntheticReader implements Reader {
+  private readonly byQuery = new Map<string, SyntheticSeries[]>();
+
+  constructor(
+    private readonly firstSeconds: number,
+    private readonly lastSeconds: number,
+    private readonly stepSeconds: number,
+  ) {}
+
+  set(query: string, series: SyntheticSeries[]): void {
+    this.byQuery.set(query, series);
+  }
+
+  async queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
+    if (signal.aborted) throw signal.reason ?? new Error('aborted');
+    const step = this.stepSeconds;
+    const from = Math.max(0, Math.ceil((q.startSeconds - this.firstSeconds) / step));
+    const to = Math.floor((Math.min(q.endSeconds, this.lastSeconds) - this.firstSeconds) / step);
+    if (to < from) return [];
+    const list = this.byQuery.get(q.query) ?? [];
+    return list.map((s, k) => {
+      const n = to - from + 1;
+      const timestamps = new Float64Array(n);
+      const values = new Float64Array(n);
+      for (let j = 0; j < n; j++) {
+        const i = from + j;
+        timestamps[j] = this.firstSeconds + i * step;
+        values[j] = s.level * (1 + 0.1 * Math.sin((2 * Math.PI * i) / 1440)) + s.level * 0.02 * (noise(k, i) + noise(k + 0x10000, i) - 1);
+      }
+      return { labels: s.labels, timestamps, values };
+    });
+  }
+}

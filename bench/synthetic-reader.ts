@@ -20,7 +20,8 @@ function noise(series: number, sample: number): number {
  * The bench's source: answers each range query with fresh arrays computed from a formula (a daily
  * cycle around each series' level, with noise), as Prometheus answers with fresh data, so the
  * bench process holds only what the exporter holds, not a copy of the source's 10,000 histories.
- * Samples exist from `firstSeconds` to `lastSeconds`, one per `stepSeconds`.
+ * Samples exist from `firstSeconds` to `lastSeconds`, one per `stepSeconds`. Like the Prometheus
+ * reader, the series of one answer share their timestamps array.
  */
 export class SyntheticReader implements Reader {
   private readonly byQuery = new Map<string, SyntheticSeries[]>();
@@ -42,13 +43,14 @@ export class SyntheticReader implements Reader {
     const to = Math.floor((Math.min(q.endSeconds, this.lastSeconds) - this.firstSeconds) / step);
     if (to < from) return [];
     const list = this.byQuery.get(q.query) ?? [];
+    const n = to - from + 1;
+    // One time axis for the answer, as the Prometheus reader gives (shareTimestamps).
+    const timestamps = new Float64Array(n);
+    for (let j = 0; j < n; j++) timestamps[j] = this.firstSeconds + (from + j) * step;
     return list.map((s, k) => {
-      const n = to - from + 1;
-      const timestamps = new Float64Array(n);
       const values = new Float64Array(n);
       for (let j = 0; j < n; j++) {
         const i = from + j;
-        timestamps[j] = this.firstSeconds + i * step;
         values[j] = s.level * (1 + 0.1 * Math.sin((2 * Math.PI * i) / 1440)) + s.level * 0.02 * (noise(k, i) + noise(k + 0x10000, i) - 1);
       }
       return { labels: s.labels, timestamps, values };

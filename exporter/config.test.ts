@@ -26,7 +26,7 @@ describe('config', () => {
     expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
     expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
-    expect(c.models.isolation_forest).toMatchObject({ trees: 100, sample_size: 256 });
+    expect(c.models.isolation_forest).toMatchObject({ trees: 50, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
   });
 

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosInstance, AxiosError } from 'axios';
-import { mergeSeries, parseQueryRangeBody } from './query-range-response';
+import { mergeSeries, parseQueryRangeBody, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { RangeQuery, RawSeries, Reader, ReaderError } from './reader';
 
@@ -52,7 +52,7 @@ export class PrometheusReader implements Reader {
     const pieces = splitRange(q.startSeconds, q.endSeconds, q.stepSeconds, this.opts.maxPointsPerQuery);
     const results: RawSeries[][] = [];
     for (const [start, end] of pieces) results.push(await this.withRetries(q, start, end, signal));
-    return mergeSeries(results);
+    return shareTimestamps(mergeSeries(results));
   }
 
   private async withRetries(q: RangeQuery, start: number, end: number, signal: AbortSignal): Promise<RawSeries[]> {

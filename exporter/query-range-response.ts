@@ -90,3 +90,26 @@ export function mergeSeries(pieces: RawSeries[][]): RawSeries[] {
   }
   return out;
 }
+
+/**
+ * Makes series whose sample times are identical share one timestamps array (the readers' arrays
+ * are never written to). The series of one range query are evaluated at the same steps, so at
+ * 10,000 series of 1,440 points this halves what a refit's read holds (115 MB of times → 12 KB).
+ */
+export function shareTimestamps(series: RawSeries[]): RawSeries[] {
+  const distinct: Float64Array[] = [];
+  return series.map((s) => {
+    const same = distinct.find((t) => sameTimes(t, s.timestamps));
+    if (same) return same === s.timestamps ? s : { ...s, timestamps: same };
+    // A few distinct grids at most (series with gaps); do not let a ragged answer cost O(n²).
+    if (distinct.length < 8) distinct.push(s.timestamps);
+    return s;
+  });
+}
+
+function sameTimes(a: Float64Array, b: Float64Array): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import nock from 'nock';
 import { PrometheusReader } from './prometheus-reader';
-import { parseQueryRangeBody, parseSampleValue } from './query-range-response';
+import { parseQueryRangeBody, parseSampleValue, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { ReaderError } from './reader';
 
@@ -141,5 +141,18 @@ describe('PrometheusReader', () => {
     const out = await reader({ maxPointsPerQuery: 2 }).queryRange(q, new AbortController().signal);
     expect(bodies.map((b) => [b.start, b.end])).toEqual([['1000', '1015'], ['1030', '1045'], ['1060', '1060']]);
     expect(Array.from(out[0].timestamps)).toEqual([1000, 1015, 1030, 1045, 1060]);
+  });
+});
+
+describe('shareTimestamps', () => {
+  const s = (labels: Record<string, string>, ts: number[]) => ({ labels, timestamps: Float64Array.from(ts), values: Float64Array.from(ts, (t) => t * 2) });
+
+  it('gives series with the same sample times one timestamps array, and keeps the others and every value', () => {
+    const input = [s({ a: '1' }, [10, 20, 30]), s({ a: '2' }, [10, 20, 30]), s({ a: '3' }, [10, 30]), s({ a: '4' }, [10, 30])];
+    const out = shareTimestamps(input);
+    expect(out[1].timestamps).toBe(out[0].timestamps);
+    expect(out[3].timestamps).toBe(out[2].timestamps);
+    expect(out[2].timestamps).not.toBe(out[0].timestamps);
+    expect(out.map((x) => [x.labels.a, Array.from(x.timestamps), Array.from(x.values)])).toEqual(input.map((x) => [x.labels.a, Array.from(x.timestamps), Array.from(x.values)]));
   });
 });

@@ -14,16 +14,32 @@ interface Result {
   stderr: string;
 }
 
-function runDemo(): Promise<Result> {
+/** Runs the demo; with `interruptWhen`, sends SIGINT (Ctrl-C) once its output contains that text. */
+function runDemo(args: string[], interruptWhen?: string): Promise<Result> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'demo', 'run-demo.js'), '--once', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'demo', 'run-demo.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let interrupted = false;
+    const watch = () => {
+      if (interruptWhen && !interrupted && (stdout + stderr).includes(interruptWhen)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      watch();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      watch();
+    });
     child.on('exit', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+const pidsIn = (text: string) => [...text.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
 
 function alive(pid: number): boolean {
   try {
@@ -38,7 +54,7 @@ describe('npm run demo -- --once --json', () => {
   let result: Result;
   let timeline: Record<string, unknown>;
   beforeAll(async () => {
-    result = await runDemo();
+    result = await runDemo(['--once', '--json']);
     process.stdout.write(`demo stderr:\n${result.stderr}\n`);
     timeline = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
   });
@@ -70,7 +86,18 @@ describe('npm run demo -- --once --json', () => {
   it('prints the live timeline and stops every process it started', () => {
     expect(result.stderr).toMatch(/fault injected/);
     expect(result.stderr).toMatch(/time to recover/);
-    const pids = [...result.stderr.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+    const pids = pidsIn(result.stderr);
+    expect(pids.length).toBe(5);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+});
+
+describe('npm run demo (kept running)', () => {
+  it('prints every page\'s URL after the loop, and Ctrl-C stops every process it started', async () => {
+    const r = await runDemo([], 'Ctrl-C stops everything');
+    expect(r.code).toBe(0);
+    for (const page of ['exporter', 'receiver', 'prometheus', 'alertmanager', 'demo service']) expect(r.stdout).toMatch(new RegExp(`\\n  ${page} +http://127\\.0\\.0\\.1:\\d+/`));
+    const pids = pidsIn(r.stdout);
     expect(pids.length).toBe(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });

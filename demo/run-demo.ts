@@ -42,29 +42,42 @@ async function quiet(urls: DemoStack['urls']): Promise<boolean> {
   return max !== undefined && Number(max) <= 1;
 }
 
-/** The exporter's page, the receiver's page and the episode's page, as PNGs (for the README). */
-async function screenshots(urls: DemoStack['urls'], episodeId: number | undefined, dir: string): Promise<void> {
-  // playwright-core is a dev dependency: loaded only for this option.
-  const { chromium } = await import('playwright-core');
-  const { mkdirSync } = await import('node:fs');
-  const { join } = await import('node:path');
-  mkdirSync(dir, { recursive: true });
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
-  try {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    const shots: [string, string][] = [
-      [`${urls.exporter}/`, 'exporter.png'],
-      [`${urls.receiver}/`, 'receiver.png'],
-      ...(episodeId === undefined ? [] : ([[`${urls.receiver}/episodes/${episodeId}`, 'episode.png']] as [string, string][])),
-    ];
-    for (const [url, file] of shots) {
+/** Screenshots of the web pages, as PNGs (for the README): one headless chromium, started on first use. */
+class Screenshots {
+  private browser?: Promise<import('playwright-core').Browser>;
+  private readonly taken: Promise<void>[] = [];
+
+  constructor(private readonly dir: string) {}
+
+  /** Starts a screenshot of `url` into `file`; finish() waits for all of them. */
+  take(url: string, file: string): void {
+    this.taken.push(
+      this.shoot(url, file).catch((err) => {
+        say(`screenshot ${file} failed: ${(err as Error).message}`);
+      }),
+    );
+  }
+
+  async finish(): Promise<void> {
+    await Promise.all(this.taken);
+    if (this.browser) await (await this.browser).close();
+  }
+
+  private async shoot(url: string, file: string): Promise<void> {
+    // playwright-core is a dev dependency: loaded only for --screenshots.
+    this.browser ??= import('playwright-core').then(({ chromium }) => chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }));
+    const { mkdirSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    mkdirSync(this.dir, { recursive: true });
+    const page = await (await this.browser).newPage({ viewport: { width: 1280, height: 900 } });
+    try {
       await page.goto(url);
       await page.waitForTimeout(500);
-      await page.screenshot({ path: join(dir, file), fullPage: true });
-      say(`screenshot: ${join(dir, file)}`);
+      await page.screenshot({ path: join(this.dir, file), fullPage: true });
+      say(`screenshot: ${join(this.dir, file)}`);
+    } finally {
+      await page.close();
     }
-  } finally {
-    await browser.close();
   }
 }
 
@@ -99,10 +112,15 @@ async function main(): Promise<void> {
   say('   t (s)  step');
   say('     0.0  fault injected (demo service POST /faults)');
   const episodesBefore = await episodeLabels(urls);
+  const shots = screenshotDir ? new Screenshots(screenshotDir) : undefined;
   const timeline = await followFault(urls, TARGET, {
     magnitude: 0.3,
     timeoutMs: 180_000,
-    onStep: (step, seconds) => say(`${seconds.toFixed(1).padStart(8)}  ${STEPS.find(([k]) => k === step)![1]}`),
+    onStep: (step, seconds) => {
+      say(`${seconds.toFixed(1).padStart(8)}  ${STEPS.find(([k]) => k === step)![1]}`);
+      // The exporter's page while the incident is on.
+      if (step === 'alert_firing') shots?.take(`${urls.exporter}/`, 'exporter.png');
+    },
   });
   // False alarms: episodes other than the fault's own, before it or during it.
   const others = (await episodeLabels(urls)).filter((e) => !(e.id === timeline.episode_id));
@@ -111,7 +129,11 @@ async function main(): Promise<void> {
   if (timeline.action) say(`action: ${timeline.action}`);
   say(summary(timeline));
   if (timeline.error) say(`demo: ${timeline.error}`);
-  if (screenshotDir) await screenshots(urls, timeline.episode_id, screenshotDir);
+  if (shots) {
+    shots.take(`${urls.receiver}/`, 'receiver.png');
+    if (timeline.episode_id !== undefined) shots.take(`${urls.receiver}/episodes/${timeline.episode_id}`, 'episode.png');
+    await shots.finish();
+  }
   if (json) {
     const { steps, ...rest } = timeline;
     process.stdout.write(`${JSON.stringify({ ...rest, ...steps, targets: TARGETS, episodes_before_fault: episodesBefore.length, other_episodes: others.length })}\n`);

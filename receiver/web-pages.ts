@@ -51,12 +51,20 @@ export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: nu
       const actions = store.actionsOf(e.id);
       const last = decisions[decisions.length - 1];
       const ttr = e.resolvedAtMs === null ? '–' : `${Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000).toFixed(1)} s`;
+      // The episode's course in one line: firing → decision → action → resolved, seconds from firing.
+      const at = (ms: number) => `+${Math.max(0, (ms - e.startsAtMs) / 1000).toFixed(1)} s`;
+      const course = [
+        `firing`,
+        ...(decisions[0] ? [`${decisions[0].decision} ${at(decisions[0].atMs)}`] : []),
+        ...actions.map((a) => `action ${a.outcome}${a.finishedAtMs === null ? '' : ` ${at(a.finishedAtMs)}`}`),
+        ...(e.resolvedAtMs === null ? [] : [`resolved ${at(e.resolvedAtMs)}`]),
+      ].join(' → ');
       return `<tr class="episode"><td><a href="/episodes/${e.id}">#${e.id}</a></td><td>${escapeHtml(e.alertname)}</td><td>${escapeHtml(labelText(e.labels))}</td><td>${statusPill(e.status)}${e.resolveKind ? ` <span class="muted">${escapeHtml(e.resolveKind)}</span>` : ''}</td>
-<td>${time(e.openedAtMs)}</td><td>${escapeHtml(last ? `${last.decision}${last.gate ? ` (${last.gate})` : ''}` : '–')}</td><td>${escapeHtml(actions.map((a) => a.outcome).join(', ') || '–')}</td><td class="num">${ttr}</td></tr>`;
+<td>${time(e.openedAtMs)}</td><td>${escapeHtml(last ? `${last.decision}${last.gate ? ` (${last.gate})` : ''}` : '–')}</td><td class="course">${escapeHtml(course)}</td><td class="num">${ttr}</td></tr>`;
     })
     .join('');
   const body = `<h2>Pending approvals</h2><p id="approval-result" class="muted"></p>${approvals}
-<h2>Episodes</h2>${episodes.length ? `<table id="episodes"><tr><th>episode</th><th>alert</th><th>labels</th><th>status</th><th>opened</th><th>decision</th><th>actions</th><th>time to resolve</th></tr>${rows}</table>` : '<p class="muted">No episode yet: no alert has arrived.</p>'}
+<h2>Episodes</h2>${episodes.length ? `<table id="episodes"><tr><th>episode</th><th>alert</th><th>labels</th><th>status</th><th>opened</th><th>decision</th><th>timeline</th><th>time to resolve</th></tr>${rows}</table>` : '<p class="muted">No episode yet: no alert has arrived.</p>'}
 <p class="muted">Also: <a href="/api/v1/episodes">/api/v1/episodes</a> · <a href="/api/v1/audit">/api/v1/audit</a> · <a href="/metrics">/metrics</a></p>`;
   return renderPage({
     title: 'remediation receiver',

@@ -200,6 +200,9 @@ describe('the receiver pages', () => {
     const catalog = await detail('catalog');
     expect(catalog.approvals[0]).toMatchObject({ status: 'rejected' });
     expect(catalog.actions).toEqual([]);
+    // The list tells each episode's course in one line.
+    const home = (await axios.get(`${receiverUrl}/`, { auth: AUTH })).data as string;
+    expect(home).toMatch(/firing → awaiting_approval \+\d+\.\d s → action succeeded \+\d+\.\d s/);
   });
 
   it('shows an episode\'s timeline from firing through the decision and the action', async () => {

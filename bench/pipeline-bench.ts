@@ -16,6 +16,7 @@ import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config';
 import { FitPool } from '../exporter/fit-pool';
 import { tuneHeapForCycles } from '../exporter/heap-tuning';
+import { renderExporterPage } from '../exporter/web-page';
 import { ScoringPipeline } from '../exporter/pipeline';
 import { createExporterApp } from '../exporter/server';
 import { SnapshotPublisher } from '../exporter/snapshot-publisher';
@@ -128,6 +129,15 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   }
   server.close();
   trace?.phase('render');
+  // The web page (/): 50 groups shown of all of them, with their sparklines.
+  const pageTimes: number[] = [];
+  let pageBytes = 0;
+  for (let i = 0; i < 5; i++) {
+    const t1 = performance.now();
+    const html = renderExporterPage({ snapshot: pipeline.snapshot, historyOf: (r) => pipeline.historyOf(r), description: { signals: SIGNALS, source: 'bench', version: 'bench' }, groupBy: config.reader.group_by, refreshSeconds: 60 });
+    pageTimes.push((performance.now() - t1) / 1000);
+    pageBytes = html.length;
+  }
   // What the models and snapshot keep (the pipeline is still referenced below), after a full GC.
   global.gc?.();
   // external, not arrayBuffers: model arrays moved from the fit workers count only in external.
@@ -145,6 +155,8 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
     infer_seconds: Number(median(inferTimes).toFixed(3)),
     render_seconds: Number(median(cold).toFixed(3)),
     render_cached_seconds: Number(median(warm).toFixed(3)),
+    page_seconds: Number(median(pageTimes).toFixed(3)),
+    page_bytes: pageBytes,
     metrics_bytes: bytes,
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
     peak_rss_after_phase_mb: [rssAfterFit, rssAfterInfer, rssAfterRefit].map((b) => Math.round(b / 2 ** 20)),

@@ -51,7 +51,17 @@ function correlationMatrix(g: GroupResult): string {
 export function renderExporterPage(p: ExporterPageInput): string {
   const { snapshot: s } = p;
   const chartData: Record<string, HistoryArrays> = {};
-  const inGroup = (r: SeriesResult, g: GroupResult) => p.groupBy.every((k) => r.labels[k] === g.labels[k]);
+  // Series by group key, in one pass (10,000 series in 3,000 groups must not be 30 million checks).
+  const keyOf = (labels: Readonly<Record<string, string>>) => (p.groupBy.every((k) => labels[k] !== undefined) ? p.groupBy.map((k) => labels[k]).join('\u0000') : undefined);
+  const byGroup = new Map<string, SeriesResult[]>();
+  for (const r of s.series) {
+    const k = keyOf(r.labels);
+    if (k === undefined) continue;
+    const list = byGroup.get(k);
+    if (list) list.push(r);
+    else byGroup.set(k, [r]);
+  }
+  const membersOf = (g: GroupResult) => byGroup.get(keyOf(g.labels) ?? '') ?? [];
   const matches = (labels: Readonly<Record<string, string>>) => !p.filter || Object.entries(p.filter).every(([k, v]) => labels[k] === v);
   const groups = s.groups.filter((g) => matches(g.labels)).sort((a, b) => b.anomalousSignals - a.anomalousSignals || labelText(a.labels).localeCompare(labelText(b.labels)));
   const max = p.maxGroups ?? 50;
@@ -71,14 +81,13 @@ export function renderExporterPage(p: ExporterPageInput): string {
       .join('');
   const head = '<tr><th>signal</th><th>now</th><th>expected (band)</th><th>score</th><th>value and band</th><th>score (line at 1)</th></tr>';
   const sections = groups.slice(0, max).map((g) => {
-    const members = s.series.filter((r) => inGroup(r, g));
+    const members = membersOf(g);
     const status = g.anomalousSignals > 0 ? `<span class="pill firing">${g.anomalousSignals} anomalous</span>` : '<span class="pill resolved">normal</span>';
     const link = `?${Object.entries(g.labels).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
     return `<div class="card group"><h3><a href="${escapeHtml(link)}">${escapeHtml(labelText(g.labels))}</a> ${status}${g.forestScore !== undefined ? ` <span class="muted">group score ${fmt(g.forestScore)}</span>` : ''}</h3>
 <table>${head}${signalRows(members)}</table>${correlationMatrix(g)}</div>`;
   });
-  const grouped = new Set(groups.flatMap((g) => s.series.filter((r) => inGroup(r, g))));
-  const ungrouped = p.groupBy.length === 0 || !p.filter ? s.series.filter((r) => !grouped.has(r) && matches(r.labels)).slice(0, 200) : [];
+  const ungrouped = p.groupBy.length === 0 || !p.filter ? s.series.filter((r) => keyOf(r.labels) === undefined && matches(r.labels)).slice(0, 200) : [];
   const anomalous = s.series.filter((r) => r.anomalous).length;
   const built = s.builtAtSeconds ? new Date(s.builtAtSeconds * 1000).toISOString().replace('T', ' ').slice(0, 19) + ' UTC' : 'no cycle yet';
   const body = `<h2>Incidents</h2>${incidentsTable(groups)}

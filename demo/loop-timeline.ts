@@ -96,7 +96,8 @@ export async function followFault(urls: DemoUrls, target: LoopTarget, opts: { ma
   const labels = { service: target.service, signal: target.signal };
   const deadline = faultMs + opts.timeoutMs;
   let episodeId: number | undefined;
-  while (Date.now() < deadline && steps.alert_resolved === null) {
+  // Until the loop is closed: the alert resolved and the exporter saw the service back in its band.
+  while (Date.now() < deadline && (steps.alert_resolved === null || steps.service_recovered === null)) {
     const now = Date.now();
     const metrics = await http.get(`${urls.exporter}/metrics`, { responseType: 'text' });
     if (metrics.status === 200) {
@@ -135,11 +136,7 @@ export async function followFault(urls: DemoUrls, target: LoopTarget, opts: { ma
         timeline.action = `${action.outcome}: ${action.detail}`;
         if (action.outcome === 'succeeded') mark('action_executed', Date.parse(action.finished_at));
       }
-      if (d.resolved_at && steps.action_executed !== null) {
-        // Recovery can come before the next /metrics poll notices it; the resolve implies it.
-        if (steps.service_recovered === null && d.resolve_kind === 'recovered') mark('service_recovered', Date.parse(d.resolved_at));
-        mark('alert_resolved', Date.parse(d.resolved_at));
-      }
+      if (d.resolved_at && steps.action_executed !== null) mark('alert_resolved', Date.parse(d.resolved_at));
     }
     await new Promise((r) => setTimeout(r, 250));
   }

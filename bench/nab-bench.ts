@@ -41,7 +41,9 @@ async function main(): Promise<void> {
   const sweep = score(out, []);
   process.stdout.write(`At the product's threshold (score > 1):\n${atOne.text}\nWith the threshold sweep:\n${sweep.text}\n`);
   const pick = (j: ScorerJson) => Object.fromEntries(PROFILES.map((p) => [p, Number(j[p].score.toFixed(2))]));
-  process.stdout.write(`${JSON.stringify({ threshold_1: pick(atOne.json), sweep: pick(sweep.json), sweep_thresholds: Object.fromEntries(PROFILES.map((p) => [p, sweep.json[p].threshold])) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ threshold_1: pick(atOne.json), sweep: pick(sweep.json), sweep_thresholds: Object.fromEntries(PROFILES.map((p) => [p, sweep.json[p].threshold])) })}\n`,
+  );
   rmSync(out, { recursive: true, force: true });
 }
 

@@ -134,7 +134,13 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   let pageBytes = 0;
   for (let i = 0; i < 5; i++) {
     const t1 = performance.now();
-    const html = renderExporterPage({ snapshot: pipeline.snapshot, historyOf: (r) => pipeline.historyOf(r), description: { signals: SIGNALS, source: 'bench', version: 'bench' }, groupBy: config.reader.group_by, refreshSeconds: 60 });
+    const html = renderExporterPage({
+      snapshot: pipeline.snapshot,
+      historyOf: (r) => pipeline.historyOf(r),
+      description: { signals: SIGNALS, source: 'bench', version: 'bench' },
+      groupBy: config.reader.group_by,
+      refreshSeconds: 60,
+    });
     pageTimes.push((performance.now() - t1) / 1000);
     pageBytes = html.length;
   }
@@ -243,11 +249,18 @@ async function main(): Promise<void> {
   process.stderr.write(`bench: isolation forest, then ${sizes.join(' and ')} series (each in its own process)\n`);
   const ours = JSON.parse(execFileSync(process.execPath, ['--expose-gc', __filename, '--forest'], { encoding: 'utf8' })) as Record<string, number>;
   const sk = sklearnFigures();
-  const ratio = sk ? { ratio_to_sklearn: Number((ours.forest_fit_score_1440_ms / sk.sklearn_fit_score_1440_ms).toFixed(3)) } : { sklearn: 'python3-sklearn not installed' };
+  const ratio = sk
+    ? { ratio_to_sklearn: Number((ours.forest_fit_score_1440_ms / sk.sklearn_fit_score_1440_ms).toFixed(3)) }
+    : { sklearn: 'python3-sklearn not installed' };
   process.stdout.write(`${JSON.stringify({ ...ours, ...sk, ...ratio })}\n`);
   for (const n of sizes) {
     process.stderr.write(`bench: ${n} series...\n`);
-    process.stdout.write(execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', __filename, String(n)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+    process.stdout.write(
+      execFileSync(process.execPath, ['--expose-gc', '--max-old-space-size=4096', __filename, String(n)], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      }),
+    );
   }
 }
 

@@ -27,10 +27,20 @@ function freePort(): Promise<number> {
 
 function post(agent: http.Agent, port: number, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, path: '/webhook/alertmanager', method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = http.request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/webhook/alertmanager',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -43,7 +53,16 @@ function alertBody(i: number): string {
     groupKey: `{}:{alertname="AnomalousSignal",service="svc-${i}"}`,
     status: 'firing',
     receiver: 'remediation',
-    alerts: [{ status: 'firing', labels: { alertname: 'AnomalousSignal', service: `svc-${i % 500}`, signal: 'latency', severity: 'warning', category: 'anomaly' }, annotations: { summary: 'bench' }, startsAt: new Date(Date.UTC(2026, 10, 23) + i * 1000).toISOString(), endsAt: '0001-01-01T00:00:00Z', fingerprint: fp }],
+    alerts: [
+      {
+        status: 'firing',
+        labels: { alertname: 'AnomalousSignal', service: `svc-${i % 500}`, signal: 'latency', severity: 'warning', category: 'anomaly' },
+        annotations: { summary: 'bench' },
+        startsAt: new Date(Date.UTC(2026, 10, 23) + i * 1000).toISOString(),
+        endsAt: '0001-01-01T00:00:00Z',
+        fingerprint: fp,
+      },
+    ],
   });
 }
 
@@ -54,11 +73,15 @@ async function main(): Promise<void> {
     join(dir, 'receiver.yml'),
     `listen: 127.0.0.1:${port}\nauth: {type: none}\nmode: dry_run\nstore: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\nhttp_allowlist: [127.0.0.1:9]\nrunbooks:\n  - name: restart\n    match: ['alertname="AnomalousSignal"']\n    cooldown: 10m\n    rate_limit: {max: 100000, per: 1h}\n    max_targets: {max: 1000, per: 1h}\n    steps: [{type: http, url: 'http://127.0.0.1:9/restart?service={{ labels.service }}'}]\nlogging: {level: warn}\n`,
   );
-  const child = spawn(process.execPath, [join(__dirname, '..', 'cli', 'main.js'), 'receiver', '--config', join(dir, 'receiver.yml')], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [join(__dirname, '..', 'cli', 'main.js'), 'receiver', '--config', join(dir, 'receiver.yml')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   try {
     for (let i = 0; i < 100; i++) {
-      const ok = await new Promise<boolean>((r) => http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => r(res.statusCode === 200)).on('error', () => r(false)));
+      const ok = await new Promise<boolean>((r) =>
+        http.get({ host: '127.0.0.1', port, path: '/healthz' }, (res) => r(res.statusCode === 200)).on('error', () => r(false)),
+      );
       if (ok) break;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -115,7 +115,11 @@ function parse<T extends Record<string, { type: 'string' | 'boolean'; default?: 
 class UsageError extends Error {}
 
 async function run(args: string[]): Promise<number> {
-  const v = parse(args, { config: { type: 'string', default: 'anomaly-exporter.yml' }, listen: { type: 'string' }, 'source-url': { type: 'string' } }, RUN_USAGE);
+  const v = parse(
+    args,
+    { config: { type: 'string', default: 'anomaly-exporter.yml' }, listen: { type: 'string' }, 'source-url': { type: 'string' } },
+    RUN_USAGE,
+  );
   if (!v) return 0;
   const env = overridesFromEnv(process.env);
   const config = loadConfig(v.config as string, { listen: v.listen ?? env.listen, sourceUrl: v['source-url'] ?? env.sourceUrl });
@@ -137,7 +141,15 @@ async function check(args: string[]): Promise<number> {
 async function backtest(args: string[]): Promise<number> {
   const v = parse(
     args,
-    { input: { type: 'string' }, output: { type: 'string' }, config: { type: 'string' }, signal: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, report: { type: 'string' } },
+    {
+      input: { type: 'string' },
+      output: { type: 'string' },
+      config: { type: 'string' },
+      signal: { type: 'string' },
+      from: { type: 'string' },
+      to: { type: 'string' },
+      report: { type: 'string' },
+    },
     BACKTEST_USAGE,
   );
   if (!v) return 0;
@@ -147,28 +159,40 @@ async function backtest(args: string[]): Promise<number> {
   let signal;
   if (v.signal) {
     signal = config.reader.signals[v.signal];
-    if (!signal) throw new UsageError(`--signal ${v.signal}: no such signal in ${v.config ?? 'the defaults'} (has: ${Object.keys(config.reader.signals).join(', ')})`);
+    if (!signal)
+      throw new UsageError(`--signal ${v.signal}: no such signal in ${v.config ?? 'the defaults'} (has: ${Object.keys(config.reader.signals).join(', ')})`);
   }
   const logger = createLogger({ level: 'warn', component: 'backtest' });
   const tty = process.stderr.isTTY && !process.env.CI;
   const started = Date.now();
   const report: ReportSeries[] | undefined = v.report ? [] : undefined;
-  const results = await backtestFiles(v.input, v.output, config, signal, logger, (k, files, rel, done, rows) => {
-    if (!tty) return;
-    const width = 30;
-    const filled = Math.round((width * (k + done / rows)) / files);
-    process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] file ${k + 1}/${files} ${rel.slice(-40).padEnd(40)} ${done}/${rows} rows`);
-  }, report);
+  const results = await backtestFiles(
+    v.input,
+    v.output,
+    config,
+    signal,
+    logger,
+    (k, files, rel, done, rows) => {
+      if (!tty) return;
+      const width = 30;
+      const filled = Math.round((width * (k + done / rows)) / files);
+      process.stderr.write(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] file ${k + 1}/${files} ${rel.slice(-40).padEnd(40)} ${done}/${rows} rows`);
+    },
+    report,
+  );
   if (tty) process.stderr.write('\n');
   if (v.report && report) writeReport(v.report, report, `anomaly-exporter backtest of ${v.input}`);
   const rows = results.reduce((a, r) => a + r.rows, 0);
   const anomalous = results.reduce((a, r) => a + r.anomalous, 0);
-  process.stdout.write(`backtest: ${results.length} files, ${rows} rows, ${anomalous} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`);
+  process.stdout.write(
+    `backtest: ${results.length} files, ${rows} rows, ${anomalous} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`,
+  );
   return 0;
 }
 
 async function backtestPrometheus(v: { config?: string; from?: string; to?: string; output?: string; input?: string; report?: string }): Promise<number> {
-  if (!v.config || !v.from || !v.to || !v.output || v.input) throw new UsageError(`a range backtest needs --config, --from, --to and --output, and no --input\n\n${BACKTEST_USAGE}`);
+  if (!v.config || !v.from || !v.to || !v.output || v.input)
+    throw new UsageError(`a range backtest needs --config, --from, --to and --output, and no --input\n\n${BACKTEST_USAGE}`);
   const from = Date.parse(v.from);
   const to = Date.parse(v.to);
   if (!Number.isFinite(from)) throw new UsageError(`--from: "${v.from}" is not an RFC 3339 time, e.g. 2026-11-20T00:00:00Z`);
@@ -177,13 +201,24 @@ async function backtestPrometheus(v: { config?: string; from?: string; to?: stri
   const logger = createLogger({ level: 'warn', component: 'backtest' });
   const started = Date.now();
   const report: ReportSeries[] | undefined = v.report ? [] : undefined;
-  const results = await backtestRange(config, createReader(config), from / 1000, to / 1000, v.output, logger, (done, total, name) => {
-    if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`\rsignal ${done}/${total} ${name.padEnd(30)}`);
-  }, report);
+  const results = await backtestRange(
+    config,
+    createReader(config),
+    from / 1000,
+    to / 1000,
+    v.output,
+    logger,
+    (done, total, name) => {
+      if (process.stderr.isTTY && !process.env.CI) process.stderr.write(`\rsignal ${done}/${total} ${name.padEnd(30)}`);
+    },
+    report,
+  );
   if (process.stderr.isTTY && !process.env.CI) process.stderr.write('\n');
   if (v.report && report) writeReport(v.report, report, `anomaly-exporter backtest of ${v.config}, ${v.from} to ${v.to}`);
   const rows = results.reduce((a, r) => a + r.rows, 0);
-  process.stdout.write(`backtest: ${results.length} series, ${rows} rows, ${results.reduce((a, r) => a + r.anomalous, 0)} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`);
+  process.stdout.write(
+    `backtest: ${results.length} series, ${rows} rows, ${results.reduce((a, r) => a + r.anomalous, 0)} rows scored above 1, ${((Date.now() - started) / 1000).toFixed(1)} s; results in ${v.output}\n`,
+  );
   return 0;
 }
 
@@ -201,7 +236,11 @@ const RECEIVER_USAGE = `Usage: anomaly-exporter receiver [--config FILE] [--list
 `;
 
 async function receiver(args: string[]): Promise<number> {
-  const v = parse(args, { config: { type: 'string', default: 'receiver/receiver.example.yml' }, listen: { type: 'string' }, check: { type: 'boolean', default: false } }, RECEIVER_USAGE);
+  const v = parse(
+    args,
+    { config: { type: 'string', default: 'receiver/receiver.example.yml' }, listen: { type: 'string' }, check: { type: 'boolean', default: false } },
+    RECEIVER_USAGE,
+  );
   if (!v) return 0;
   const config = loadReceiverConfig(v.config as string, { listen: v.listen ?? (process.env.REMEDIATION_RECEIVER_LISTEN || undefined) });
   if (v.check) {
@@ -216,7 +255,11 @@ async function receiver(args: string[]): Promise<number> {
 }
 
 async function demoService(args: string[]): Promise<number> {
-  const v = parse(args, { listen: { type: 'string', default: '127.0.0.1:10180' }, rate: { type: 'string', default: '20' }, 'no-load': { type: 'boolean', default: false } }, DEMO_USAGE);
+  const v = parse(
+    args,
+    { listen: { type: 'string', default: '127.0.0.1:10180' }, rate: { type: 'string', default: '20' }, 'no-load': { type: 'boolean', default: false } },
+    DEMO_USAGE,
+  );
   if (!v) return 0;
   const rate = Number(v.rate);
   if (!(rate >= 0 && rate <= 1000)) throw new UsageError('--rate must be a number from 0 to 1000');

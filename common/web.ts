@@ -73,9 +73,18 @@ export function assetRouter(): Router {
   const send = (type: string, body: () => string) => (_req: express.Request, res: express.Response) => {
     res.type(type).set('Cache-Control', 'public, max-age=3600').send(body());
   };
-  r.get('/assets/uplot.js', send('application/javascript', () => uplotAssets().js));
-  r.get('/assets/uplot.css', send('text/css', () => uplotAssets().css));
-  r.get('/assets/charts.js', send('application/javascript', () => CHARTS_JS));
+  r.get(
+    '/assets/uplot.js',
+    send('application/javascript', () => uplotAssets().js),
+  );
+  r.get(
+    '/assets/uplot.css',
+    send('text/css', () => uplotAssets().css),
+  );
+  r.get(
+    '/assets/charts.js',
+    send('application/javascript', () => CHARTS_JS),
+  );
   return r;
 }
 

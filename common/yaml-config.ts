@@ -44,7 +44,8 @@ export function parseYamlMapping(text: string, file: string, what: string): Reco
   } catch (err) {
     throw new ConfigError(file, [{ path: '', reason: `not valid YAML: ${(err as Error).message.split('\n')[0]}` }]);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(file, [{ path: '', reason: `expected a YAML mapping with ${what}` }]);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new ConfigError(file, [{ path: '', reason: `expected a YAML mapping with ${what}` }]);
   return raw as Record<string, unknown>;
 }
 

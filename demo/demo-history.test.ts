@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { demoHistory } from './demo-history';
 import { requireBinary } from './local-stack';
 
-const opts = { fromSeconds: 1_700_000_000, toSeconds: 1_700_000_599, stepSeconds: 1, ratePerService: 20, targetLabels: { job: 'demo', instance: '127.0.0.1:1234' }, seed: 7 };
+const opts = {
+  fromSeconds: 1_700_000_000,
+  toSeconds: 1_700_000_599,
+  stepSeconds: 1,
+  ratePerService: 20,
+  targetLabels: { job: 'demo', instance: '127.0.0.1:1234' },
+  seed: 7,
+};
 
 function samples(text: string, prefix: string): Map<string, number[]> {
   const out = new Map<string, number[]>();
@@ -23,7 +30,7 @@ function samples(text: string, prefix: string): Map<string, number[]> {
 describe('demo history (backfill)', () => {
   const text = demoHistory(opts);
 
-  it('sends the load generator\'s rate: 20 requests per second per service, counters never falling', () => {
+  it("sends the load generator's rate: 20 requests per second per service, counters never falling", () => {
     const requests = samples(text, 'http_requests_total{');
     const perService = new Map<string, number>();
     for (const [key, values] of requests) {

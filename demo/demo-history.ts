@@ -41,8 +41,12 @@ interface SeriesCounters {
 export function demoHistory(opts: HistoryOptions): string {
   const random = seededRandom(opts.seed);
   const normal = normalFrom(random);
-  const series: SeriesCounters[] = DEMO_SERVICES.flatMap((s) => s.routes.map((route) => ({ service: s.name, route, ok: 0, failed: 0, sum: 0, buckets: new Float64Array(BUCKETS.length) })));
-  const target = Object.entries(opts.targetLabels).map(([k, v]) => `,${k}="${v}"`).join('');
+  const series: SeriesCounters[] = DEMO_SERVICES.flatMap((s) =>
+    s.routes.map((route) => ({ service: s.name, route, ok: 0, failed: 0, sum: 0, buckets: new Float64Array(BUCKETS.length) })),
+  );
+  const target = Object.entries(opts.targetLabels)
+    .map(([k, v]) => `,${k}="${v}"`)
+    .join('');
   const requests: string[][] = series.map(() => []);
   const durations: string[][] = series.map(() => []);
   let credit = 0;
@@ -69,7 +73,11 @@ export function demoHistory(opts: HistoryOptions): string {
       requests[i].push(`http_requests_total{${labels},code="200"} ${c.ok} ${t}`, `http_requests_total{${labels},code="500"} ${c.failed} ${t}`);
       const count = c.ok + c.failed;
       BUCKETS.forEach((le, b) => durations[i].push(`http_request_duration_seconds_bucket{${labels},le="${le}"} ${c.buckets[b]} ${t}`));
-      durations[i].push(`http_request_duration_seconds_bucket{${labels},le="+Inf"} ${count} ${t}`, `http_request_duration_seconds_sum{${labels}} ${c.sum} ${t}`, `http_request_duration_seconds_count{${labels}} ${count} ${t}`);
+      durations[i].push(
+        `http_request_duration_seconds_bucket{${labels},le="+Inf"} ${count} ${t}`,
+        `http_request_duration_seconds_sum{${labels}} ${c.sum} ${t}`,
+        `http_request_duration_seconds_count{${labels}} ${count} ${t}`,
+      );
     });
   }
   // Each series' samples in time order, one family after the other, as OpenMetrics requires.

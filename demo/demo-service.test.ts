@@ -38,7 +38,10 @@ describe('demo service', () => {
     expect(parseFaultRequest({ service: 'a', type: 'fire' }, ['a'], 0)).toMatch(/type must be one of/);
     expect(parseFaultRequest({ service: 'a', type: 'errors', magnitude: 2 }, ['a'], 0)).toMatch(/ratio from 0 to 1/);
     expect(parseFaultRequest({ service: 'a', type: 'latency', duration: 'soon' }, ['a'], 0)).toMatch(/duration/);
-    expect(parseFaultRequest({ service: 'a', type: 'latency', magnitude: 0.2, duration: '30s' }, ['a'], 1000)).toMatchObject({ endsAtMs: 31_000, magnitude: 0.2 });
+    expect(parseFaultRequest({ service: 'a', type: 'latency', magnitude: 0.2, duration: '30s' }, ['a'], 1000)).toMatchObject({
+      endsAtMs: 31_000,
+      magnitude: 0.2,
+    });
     const res = await axios.post(`${demo.url}/faults`, { service: 'x' }, { validateStatus: () => true });
     expect(res.status).toBe(400);
     expect(res.data.error).toContain('service must be one of checkout, catalog');
@@ -58,7 +61,7 @@ describe('demo service', () => {
     expect(diff(before.slow, after.slow, 'catalog')).toBe(0);
   });
 
-  it('injects errors and traffic drops, and /admin/restart clears a service\'s faults', async () => {
+  it("injects errors and traffic drops, and /admin/restart clears a service's faults", async () => {
     await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'errors', magnitude: 0.5 });
     await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'traffic_drop', magnitude: 0.9 });
     await axios.post(`${demo.url}/faults`, { service: 'checkout', type: 'errors', magnitude: 0.5 });

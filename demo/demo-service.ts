@@ -43,8 +43,14 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   // prom-client's nodejs_active_*_total are gauges named like counters; promtool rejects them.
-  for (const name of registry.getMetricsAsArray().map((m) => m.name)) if (name.endsWith('_total') && name.startsWith('nodejs_active_')) registry.removeSingleMetric(name);
-  const requests = new Counter({ name: 'http_requests_total', help: 'HTTP requests served, by service, route and status code.', labelNames: ['service', 'route', 'code'], registers: [registry] });
+  for (const name of registry.getMetricsAsArray().map((m) => m.name))
+    if (name.endsWith('_total') && name.startsWith('nodejs_active_')) registry.removeSingleMetric(name);
+  const requests = new Counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests served, by service, route and status code.',
+    labelNames: ['service', 'route', 'code'],
+    registers: [registry],
+  });
   const duration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration, by service and route.',
@@ -101,7 +107,9 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
     res.json({ cleared: faults.clear(service) });
   });
   app.post('/admin/restart', (req, res) => {
-    const service = (req.body && typeof req.body.service === 'string' ? req.body.service : undefined) ?? (typeof req.query.service === 'string' ? req.query.service : undefined);
+    const service =
+      (req.body && typeof req.body.service === 'string' ? req.body.service : undefined) ??
+      (typeof req.query.service === 'string' ? req.query.service : undefined);
     if (!service || !names.includes(service)) {
       res.status(400).json({ error: `service must be one of ${names.join(', ')}` });
       return;

@@ -11,7 +11,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { demoHistory } from './demo-history';
-import { AlertmanagerProcess, backfill, freePort, PrometheusProcess, scrapeJob, spawnQuiet, startAlertmanager, startPrometheus, stopProcess, waitFor } from './local-stack';
+import {
+  AlertmanagerProcess,
+  backfill,
+  freePort,
+  PrometheusProcess,
+  scrapeJob,
+  spawnQuiet,
+  startAlertmanager,
+  startPrometheus,
+  stopProcess,
+  waitFor,
+} from './local-stack';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -69,10 +80,14 @@ export async function startDemoStack(progress: (line: string) => void = () => un
   };
   const ready = async (name: string, url: string) => {
     const p = cli.find((x) => x.name === name)!;
-    await waitFor(`${name} at ${url}`, async () => {
-      if (p.child.exitCode !== null) throw new Error(`${name} exited: ${p.child.stderrTail()}`);
-      return (await axios.get(url, { timeout: 1000, validateStatus: () => true })).status === 200;
-    }, 30_000);
+    await waitFor(
+      `${name} at ${url}`,
+      async () => {
+        if (p.child.exitCode !== null) throw new Error(`${name} exited: ${p.child.stderrTail()}`);
+        return (await axios.get(url, { timeout: 1000, validateStatus: () => true })).status === 200;
+      },
+      30_000,
+    );
   };
 
   try {
@@ -93,7 +108,17 @@ export async function startDemoStack(progress: (line: string) => void = () => un
       alertmanager: am.url.replace('http://', ''),
       scrapeConfigs: scrapeJob('demo', demoHost) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
       prepareDataDir: (dataDir) =>
-        backfill(dataDir, demoHistory({ fromSeconds: liveFrom - HISTORY_MINUTES * 60, toSeconds: liveFrom, stepSeconds: 1, ratePerService: RATE_PER_SERVICE, targetLabels: { job: 'demo', instance: demoHost }, seed: 7 })),
+        backfill(
+          dataDir,
+          demoHistory({
+            fromSeconds: liveFrom - HISTORY_MINUTES * 60,
+            toSeconds: liveFrom,
+            stepSeconds: 1,
+            ratePerService: RATE_PER_SERVICE,
+            targetLabels: { job: 'demo', instance: demoHost },
+            seed: 7,
+          }),
+        ),
     });
     await new Promise((r) => setTimeout(r, Math.max(0, liveFrom * 1000 - Date.now())));
     progress(`demo service with ${RATE_PER_SERVICE} requests/s per service`);
@@ -101,7 +126,15 @@ export async function startDemoStack(progress: (line: string) => void = () => un
     await ready('demo service', `http://${demoHost}/metrics`);
 
     progress('exporter');
-    startCli('exporter', ['run', '--config', join(DEMO_CONFIG_DIR, 'anomaly-exporter.demo.yml'), '--source-url', prom.url, '--listen', `127.0.0.1:${exporterPort}`]);
+    startCli('exporter', [
+      'run',
+      '--config',
+      join(DEMO_CONFIG_DIR, 'anomaly-exporter.demo.yml'),
+      '--source-url',
+      prom.url,
+      '--listen',
+      `127.0.0.1:${exporterPort}`,
+    ]);
     await ready('exporter', `http://127.0.0.1:${exporterPort}/healthz`);
 
     progress('remediation receiver (live, against the demo service only)');
@@ -121,7 +154,11 @@ export async function startDemoStack(progress: (line: string) => void = () => un
     return {
       urls: { demo: `http://${demoHost}`, prometheus: prom.url, alertmanager: am.url, exporter: `http://127.0.0.1:${exporterPort}`, receiver: receiverUrl },
       dir,
-      processes: [...cli.map((p) => ({ name: p.name, pid: p.child.pid as number })), { name: 'prometheus', pid: prom.pid }, { name: 'alertmanager', pid: am.pid }],
+      processes: [
+        ...cli.map((p) => ({ name: p.name, pid: p.child.pid as number })),
+        { name: 'prometheus', pid: prom.pid },
+        { name: 'alertmanager', pid: am.pid },
+      ],
       stop,
     };
   } catch (err) {

@@ -86,17 +86,14 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
       `scrape_configs:\n${opts.scrapeConfigs ?? ''}`,
   );
   opts.prepareDataDir?.(dataDir);
-  const child = spawnQuiet(
-    bin,
-    [
-      `--config.file=${join(dir, 'prometheus.yml')}`,
-      `--storage.tsdb.path=${dataDir}`,
-      `--web.listen-address=127.0.0.1:${port}`,
-      '--storage.tsdb.retention.time=30d',
-      '--web.enable-lifecycle',
-      ...(opts.extraArgs ?? []),
-    ],
-  );
+  const child = spawnQuiet(bin, [
+    `--config.file=${join(dir, 'prometheus.yml')}`,
+    `--storage.tsdb.path=${dataDir}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--storage.tsdb.retention.time=30d',
+    '--web.enable-lifecycle',
+    ...(opts.extraArgs ?? []),
+  ]);
   const url = `http://127.0.0.1:${port}`;
   await untilReady('prometheus', child, url);
   return {
@@ -189,7 +186,12 @@ export async function startAlertmanager(configText: string, files: Record<string
   const port = await freePort();
   writeFileSync(join(dir, 'alertmanager.yml'), configText);
   for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
-  const child = spawnQuiet(bin, [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=']);
+  const child = spawnQuiet(bin, [
+    `--config.file=${join(dir, 'alertmanager.yml')}`,
+    `--storage.path=${join(dir, 'data')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    '--cluster.listen-address=',
+  ]);
   const url = `http://127.0.0.1:${port}`;
   await untilReady('alertmanager', child, url);
   return { url, port, dir, pid: child.pid as number, stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })) };

@@ -75,7 +75,11 @@ const http = axios.create({ timeout: 3000, validateStatus: () => true });
  * Injects a latency fault into `target.service` through the demo service's API and follows it
  * until the episode is resolved or `timeoutMs` passes. `onStep` is called as each step happens.
  */
-export async function followFault(urls: DemoUrls, target: LoopTarget, opts: { magnitude: number; timeoutMs: number; onStep?: (step: StepName, seconds: number) => void }): Promise<Timeline> {
+export async function followFault(
+  urls: DemoUrls,
+  target: LoopTarget,
+  opts: { magnitude: number; timeoutMs: number; onStep?: (step: StepName, seconds: number) => void },
+): Promise<Timeline> {
   const res = await http.post(`${urls.demo}/faults`, { service: target.service, type: 'latency', magnitude: opts.magnitude });
   if (res.status !== 201) throw new Error(`the demo service refused the fault: ${res.status} ${JSON.stringify(res.data)}`);
   const faultMs = res.data.fault.startedAtMs as number;
@@ -114,7 +118,10 @@ export async function followFault(urls: DemoUrls, target: LoopTarget, opts: { ma
       if (list.some((a) => a.state === 'firing' && a.labels.service === target.service && a.labels.signal === target.signal)) mark('alert_firing', now);
     }
     if (steps.alertmanager_received === null) {
-      const alerts = await http.get(`${urls.alertmanager}/api/v2/alerts`, { params: { filter: [`service="${target.service}"`, `signal="${target.signal}"`] }, paramsSerializer: { indexes: null } });
+      const alerts = await http.get(`${urls.alertmanager}/api/v2/alerts`, {
+        params: { filter: [`service="${target.service}"`, `signal="${target.signal}"`] },
+        paramsSerializer: { indexes: null },
+      });
       const list = (Array.isArray(alerts.data) ? alerts.data : []) as { status: { state: string } }[];
       if (list.some((a) => a.status.state === 'active')) mark('alertmanager_received', now);
     }
@@ -144,6 +151,9 @@ export async function followFault(urls: DemoUrls, target: LoopTarget, opts: { ma
   timeline.action_seconds = steps.action_executed;
   timeline.resolve_seconds = steps.alert_resolved;
   timeline.ok = STEPS.every(([k]) => steps[k] !== null);
-  if (!timeline.ok) timeline.error = `within ${opts.timeoutMs / 1000} s these steps did not happen: ${STEPS.filter(([k]) => steps[k] === null).map(([k]) => k).join(', ')}`;
+  if (!timeline.ok)
+    timeline.error = `within ${opts.timeoutMs / 1000} s these steps did not happen: ${STEPS.filter(([k]) => steps[k] === null)
+      .map(([k]) => k)
+      .join(', ')}`;
   return timeline;
 }

@@ -38,7 +38,9 @@ async function quiet(urls: DemoStack['urls']): Promise<boolean> {
   if (bands < 6) return false;
   const alerts = (await axios.get(`${urls.prometheus}/api/v1/alerts`, { timeout: 3000 })).data.data.alerts as unknown[];
   if (alerts.length > 0) return false;
-  const max = (await axios.get(`${urls.prometheus}/api/v1/query`, { params: { query: 'max(max_over_time(anomaly_score{model="ensemble"}[10s]))' }, timeout: 3000 })).data.data.result[0]?.value[1];
+  const max = (
+    await axios.get(`${urls.prometheus}/api/v1/query`, { params: { query: 'max(max_over_time(anomaly_score{model="ensemble"}[10s]))' }, timeout: 3000 })
+  ).data.data.result[0]?.value[1];
   return max !== undefined && Number(max) <= 1;
 }
 
@@ -65,7 +67,9 @@ class Screenshots {
 
   private async shoot(url: string, file: string): Promise<void> {
     // playwright-core is a dev dependency: loaded only for --screenshots.
-    this.browser ??= import('playwright-core').then(({ chromium }) => chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }));
+    this.browser ??= import('playwright-core').then(({ chromium }) =>
+      chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] }),
+    );
     const { mkdirSync } = await import('node:fs');
     const { join } = await import('node:path');
     mkdirSync(this.dir, { recursive: true });
@@ -136,7 +140,9 @@ async function main(): Promise<void> {
   }
   if (json) {
     const { steps, ...rest } = timeline;
-    process.stdout.write(`${JSON.stringify({ ...rest, ...steps, targets: TARGETS, episodes_before_fault: episodesBefore.length, other_episodes: others.length })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ...rest, ...steps, targets: TARGETS, episodes_before_fault: episodesBefore.length, other_episodes: others.length })}\n`,
+    );
   }
   if (once) await shutdown(timeline.ok ? 0 : 1);
   say(`

@@ -11,7 +11,11 @@ import { Reader } from './reader';
 export function seriesFileName(labels: Record<string, string>): string {
   const keys = Object.keys(labels).sort();
   if (keys.length === 0) return 'series.csv';
-  return `${keys.map((k) => `${k}=${labels[k]}`).join(',').replace(/[^A-Za-z0-9=,._-]/g, '_').slice(0, 200)}.csv`;
+  return `${keys
+    .map((k) => `${k}=${labels[k]}`)
+    .join(',')
+    .replace(/[^A-Za-z0-9=,._-]/g, '_')
+    .slice(0, 200)}.csv`;
 }
 
 /**
@@ -35,7 +39,10 @@ export async function backtestRange(
   const results: BacktestFileResult[] = [];
   const signals = Object.entries(config.reader.signals);
   for (const [k, [name, signal]] of signals.entries()) {
-    const series = await reader.queryRange({ signal: name, query: signal.query, startSeconds: start, endSeconds: end, stepSeconds: step }, new AbortController().signal);
+    const series = await reader.queryRange(
+      { signal: name, query: signal.query, startSeconds: start, endSeconds: end, stepSeconds: step },
+      new AbortController().signal,
+    );
     logger.info('backtest signal', { signal: name, series: series.length });
     for (const s of series) {
       const finite = s.values.filter(Number.isFinite).length;
@@ -46,7 +53,13 @@ export async function backtestRange(
       const text = Array.from(s.timestamps, (t) => new Date(t * 1000).toISOString());
       writeFileSync(output, backtestCsv(text, s.values, scores));
       report?.push({ name: `${name}/${seriesFileName(s.labels).replace(/\.csv$/, '')}`, times: s.timestamps, values: s.values, scores });
-      results.push({ input: `${name} ${JSON.stringify(s.labels)}`, output, rows: s.values.length, stepSeconds: step, anomalous: scores.score.filter((v) => v > 1).length });
+      results.push({
+        input: `${name} ${JSON.stringify(s.labels)}`,
+        output,
+        rows: s.values.length,
+        stepSeconds: step,
+        anomalous: scores.score.filter((v) => v > 1).length,
+      });
     }
     progress?.(k + 1, signals.length, name);
   }

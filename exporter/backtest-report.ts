@@ -36,7 +36,9 @@ export function renderReport(series: ReportSeries[], title: string): string {
       score: Array.from(s.scores.score, finiteOrNull),
     };
   });
-  const sections = series.map((s, i) => `<section id="s${i}"><h2>${escapeHtml(s.name)}</h2><div class="chart" id="v${i}"></div><div class="chart" id="c${i}"></div></section>`);
+  const sections = series.map(
+    (s, i) => `<section id="s${i}"><h2>${escapeHtml(s.name)}</h2><div class="chart" id="v${i}"></div><div class="chart" id="c${i}"></div></section>`,
+  );
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(title)}</title>
 <style>${css}

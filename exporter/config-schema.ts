@@ -57,100 +57,109 @@ const forestOptions = {
   calibration_samples: z.number().int().min(16).default(256),
 };
 
-export const configSchema = z.strictObject({
-  reader: z.strictObject({
-    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
-    timeout: duration(1).prefault('10s'),
-    retries: z.number().int().min(0).max(10).default(2),
-    headers: z.record(z.string(), z.string()).default({}),
-    auth: auth.optional(),
-    accept_encoding: z.string().default('identity'),
-    max_points_per_query: z.number().int().min(2).default(11000),
-    concurrency: z.number().int().min(1).max(64).default(4),
-    group_by: z.array(labelName).default(['service']),
-    signals: z.record(signalName, signal).refine((s) => Object.keys(s).length > 0, { message: 'define at least one signal' }),
-  }),
-  scheduler: z
-    .strictObject({
-      step: duration(1).prefault('1m'),
-      infer_every: duration(1).prefault('1m'),
-      fit_every: duration(1).prefault('1h'),
-      fit_window: duration(1).prefault('24h'),
-      fit_cron: z.string().optional(),
-      timezone: z.string().default('UTC'),
-      cycle_timeout: duration(1).optional(),
-    })
-    .prefault({}),
-  models: z
-    .strictObject({
-      /** Worker threads for refits; default one per core, 0 fits on the main thread. */
-      fit_threads: z.number().int().min(0).max(64).optional(),
-      seasonal: z
-        .strictObject({
-          min_samples_per_slot: z.number().int().min(1).default(3),
-          memory: z.number().int().min(1).default(240),
-        })
-        .optional(),
-      zscore: bandModel(4).optional(),
-      mad: bandModel(5).optional(),
-      // 50 trees per series, not 100: one per series, the forest is most of a series' memory and
-      // refit time (at 10,000 series: 843 MB peak and a 22.6 s refit, against 1,035 MB and 31.0 s),
-      // and on the NAB subset the forest alone scores about the same (sweep 2.33 against 2.46).
-      isolation_forest: z.strictObject({ ...forestOptions, trees: forestOptions.trees.default(50), level_window: z.number().int().min(1).default(20) }).optional(),
-      pattern: z
-        .strictObject({
-          window: z.number().int().min(2).max(64).default(8),
-          history: z.number().int().min(16).max(100000).default(1000),
-          factor: z.number().min(1).default(1.25),
-          min_samples: z.number().int().min(4).default(20),
-        })
-        .refine((p) => p.history >= 2 * p.window, { message: 'must be at least twice the window', path: ['history'] })
-        .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] })
-        .optional(),
-      isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
-    })
-    .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest || m.pattern), { message: 'enable at least one model (zscore, mad, isolation_forest or pattern)' })
-    .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
-  correlation: z
-    .strictObject({
-      window: duration(1).prefault('30m'),
-      methods: z.array(z.enum(['pearson', 'spearman'])).min(1).default(['pearson', 'spearman']),
-      min_samples: z.number().int().min(3).default(10),
-    })
-    .prefault({}),
-  ensemble: z
-    .strictObject({
-      combine: z.enum(['max', 'mean', 'median']).default('max'),
-      /** Models whose scores make the ensemble score; default: pattern when enabled, else every enabled model. */
-      models: z.array(z.enum(SCORING_MODELS)).min(1).optional(),
-      /** Per model, a factor on its score in the ensemble only (e.g. 1/3: counts beyond 3 times its band). */
-      scale: z.partialRecord(z.enum(SCORING_MODELS), z.number().gt(0)).optional(),
-      /** Samples a series stays anomalous (anomalous_signals, onset, incidents) after its last score above 1. */
-      hold_samples: z.number().int().min(1).default(10),
-    })
-    .prefault({}),
-  state: z
-    .strictObject({
-      /** Where model state is saved; empty: not saved. */
-      dir: z.string().default(''),
-      save_every: duration(1000).prefault('5m'),
-    })
-    .prefault({}),
-  server: z
-    .strictObject({
-      listen: listen.default('0.0.0.0:10190'),
-      // Scored samples kept per series for the web page's sparklines (0: none).
-      history_samples: z.number().int().min(0).max(1000).default(60),
-    })
-    .prefault({}),
-  logging: z
-    .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
-    .prefault({}),
-}).superRefine((c, ctx) => {
-  for (const [i, name] of (c.ensemble.models ?? []).entries()) {
-    if (!c.models[name]) ctx.addIssue({ code: 'custom', path: ['ensemble', 'models', i], message: `model ${name} is not enabled in models` });
-  }
-});
+export const configSchema = z
+  .strictObject({
+    reader: z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+      timeout: duration(1).prefault('10s'),
+      retries: z.number().int().min(0).max(10).default(2),
+      headers: z.record(z.string(), z.string()).default({}),
+      auth: auth.optional(),
+      accept_encoding: z.string().default('identity'),
+      max_points_per_query: z.number().int().min(2).default(11000),
+      concurrency: z.number().int().min(1).max(64).default(4),
+      group_by: z.array(labelName).default(['service']),
+      signals: z.record(signalName, signal).refine((s) => Object.keys(s).length > 0, { message: 'define at least one signal' }),
+    }),
+    scheduler: z
+      .strictObject({
+        step: duration(1).prefault('1m'),
+        infer_every: duration(1).prefault('1m'),
+        fit_every: duration(1).prefault('1h'),
+        fit_window: duration(1).prefault('24h'),
+        fit_cron: z.string().optional(),
+        timezone: z.string().default('UTC'),
+        cycle_timeout: duration(1).optional(),
+      })
+      .prefault({}),
+    models: z
+      .strictObject({
+        /** Worker threads for refits; default one per core, 0 fits on the main thread. */
+        fit_threads: z.number().int().min(0).max(64).optional(),
+        seasonal: z
+          .strictObject({
+            min_samples_per_slot: z.number().int().min(1).default(3),
+            memory: z.number().int().min(1).default(240),
+          })
+          .optional(),
+        zscore: bandModel(4).optional(),
+        mad: bandModel(5).optional(),
+        // 50 trees per series, not 100: one per series, the forest is most of a series' memory and
+        // refit time (at 10,000 series: 843 MB peak and a 22.6 s refit, against 1,035 MB and 31.0 s),
+        // and on the NAB subset the forest alone scores about the same (sweep 2.33 against 2.46).
+        isolation_forest: z
+          .strictObject({ ...forestOptions, trees: forestOptions.trees.default(50), level_window: z.number().int().min(1).default(20) })
+          .optional(),
+        pattern: z
+          .strictObject({
+            window: z.number().int().min(2).max(64).default(8),
+            history: z.number().int().min(16).max(100000).default(1000),
+            factor: z.number().min(1).default(1.25),
+            min_samples: z.number().int().min(4).default(20),
+          })
+          .refine((p) => p.history >= 2 * p.window, { message: 'must be at least twice the window', path: ['history'] })
+          .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] })
+          .optional(),
+        isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
+      })
+      .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest || m.pattern), {
+        message: 'enable at least one model (zscore, mad, isolation_forest or pattern)',
+      })
+      .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
+    correlation: z
+      .strictObject({
+        window: duration(1).prefault('30m'),
+        methods: z
+          .array(z.enum(['pearson', 'spearman']))
+          .min(1)
+          .default(['pearson', 'spearman']),
+        min_samples: z.number().int().min(3).default(10),
+      })
+      .prefault({}),
+    ensemble: z
+      .strictObject({
+        combine: z.enum(['max', 'mean', 'median']).default('max'),
+        /** Models whose scores make the ensemble score; default: pattern when enabled, else every enabled model. */
+        models: z.array(z.enum(SCORING_MODELS)).min(1).optional(),
+        /** Per model, a factor on its score in the ensemble only (e.g. 1/3: counts beyond 3 times its band). */
+        scale: z.partialRecord(z.enum(SCORING_MODELS), z.number().gt(0)).optional(),
+        /** Samples a series stays anomalous (anomalous_signals, onset, incidents) after its last score above 1. */
+        hold_samples: z.number().int().min(1).default(10),
+      })
+      .prefault({}),
+    state: z
+      .strictObject({
+        /** Where model state is saved; empty: not saved. */
+        dir: z.string().default(''),
+        save_every: duration(1000).prefault('5m'),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        listen: listen.default('0.0.0.0:10190'),
+        // Scored samples kept per series for the web page's sparklines (0: none).
+        history_samples: z.number().int().min(0).max(1000).default(60),
+      })
+      .prefault({}),
+    logging: z
+      .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    for (const [i, name] of (c.ensemble.models ?? []).entries()) {
+      if (!c.models[name]) ctx.addIssue({ code: 'custom', path: ['ensemble', 'models', i], message: `model ${name} is not enabled in models` });
+    }
+  });
 
 export type ExporterConfig = z.output<typeof configSchema>;
 

@@ -46,7 +46,11 @@ describe('config', () => {
 
   const cases: [string, string, RegExp][] = [
     ['an unknown top-level key', minimal + 'foo: 1\n', /^bad\.yml: foo: unknown key$/],
-    ['an unknown nested key', minimal.replace("{query: 'sum(rate(x[1m]))'}", "{query: up, dirction: above}"), /^bad\.yml: reader\.signals\.traffic\.dirction: unknown key$/],
+    [
+      'an unknown nested key',
+      minimal.replace("{query: 'sum(rate(x[1m]))'}", '{query: up, dirction: above}'),
+      /^bad\.yml: reader\.signals\.traffic\.dirction: unknown key$/,
+    ],
     ['a bad duration', minimal + 'scheduler: {step: 5x}\n', /^bad\.yml: scheduler\.step: "5x" is not a duration/],
     ['a wrong type', minimal + 'reader2: 1\n', /reader2: unknown key/],
     ['a missing query', `reader:\n  url: http://a:1\n  signals:\n    x: {direction: above}\n`, /^bad\.yml: reader\.signals\.x\.query: is required$/],
@@ -60,11 +64,27 @@ describe('config', () => {
     ['an unknown time zone', minimal + 'scheduler: {timezone: Mars/Olympus}\n', /scheduler\.timezone: unknown IANA time zone/],
     ['a bad cron expression', minimal + 'scheduler: {fit_cron: "every day"}\n', /scheduler\.fit_cron: expected a cron expression/],
     ['no model at all', minimal + 'models: {}\n', /models: enable at least one model/],
-    ['an ensemble model that is not enabled', minimal + 'models: {zscore: {}}\nensemble: {models: [zscore, pattern]}\n', /^bad\.yml: ensemble\.models\.1: model pattern is not enabled in models$/],
+    [
+      'an ensemble model that is not enabled',
+      minimal + 'models: {zscore: {}}\nensemble: {models: [zscore, pattern]}\n',
+      /^bad\.yml: ensemble\.models\.1: model pattern is not enabled in models$/,
+    ],
     ['an unknown ensemble model', minimal + 'ensemble: {models: [knn]}\n', /^bad\.yml: ensemble\.models\.0: /],
-    ['a pattern history shorter than two windows', minimal + 'models: {pattern: {window: 10, history: 16}}\n', /models\.pattern\.history: must be at least twice the window/],
-    ['a pattern min_samples within the window', minimal + 'models: {pattern: {window: 10, min_samples: 8}}\n', /models\.pattern\.min_samples: must be larger than the window/],
-    ['a secret source conflict', minimal.replace('  signals:', '  auth: {bearer_token_file: /a, bearer_token_env: B}\n  signals:'), /reader\.auth: set at most one/],
+    [
+      'a pattern history shorter than two windows',
+      minimal + 'models: {pattern: {window: 10, history: 16}}\n',
+      /models\.pattern\.history: must be at least twice the window/,
+    ],
+    [
+      'a pattern min_samples within the window',
+      minimal + 'models: {pattern: {window: 10, min_samples: 8}}\n',
+      /models\.pattern\.min_samples: must be larger than the window/,
+    ],
+    [
+      'a secret source conflict',
+      minimal.replace('  signals:', '  auth: {bearer_token_file: /a, bearer_token_env: B}\n  signals:'),
+      /reader\.auth: set at most one/,
+    ],
     ['duplicate keys', minimal + 'server: {}\nserver: {}\n', /not valid YAML/],
     ['not YAML at all', ': : :\n  - [', /not valid YAML/],
     ['a list instead of a mapping', '- a\n- b\n', /expected a YAML mapping/],

@@ -42,9 +42,11 @@ function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }
   const p: { path: string; reason: string }[] = [];
   const s = c.scheduler;
   if (s.fit_window < s.step * 2) p.push({ path: 'scheduler.fit_window', reason: 'must cover at least two steps' });
-  if (s.infer_every < s.step) p.push({ path: 'scheduler.infer_every', reason: 'must be at least one step (scoring more often than new points arrive does nothing)' });
+  if (s.infer_every < s.step)
+    p.push({ path: 'scheduler.infer_every', reason: 'must be at least one step (scoring more often than new points arrive does nothing)' });
   if (s.fit_every < s.infer_every) p.push({ path: 'scheduler.fit_every', reason: 'must be at least infer_every' });
-  if (s.cycle_timeout !== undefined && s.cycle_timeout > s.infer_every) p.push({ path: 'scheduler.cycle_timeout', reason: 'must not exceed infer_every (runs never overlap)' });
+  if (s.cycle_timeout !== undefined && s.cycle_timeout > s.infer_every)
+    p.push({ path: 'scheduler.cycle_timeout', reason: 'must not exceed infer_every (runs never overlap)' });
   try {
     new Intl.DateTimeFormat('en', { timeZone: s.timezone });
   } catch {

@@ -17,7 +17,7 @@ export interface RecentSamples {
 export function correlate(a: RecentSamples, b: RecentSamples, method: CorrelationMethod, minSamples: number): number | undefined {
   const x: number[] = [];
   const y: number[] = [];
-  for (let i = 0, j = 0; i < a.ts.length && j < b.ts.length; ) {
+  for (let i = 0, j = 0; i < a.ts.length && j < b.ts.length;) {
     if (a.ts[i] < b.ts[j]) i++;
     else if (a.ts[i] > b.ts[j]) j++;
     else {

@@ -71,7 +71,9 @@ export class ExporterDaemon {
           duration_seconds: Number(report.durationSeconds.toFixed(3)),
           source_up: report.sourceUp,
           series: Object.values(report.signals).reduce((a, r) => a + r.series, 0),
-          fitted: Object.entries(report.signals).filter(([, r]) => r.fitted).map(([n]) => n),
+          fitted: Object.entries(report.signals)
+            .filter(([, r]) => r.fitted)
+            .map(([n]) => n),
           failed: failed.map(([n, r]) => ({ signal: n, error: r.error })),
         });
       },
@@ -123,9 +125,17 @@ export class ExporterDaemon {
       this.saveTimer.unref();
     }
     if (this.config.scheduler.fit_cron) {
-      this.cronTask = cron.schedule(this.config.scheduler.fit_cron, () => this.pipeline.requestFit(), { timezone: this.config.scheduler.timezone, name: 'fit_cron' });
+      this.cronTask = cron.schedule(this.config.scheduler.fit_cron, () => this.pipeline.requestFit(), {
+        timezone: this.config.scheduler.timezone,
+        name: 'fit_cron',
+      });
     }
-    this.log.info('exporter started', { listen: `${address.address}:${address.port}`, source: this.config.reader.url, signals: Object.keys(this.config.reader.signals), fit_threads: this.fitPool.size });
+    this.log.info('exporter started', {
+      listen: `${address.address}:${address.port}`,
+      source: this.config.reader.url,
+      signals: Object.keys(this.config.reader.signals),
+      fit_threads: this.fitPool.size,
+    });
     return address;
   }
 

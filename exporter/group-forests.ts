@@ -49,7 +49,10 @@ export class GroupForests {
         st = { channels: names, times: [], rows: [], lastFit: -Infinity, lastFitAttempt: -Infinity };
         this.groups.set(g.key, st);
       }
-      const fresh = sharedRows(channels.map(([, p]) => p.recent), st.times.length ? st.times[st.times.length - 1] : -Infinity);
+      const fresh = sharedRows(
+        channels.map(([, p]) => p.recent),
+        st.times.length ? st.times[st.times.length - 1] : -Infinity,
+      );
       if (fresh.rows.length && st.forest) {
         const x = { rows: fresh.rows.length, cols: names.length, data: Float64Array.from(fresh.rows.flat()) };
         const s = st.forest.score(x);

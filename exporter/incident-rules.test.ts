@@ -16,15 +16,25 @@ describe('incident rules', () => {
 
   it('latency first, errors after, traffic normal: a slow dependency', () => {
     const r = classifyIncident([s('latency', true, 1000), s('errors', true, 1040), s('traffic', false)]);
-    expect(r).toEqual({ pattern: 'slow_dependency', firstSignal: 'latency', hint: 'latency rose 40 s before errors; traffic normal: likely a slow dependency, not load' });
+    expect(r).toEqual({
+      pattern: 'slow_dependency',
+      firstSignal: 'latency',
+      hint: 'latency rose 40 s before errors; traffic normal: likely a slow dependency, not load',
+    });
   });
 
   it('traffic up first: a load surge, whatever follows', () => {
-    expect(classifyIncident([s('traffic', true, 10), s('latency', true, 30), s('errors', true, 50)])).toMatchObject({ pattern: 'load_surge', firstSignal: 'traffic' });
+    expect(classifyIncident([s('traffic', true, 10), s('latency', true, 30), s('errors', true, 50)])).toMatchObject({
+      pattern: 'load_surge',
+      firstSignal: 'traffic',
+    });
   });
 
   it('traffic down: a traffic drop', () => {
-    expect(classifyIncident([s('traffic', true, 10, 'down'), s('latency', false)])).toMatchObject({ pattern: 'traffic_drop', hint: 'traffic fell: likely clients cannot reach the service or upstream stopped sending' });
+    expect(classifyIncident([s('traffic', true, 10, 'down'), s('latency', false)])).toMatchObject({
+      pattern: 'traffic_drop',
+      hint: 'traffic fell: likely clients cannot reach the service or upstream stopped sending',
+    });
   });
 
   it('errors alone: an error burst', () => {
@@ -32,7 +42,10 @@ describe('incident rules', () => {
   });
 
   it('signals of other kinds: unclassified, but still ordered by onset', () => {
-    const r = classifyIncident([{ signal: 'queue_depth', kind: 'other', anomalous: true, onsetSeconds: 20, direction: 'up' }, { signal: 'cpu', kind: 'other', anomalous: true, onsetSeconds: 5, direction: 'up' }]);
+    const r = classifyIncident([
+      { signal: 'queue_depth', kind: 'other', anomalous: true, onsetSeconds: 20, direction: 'up' },
+      { signal: 'cpu', kind: 'other', anomalous: true, onsetSeconds: 5, direction: 'up' },
+    ]);
     expect(r).toMatchObject({ pattern: 'unclassified', firstSignal: 'cpu', hint: 'cpu rose 15 s before queue_depth: no known pattern' });
   });
 });

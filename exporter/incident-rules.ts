@@ -54,7 +54,11 @@ export function classifyIncident(signals: SignalState[]): IncidentHint | undefin
   if (second) {
     const lead = Math.round((second.onsetSeconds ?? 0) - (first.onsetSeconds ?? 0));
     story += lead > 0 ? ` ${lead} s before ${second.signal}` : ` together with ${second.signal}`;
-    if (anomalous.length > 2) story += ` (then ${anomalous.slice(2).map((s) => s.signal).join(', ')})`;
+    if (anomalous.length > 2)
+      story += ` (then ${anomalous
+        .slice(2)
+        .map((s) => s.signal)
+        .join(', ')})`;
   }
   const trafficNote = hasTraffic && !traffic && pattern !== 'unclassified' ? '; traffic normal' : '';
   return { pattern, firstSignal: first.signal, hint: `${story}${trafficNote}: ${PATTERNS[pattern]}` };

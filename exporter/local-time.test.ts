@@ -50,7 +50,10 @@ describe('seasonal scoring across a daylight-saving change', () => {
       const train = Float64Array.from(trainTimes, (t, i) => value(t, i));
       m.fit(train, 0, { times: trainTimes, slots: hoursOfWeek(trainTimes, zone) });
       const times = Float64Array.from({ length: day }, (_, i) => start + (d * day + i) * STEP);
-      const s = m.score(Float64Array.from(times, (t, i) => value(t, i + 7)), hoursOfWeek(times, zone));
+      const s = m.score(
+        Float64Array.from(times, (t, i) => value(t, i + 7)),
+        hoursOfWeek(times, zone),
+      );
       if (times[0] >= Date.UTC(2024, 2, 31) / 1000) {
         scoresAfterSwitch.push(...s.ensemble);
         for (let i = 0; i < day; i++) widthsAfterSwitch.push(s.upper[i] - s.lower[i]);

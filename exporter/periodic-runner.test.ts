@@ -24,7 +24,10 @@ describe('PeriodicRunner', () => {
   it('runs at once, then on every interval boundary', async () => {
     const clock = new FakeClock(0);
     const log: { start: number }[] = [];
-    const runner = new PeriodicRunner(timedTask(clock, () => 100, log), { intervalMs: 1000, timeoutMs: 900, clock });
+    const runner = new PeriodicRunner(
+      timedTask(clock, () => 100, log),
+      { intervalMs: 1000, timeoutMs: 900, clock },
+    );
     runner.start();
     await clock.advance(3500);
     expect(log.map((e) => e.start)).toEqual([0, 1000, 2000, 3000]);
@@ -35,7 +38,10 @@ describe('PeriodicRunner', () => {
     const clock = new FakeClock(0);
     const log: { start: number; end?: number }[] = [];
     const durations = [1500, 100, 100];
-    const runner = new PeriodicRunner(timedTask(clock, () => durations.shift() ?? 100, log), { intervalMs: 1000, timeoutMs: 5000, clock });
+    const runner = new PeriodicRunner(
+      timedTask(clock, () => durations.shift() ?? 100, log),
+      { intervalMs: 1000, timeoutMs: 5000, clock },
+    );
     runner.start();
     await clock.advance(3500);
     expect(log.map((e) => e.start)).toEqual([0, 2000, 3000]);
@@ -48,7 +54,10 @@ describe('PeriodicRunner', () => {
     const log: { start: number; end?: number; aborted?: boolean }[] = [];
     const outcomes: RunOutcome[] = [];
     const durations = [60_000, 100];
-    const runner = new PeriodicRunner(timedTask(clock, () => durations.shift() ?? 100, log), { intervalMs: 1000, timeoutMs: 800, clock, onRunEnd: (o) => outcomes.push(o) });
+    const runner = new PeriodicRunner(
+      timedTask(clock, () => durations.shift() ?? 100, log),
+      { intervalMs: 1000, timeoutMs: 800, clock, onRunEnd: (o) => outcomes.push(o) },
+    );
     runner.start();
     await clock.advance(1500);
     expect(log[0]).toEqual({ start: 0, end: 800, aborted: true });
@@ -94,7 +103,10 @@ describe('PeriodicRunner', () => {
   it('stop() aborts the run in flight and schedules nothing more', async () => {
     const clock = new FakeClock(0);
     const log: { start: number; end?: number; aborted?: boolean }[] = [];
-    const runner = new PeriodicRunner(timedTask(clock, () => 10_000, log), { intervalMs: 1000, timeoutMs: 20_000, clock });
+    const runner = new PeriodicRunner(
+      timedTask(clock, () => 10_000, log),
+      { intervalMs: 1000, timeoutMs: 20_000, clock },
+    );
     runner.start();
     await clock.advance(10);
     await runner.stop();

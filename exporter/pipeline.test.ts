@@ -63,7 +63,10 @@ describe('ScoringPipeline', () => {
     const g = p.snapshot.groups[0];
     expect(g).toMatchObject({ labels: { service: 'checkout' }, anomalousSignals: 1, incident: { firstSignal: 'latency', pattern: 'slow_dependency' } });
     expect(g.incident?.hint).toBe('latency rose; traffic normal: likely a slow dependency, not load');
-    expect(g.signals.map((x) => [x.signal, x.anomalous])).toEqual([['latency', true], ['traffic', false]]);
+    expect(g.signals.map((x) => [x.signal, x.anomalous])).toEqual([
+      ['latency', true],
+      ['traffic', false],
+    ]);
     // Both series follow the same wiggle shape: strongly correlated over the 30m window.
     expect(g.correlations.map((c) => `${c.signalA}/${c.signalB}/${c.method}`)).toEqual(['latency/traffic/pearson', 'latency/traffic/spearman']);
     expect(g.correlations[1].value).toBeGreaterThan(0.5);
@@ -194,7 +197,6 @@ describe('ScoringPipeline refit requests', () => {
     expect((await p.runOnce(at(T0 + 363 * STEP), never)).signals.latency.fitted).toBe(false);
   });
 });
-
 
 describe('ScoringPipeline warm-up refits', () => {
   it('refit only the series still warming up, and keep the full refit on schedule', async () => {

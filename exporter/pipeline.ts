@@ -304,7 +304,14 @@ export class ScoringPipeline implements Pipeline {
     }
   }
 
-  private async readFitScore(s: SignalState, end: number, fitDue: boolean, scheduledFit: boolean, abort: AbortSignal, fitDone?: () => void): Promise<SignalReport> {
+  private async readFitScore(
+    s: SignalState,
+    end: number,
+    fitDue: boolean,
+    scheduledFit: boolean,
+    abort: AbortSignal,
+    fitDone?: () => void,
+  ): Promise<SignalReport> {
     const start = fitDue ? end - this.config.scheduler.fit_window / 1000 : this.inferStart(s, end);
     let raw: RawSeries[];
     const t0 = performance.now();
@@ -370,7 +377,16 @@ export class ScoringPipeline implements Pipeline {
     const key = labelKey(r.labels);
     let state = s.series.get(key);
     if (!state) {
-      state = { labels: r.labels, publicLabels: publishedLabels(r.labels, s.name), model: new SeriesModel(s.modelConfig), lastTs: -Infinity, lastSeen: end, sinceFlag: Infinity, recent: { ts: [], values: [] }, history: new SeriesHistory(this.config.server.history_samples) };
+      state = {
+        labels: r.labels,
+        publicLabels: publishedLabels(r.labels, s.name),
+        model: new SeriesModel(s.modelConfig),
+        lastTs: -Infinity,
+        lastSeen: end,
+        sinceFlag: Infinity,
+        recent: { ts: [], values: [] },
+        history: new SeriesHistory(this.config.server.history_samples),
+      };
       s.series.set(key, state);
     }
     state.lastSeen = end;

@@ -11,7 +11,16 @@ const matrix = (values: [number, string][], metric: Record<string, string> = { s
   JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: { __name__: 'x', ...metric }, values }] } });
 
 function reader(extra: Partial<ConstructorParameters<typeof PrometheusReader>[0]> = {}) {
-  return new PrometheusReader({ url: URL, timeoutMs: 500, retries: 2, headers: {}, acceptEncoding: 'identity', maxPointsPerQuery: 11000, backoffMs: 1, ...extra });
+  return new PrometheusReader({
+    url: URL,
+    timeoutMs: 500,
+    retries: 2,
+    headers: {},
+    acceptEncoding: 'identity',
+    maxPointsPerQuery: 11000,
+    backoffMs: 1,
+    ...extra,
+  });
 }
 
 afterEach(() => nock.cleanAll());
@@ -20,26 +29,40 @@ afterAll(() => nock.restore());
 describe('splitRange', () => {
   it('covers every point exactly once, in pieces of at most maxPoints', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 1e6 }), fc.integer({ min: 0, max: 50_000 }), fc.integer({ min: 1, max: 120 }), fc.integer({ min: 1, max: 12_000 }), (start, n, step, max) => {
-        const end = start + n * step;
-        const pieces = splitRange(start, end, step, max);
-        let expected = start;
-        for (const [a, b] of pieces) {
-          expect(a).toBe(expected);
-          const points = (b - a) / step + 1;
-          expect(points).toBeGreaterThanOrEqual(1);
-          expect(points).toBeLessThanOrEqual(max);
-          expected = b + step;
-        }
-        expect(expected - step).toBe(end);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 1e6 }),
+        fc.integer({ min: 0, max: 50_000 }),
+        fc.integer({ min: 1, max: 120 }),
+        fc.integer({ min: 1, max: 12_000 }),
+        (start, n, step, max) => {
+          const end = start + n * step;
+          const pieces = splitRange(start, end, step, max);
+          let expected = start;
+          for (const [a, b] of pieces) {
+            expect(a).toBe(expected);
+            const points = (b - a) / step + 1;
+            expect(points).toBeGreaterThanOrEqual(1);
+            expect(points).toBeLessThanOrEqual(max);
+            expected = b + step;
+          }
+          expect(expected - step).toBe(end);
+        },
+      ),
     );
   });
 });
 
 describe('query_range parsing', () => {
   it('reads NaN, +Inf and -Inf as the special floats and drops __name__', () => {
-    const [s] = parseQueryRangeBody(matrix([[1, '1.5'], [2, 'NaN'], [3, '+Inf'], [4, '-Inf']]), 'x');
+    const [s] = parseQueryRangeBody(
+      matrix([
+        [1, '1.5'],
+        [2, 'NaN'],
+        [3, '+Inf'],
+        [4, '-Inf'],
+      ]),
+      'x',
+    );
     expect(Array.from(s.values)).toEqual([1.5, NaN, Infinity, -Infinity]);
     expect(s.labels).toEqual({ service: 'a' });
     expect(parseSampleValue('1e-3')).toBe(0.001);
@@ -69,14 +92,20 @@ describe('PrometheusReader', () => {
   });
 
   it('retries a 500 with backoff and then succeeds', async () => {
-    nock(URL).post('/api/v1/query_range').reply(500, 'boom').post('/api/v1/query_range').reply(200, matrix([[1000, '2']]));
+    nock(URL)
+      .post('/api/v1/query_range')
+      .reply(500, 'boom')
+      .post('/api/v1/query_range')
+      .reply(200, matrix([[1000, '2']]));
     const out = await reader().queryRange(q, new AbortController().signal);
     expect(out[0].values[0]).toBe(2);
   });
 
   it('gives up after its retries on a persistent 503, as a source-down error', async () => {
     nock(URL).post('/api/v1/query_range').times(3).reply(503, 'unavailable');
-    const err = await reader().queryRange(q, new AbortController().signal).catch((e) => e);
+    const err = await reader()
+      .queryRange(q, new AbortController().signal)
+      .catch((e) => e);
     expect(err).toBeInstanceOf(ReaderError);
     expect(err.kind).toBe('http');
     expect(err.sourceDown).toBe(true);
@@ -84,10 +113,10 @@ describe('PrometheusReader', () => {
   });
 
   it('does not retry a 400 and keeps the PromQL error message', async () => {
-    const scope = nock(URL)
-      .post('/api/v1/query_range')
-      .reply(400, { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected "}"' });
-    const err = await reader().queryRange(q, new AbortController().signal).catch((e) => e);
+    const scope = nock(URL).post('/api/v1/query_range').reply(400, { status: 'error', errorType: 'bad_data', error: '1:5: parse error: unexpected "}"' });
+    const err = await reader()
+      .queryRange(q, new AbortController().signal)
+      .catch((e) => e);
     expect(err.kind).toBe('promql');
     expect(err.message).toContain('signal latency');
     expect(err.message).toContain('parse error: unexpected');
@@ -97,14 +126,18 @@ describe('PrometheusReader', () => {
 
   it('reports malformed JSON as a parse error', async () => {
     nock(URL).post('/api/v1/query_range').reply(200, '{"status": "success", "data": [');
-    const err = await reader().queryRange(q, new AbortController().signal).catch((e) => e);
+    const err = await reader()
+      .queryRange(q, new AbortController().signal)
+      .catch((e) => e);
     expect(err.kind).toBe('parse');
   });
 
   it('times out a slow server and retries', async () => {
     nock(URL).post('/api/v1/query_range').times(3).delay(2000).reply(200, matrix([]));
     const started = Date.now();
-    const err = await reader({ timeoutMs: 100 }).queryRange(q, new AbortController().signal).catch((e) => e);
+    const err = await reader({ timeoutMs: 100 })
+      .queryRange(q, new AbortController().signal)
+      .catch((e) => e);
     expect(err.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1500);
   });
@@ -122,7 +155,9 @@ describe('PrometheusReader', () => {
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 50);
     const started = Date.now();
-    const err = await reader({ timeoutMs: 10_000 }).queryRange(q, ac.signal).catch((e) => e);
+    const err = await reader({ timeoutMs: 10_000 })
+      .queryRange(q, ac.signal)
+      .catch((e) => e);
     expect(err.kind).toBe('aborted');
     expect(Date.now() - started).toBeLessThan(1000);
   });
@@ -139,7 +174,11 @@ describe('PrometheusReader', () => {
         return matrix(values);
       });
     const out = await reader({ maxPointsPerQuery: 2 }).queryRange(q, new AbortController().signal);
-    expect(bodies.map((b) => [b.start, b.end])).toEqual([['1000', '1015'], ['1030', '1045'], ['1060', '1060']]);
+    expect(bodies.map((b) => [b.start, b.end])).toEqual([
+      ['1000', '1015'],
+      ['1030', '1045'],
+      ['1060', '1060'],
+    ]);
     expect(Array.from(out[0].timestamps)).toEqual([1000, 1015, 1030, 1045, 1060]);
   });
 });
@@ -153,6 +192,8 @@ describe('shareTimestamps', () => {
     expect(out[1].timestamps).toBe(out[0].timestamps);
     expect(out[3].timestamps).toBe(out[2].timestamps);
     expect(out[2].timestamps).not.toBe(out[0].timestamps);
-    expect(out.map((x) => [x.labels.a, Array.from(x.timestamps), Array.from(x.values)])).toEqual(input.map((x) => [x.labels.a, Array.from(x.timestamps), Array.from(x.values)]));
+    expect(out.map((x) => [x.labels.a, Array.from(x.timestamps), Array.from(x.values)])).toEqual(
+      input.map((x) => [x.labels.a, Array.from(x.timestamps), Array.from(x.values)]),
+    );
   });
 });

@@ -17,7 +17,12 @@ export class SelfMetrics {
 
   constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60) {
     const r = [registry];
-    this.buildInfo = new Gauge({ name: 'anomaly_exporter_build_info', help: 'Build information; the value is always 1.', labelNames: ['version', 'nodejs_version'], registers: r });
+    this.buildInfo = new Gauge({
+      name: 'anomaly_exporter_build_info',
+      help: 'Build information; the value is always 1.',
+      labelNames: ['version', 'nodejs_version'],
+      registers: r,
+    });
     this.buildInfo.set({ version, nodejs_version: process.versions.node }, 1);
     this.sourceUp = new Gauge({ name: 'anomaly_exporter_source_up', help: 'Whether the last cycle reached the query source (1) or not (0).', registers: r });
     this.lastSuccess = new Gauge({
@@ -27,10 +32,19 @@ export class SelfMetrics {
     });
     // Rules need the cycle interval to tell a stale exporter ("no success for 3 intervals") without
     // hard-coding it, so a config change never leaves the alert wrong.
-    this.inferInterval = new Gauge({ name: 'anomaly_exporter_infer_interval_seconds', help: 'Configured interval between scoring cycles (scheduler.infer_every).', registers: r });
+    this.inferInterval = new Gauge({
+      name: 'anomaly_exporter_infer_interval_seconds',
+      help: 'Configured interval between scoring cycles (scheduler.infer_every).',
+      registers: r,
+    });
     this.inferInterval.set(inferEverySeconds);
     const cycleBuckets = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
-    this.cycleDuration = new Histogram({ name: 'anomaly_exporter_cycle_duration_seconds', help: 'Duration of scoring cycles (query, fit when due, score).', buckets: cycleBuckets, registers: r });
+    this.cycleDuration = new Histogram({
+      name: 'anomaly_exporter_cycle_duration_seconds',
+      help: 'Duration of scoring cycles (query, fit when due, score).',
+      buckets: cycleBuckets,
+      registers: r,
+    });
     this.queryDuration = new Histogram({
       name: 'anomaly_exporter_query_duration_seconds',
       help: 'Duration of range queries to the source, per signal.',
@@ -38,12 +52,32 @@ export class SelfMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: r,
     });
-    this.queries = new Counter({ name: 'anomaly_exporter_queries_total', help: 'Range queries sent to the source, per signal.', labelNames: ['signal'], registers: r });
-    this.queryErrors = new Counter({ name: 'anomaly_exporter_query_errors_total', help: 'Range queries that failed (network, timeout, HTTP or PromQL error), per signal.', labelNames: ['signal'], registers: r });
+    this.queries = new Counter({
+      name: 'anomaly_exporter_queries_total',
+      help: 'Range queries sent to the source, per signal.',
+      labelNames: ['signal'],
+      registers: r,
+    });
+    this.queryErrors = new Counter({
+      name: 'anomaly_exporter_query_errors_total',
+      help: 'Range queries that failed (network, timeout, HTTP or PromQL error), per signal.',
+      labelNames: ['signal'],
+      registers: r,
+    });
     this.cycles = new Counter({ name: 'anomaly_exporter_cycles_total', help: 'Scoring cycles started.', registers: r });
-    this.cycleTimeouts = new Counter({ name: 'anomaly_exporter_cycle_timeouts_total', help: 'Scoring cycles cut by their timeout, with in-flight queries aborted.', registers: r });
+    this.cycleTimeouts = new Counter({
+      name: 'anomaly_exporter_cycle_timeouts_total',
+      help: 'Scoring cycles cut by their timeout, with in-flight queries aborted.',
+      registers: r,
+    });
     this.series = new Gauge({ name: 'anomaly_exporter_series', help: 'Series scored in the last cycle, per signal.', labelNames: ['signal'], registers: r });
-    this.fitDuration = new Histogram({ name: 'anomaly_exporter_fit_duration_seconds', help: 'Duration of model refits, per signal (all series of the signal).', labelNames: ['signal'], buckets: cycleBuckets, registers: r });
+    this.fitDuration = new Histogram({
+      name: 'anomaly_exporter_fit_duration_seconds',
+      help: 'Duration of model refits, per signal (all series of the signal).',
+      labelNames: ['signal'],
+      buckets: cycleBuckets,
+      registers: r,
+    });
     // Pre-create per-signal children so that each signal shows 0 before its first error.
     for (const s of signals) {
       this.queries.inc({ signal: s }, 0);

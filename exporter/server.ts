@@ -25,7 +25,10 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
       for (const piece of body) res.write(piece);
       res.end(self);
     } catch (err) {
-      res.status(500).type('text/plain').send(`error rendering metrics: ${(err as Error).message}\n`);
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`error rendering metrics: ${(err as Error).message}\n`);
     }
   });
   app.get('/api/v1/incidents', (_req, res) => {
@@ -41,7 +44,10 @@ export function createExporterApp(registry: Registry, state: ServerState): Expre
   app.use(assetRouter());
   app.get('/', (req, res) => {
     const filter = Object.fromEntries(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
-    res.type('html').set('Cache-Control', 'no-store').send(state.page(Object.keys(filter).length ? filter : undefined));
+    res
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(state.page(Object.keys(filter).length ? filter : undefined));
   });
   return app;
 }

@@ -6,7 +6,19 @@ import { SeriesResult, Snapshot } from './snapshot';
 const hostile = 'a "quoted" \\ back\nslash ✓ ünï';
 
 function result(labels: Record<string, string>, ensemble: number, extra: Partial<SeriesResult> = {}): SeriesResult {
-  return { signal: labels.signal, labels, timestampSeconds: 1, value: 0.5, scores: { zscore: ensemble, mad: 0.1 }, ensemble, expected: 0.4, lower: 0.3, upper: 0.5, anomalous: ensemble > 1, ...extra };
+  return {
+    signal: labels.signal,
+    labels,
+    timestampSeconds: 1,
+    value: 0.5,
+    scores: { zscore: ensemble, mad: 0.1 },
+    ensemble,
+    expected: 0.4,
+    lower: 0.3,
+    upper: 0.5,
+    anomalous: ensemble > 1,
+    ...extra,
+  };
 }
 
 describe('snapshot publisher', () => {
@@ -18,7 +30,10 @@ describe('snapshot publisher', () => {
   const snapshot: Snapshot = {
     builtAtSeconds: 1,
     series,
-    groups: analyseGroups(series.map((result) => ({ result, recent: { ts: [], values: [] } })), { groupBy: ['service'], methods: ['pearson'], minSamples: 10, kinds: { latency: 'latency', errors: 'errors' } }),
+    groups: analyseGroups(
+      series.map((result) => ({ result, recent: { ts: [], values: [] } })),
+      { groupBy: ['service'], methods: ['pearson'], minSamples: 10, kinds: { latency: 'latency', errors: 'errors' } },
+    ),
   };
 
   it('renders text that promtool accepts, hostile label values included', () => {
@@ -41,7 +56,7 @@ describe('snapshot publisher', () => {
     const publisher = new SnapshotPublisher(() => current, '1m');
     const first = publisher.render();
     expect(publisher.render()).toBe(first);
-    current = { ...snapshot, series: [] , groups: [] };
+    current = { ...snapshot, series: [], groups: [] };
     expect(Buffer.concat(publisher.render()).toString()).not.toContain('anomaly_score{');
   });
 });

@@ -53,12 +53,21 @@ function renderSnapshotTo(out: ByteSink, s: Snapshot, inferEvery: string): void 
       if (g.forestScore !== undefined) out.push(`anomaly_group_score${braces(groupLabels[i])} ${num(g.forestScore)}\n`);
     });
   }
-  family('anomaly_signal_correlation', `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`);
+  family(
+    'anomaly_signal_correlation',
+    `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`,
+  );
   s.groups.forEach((g, i) => {
     const l = groupLabels[i] ? `${groupLabels[i]},` : '';
-    for (const c of g.correlations) out.push(`anomaly_signal_correlation{${l}signal_a="${escapeLabel(c.signalA)}",signal_b="${escapeLabel(c.signalB)}",method="${c.method}"} ${num(c.value)}\n`);
+    for (const c of g.correlations)
+      out.push(
+        `anomaly_signal_correlation{${l}signal_a="${escapeLabel(c.signalA)}",signal_b="${escapeLabel(c.signalB)}",method="${c.method}"} ${num(c.value)}\n`,
+      );
   });
-  family('anomaly_incident_info', `1 while the group has anomalous signals; first_signal moved first, pattern is one of slow_dependency, load_surge, traffic_drop, error_burst, unclassified. ${every}`);
+  family(
+    'anomaly_incident_info',
+    `1 while the group has anomalous signals; first_signal moved first, pattern is one of slow_dependency, load_surge, traffic_drop, error_burst, unclassified. ${every}`,
+  );
   s.groups.forEach((g, i) => {
     if (!g.incident) return;
     const l = groupLabels[i] ? `${groupLabels[i]},` : '';

@@ -57,4 +57,3 @@ export interface Snapshot {
 }
 
 export const EMPTY_SNAPSHOT: Snapshot = Object.freeze({ builtAtSeconds: 0, series: Object.freeze([]), groups: Object.freeze([]) });
-

@@ -9,7 +9,8 @@ import { StateStore } from './state-store';
 
 const STEP = 60;
 const T0 = 1_700_000_040;
-const yaml = (extra = '') => `reader:\n  url: http://x:1\n  signals:\n    lat: {query: lat}\n    traf: {query: traf}\nmodels: {zscore: {}, mad: {}, isolation_forest: {trees: 20}${extra}}\n`;
+const yaml = (extra = '') =>
+  `reader:\n  url: http://x:1\n  signals:\n    lat: {query: lat}\n    traf: {query: traf}\nmodels: {zscore: {}, mad: {}, isolation_forest: {trees: 20}${extra}}\n`;
 
 function reader(): MemoryReader {
   const r = new MemoryReader();

@@ -42,7 +42,10 @@ interface Header {
 }
 
 export function stableHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value, Object.keys(flatKeys(value)).sort())).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(value, Object.keys(flatKeys(value)).sort()))
+    .digest('hex')
+    .slice(0, 16);
 }
 
 function flatKeys(value: unknown, out: Record<string, true> = {}): Record<string, true> {
@@ -147,7 +150,9 @@ export class StateStore {
         if (!entry || typeof entry.labels !== 'object' || typeof entry.lastTs !== 'number') throw new Error('malformed series entry');
         const model = entry.model as { detectors?: { name: string }[] };
         if (model && Array.isArray(model.detectors)) {
-          model.detectors = model.detectors.filter((d) => header!.detector_hashes[d.name] !== undefined && header!.detector_hashes[d.name] === detectorHashes[d.name]);
+          model.detectors = model.detectors.filter(
+            (d) => header!.detector_hashes[d.name] !== undefined && header!.detector_hashes[d.name] === detectorHashes[d.name],
+          );
         }
         series.push({ ...entry, model: decodeState(entry.model, NATIVE_BASE64) });
       }

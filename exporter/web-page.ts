@@ -19,14 +19,25 @@ export interface ExporterPageInput {
   maxGroups?: number;
 }
 
-const fmt = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '–' : Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0) ? v.toPrecision(3) : Number(v.toPrecision(4)).toString());
-const labelText = (l: Readonly<Record<string, string>>) => Object.entries(l).map(([k, v]) => `${k}="${v}"`).join(', ');
+const fmt = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v)
+    ? '–'
+    : Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
+      ? v.toPrecision(3)
+      : Number(v.toPrecision(4)).toString();
+const labelText = (l: Readonly<Record<string, string>>) =>
+  Object.entries(l)
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ');
 
 function incidentsTable(groups: readonly GroupResult[]): string {
   const open = groups.filter((g) => g.incident);
   if (open.length === 0) return '<p class="ok" id="no-incidents">No incidents: no group has an anomalous signal.</p>';
   const rows = open
-    .map((g) => `<tr class="incident"><td>${escapeHtml(labelText(g.labels))}</td><td><span class="pill firing">${escapeHtml(g.incident!.pattern)}</span></td><td>${escapeHtml(g.incident!.firstSignal)}</td><td class="num">${g.anomalousSignals}</td><td class="hint">${escapeHtml(g.incident!.hint)}</td></tr>`)
+    .map(
+      (g) =>
+        `<tr class="incident"><td>${escapeHtml(labelText(g.labels))}</td><td><span class="pill firing">${escapeHtml(g.incident!.pattern)}</span></td><td>${escapeHtml(g.incident!.firstSignal)}</td><td class="num">${g.anomalousSignals}</td><td class="hint">${escapeHtml(g.incident!.hint)}</td></tr>`,
+    )
     .join('');
   return `<table id="incidents"><tr><th>group</th><th>pattern</th><th>first signal</th><th>anomalous signals</th><th>hint</th></tr>${rows}</table>`;
 }
@@ -35,7 +46,8 @@ function correlationMatrix(g: GroupResult): string {
   const pearson = g.correlations.filter((c) => c.method === 'pearson');
   if (pearson.length === 0) return '<p class="muted">Correlations: not enough shared samples yet.</p>';
   const signals = [...new Set(pearson.flatMap((c) => [c.signalA, c.signalB]))].sort();
-  const value = (a: string, b: string) => (a === b ? 1 : pearson.find((c) => (c.signalA === a && c.signalB === b) || (c.signalA === b && c.signalB === a))?.value);
+  const value = (a: string, b: string) =>
+    a === b ? 1 : pearson.find((c) => (c.signalA === a && c.signalB === b) || (c.signalA === b && c.signalB === a))?.value;
   const cell = (v: number | undefined) => {
     if (v === undefined) return '<td class="corr muted">–</td>';
     // Red for strong positive, blue for strong negative correlation.
@@ -52,7 +64,8 @@ export function renderExporterPage(p: ExporterPageInput): string {
   const { snapshot: s } = p;
   const chartData: Record<string, HistoryArrays> = {};
   // Series by group key, in one pass (10,000 series in 3,000 groups must not be 30 million checks).
-  const keyOf = (labels: Readonly<Record<string, string>>) => (p.groupBy.every((k) => labels[k] !== undefined) ? p.groupBy.map((k) => labels[k]).join('\u0000') : undefined);
+  const keyOf = (labels: Readonly<Record<string, string>>) =>
+    p.groupBy.every((k) => labels[k] !== undefined) ? p.groupBy.map((k) => labels[k]).join('\u0000') : undefined;
   const byGroup = new Map<string, SeriesResult[]>();
   for (const r of s.series) {
     const k = keyOf(r.labels);
@@ -63,7 +76,9 @@ export function renderExporterPage(p: ExporterPageInput): string {
   }
   const membersOf = (g: GroupResult) => byGroup.get(keyOf(g.labels) ?? '') ?? [];
   const matches = (labels: Readonly<Record<string, string>>) => !p.filter || Object.entries(p.filter).every(([k, v]) => labels[k] === v);
-  const groups = s.groups.filter((g) => matches(g.labels)).sort((a, b) => b.anomalousSignals - a.anomalousSignals || labelText(a.labels).localeCompare(labelText(b.labels)));
+  const groups = s.groups
+    .filter((g) => matches(g.labels))
+    .sort((a, b) => b.anomalousSignals - a.anomalousSignals || labelText(a.labels).localeCompare(labelText(b.labels)));
   const max = p.maxGroups ?? 50;
   let key = 0;
   const signalRows = (series: readonly SeriesResult[]) =>
@@ -83,7 +98,9 @@ export function renderExporterPage(p: ExporterPageInput): string {
   const sections = groups.slice(0, max).map((g) => {
     const members = membersOf(g);
     const status = g.anomalousSignals > 0 ? `<span class="pill firing">${g.anomalousSignals} anomalous</span>` : '<span class="pill resolved">normal</span>';
-    const link = `?${Object.entries(g.labels).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&')}`;
+    const link = `?${Object.entries(g.labels)
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&')}`;
     return `<div class="card group"><h3><a href="${escapeHtml(link)}">${escapeHtml(labelText(g.labels))}</a> ${status}${g.forestScore !== undefined ? ` <span class="muted">group score ${fmt(g.forestScore)}</span>` : ''}</h3>
 <table>${head}${signalRows(members)}</table>${correlationMatrix(g)}</div>`;
   });

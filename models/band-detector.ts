@@ -119,7 +119,8 @@ export abstract class BandDetector implements Detector {
   }
 
   protected loadState(s: DetectorState): this {
-    if (s.name !== this.name || s.version !== this.version()) throw new StateFormatError(`not a ${this.name} v${this.version()} state: ${s.name} v${s.version}`);
+    if (s.name !== this.name || s.version !== this.version())
+      throw new StateFormatError(`not a ${this.name} v${this.version()} state: ${s.name} v${s.version}`);
     this.center = Number(s.state.center);
     this.spread = Number(s.state.spread);
     this.edge = Number(s.state.edge);

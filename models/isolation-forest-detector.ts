@@ -1,4 +1,4 @@
-import { CalibratedForest, CalibratedForestOptions } from './calibrated-forest';
+import { CalibratedForest, CalibratedForestOptions, CalibratedForestState } from './calibrated-forest';
 import { firstColumn } from './columns';
 import { gateScore } from './deviation-score';
 import { sortedMedian } from './quantile';
@@ -68,7 +68,7 @@ export class IsolationForestDetector implements Detector {
       throw new StateFormatError(`not an isolation_forest v${IsolationForestDetector.VERSION} state: ${s.name} v${s.version}`);
     }
     const d = new IsolationForestDetector(opts, scoring);
-    d.forest = CalibratedForest.load(s.state as never, opts);
+    d.forest = CalibratedForest.load(s.state as unknown as CalibratedForestState, opts);
     d.valueMedian = Number(s.state.valueMedian);
     d.n = s.nSamples;
     d.fittedAt = s.fittedAtSeconds;

@@ -99,16 +99,20 @@ describe('IsolationForest', () => {
 
   it('gives finite scores in (0, 1] for any finite input', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { minLength: 2, maxLength: 300 }), fc.integer(), (values, seed) => {
-        const f = new IsolationForest({ trees: 10, sampleSize: 64, seed });
-        const x = { rows: values.length, cols: 1, data: Float64Array.from(values) };
-        f.fit(x);
-        for (const s of f.score(x)) {
-          expect(Number.isFinite(s)).toBe(true);
-          expect(s).toBeGreaterThan(0);
-          expect(s).toBeLessThanOrEqual(1);
-        }
-      }),
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { minLength: 2, maxLength: 300 }),
+        fc.integer(),
+        (values, seed) => {
+          const f = new IsolationForest({ trees: 10, sampleSize: 64, seed });
+          const x = { rows: values.length, cols: 1, data: Float64Array.from(values) };
+          f.fit(x);
+          for (const s of f.score(x)) {
+            expect(Number.isFinite(s)).toBe(true);
+            expect(s).toBeGreaterThan(0);
+            expect(s).toBeLessThanOrEqual(1);
+          }
+        },
+      ),
       { numRuns: 60 },
     );
   });

@@ -97,7 +97,14 @@ export class IsolationForest {
 
   /** Bytes held by the model's arrays. */
   get byteSize(): number {
-    return this.nodes.byteLength + this.leaves.byteLength + this.treeStart.byteLength + this.leafStart.byteLength + this.gridMin.byteLength + this.gridScale.byteLength;
+    return (
+      this.nodes.byteLength +
+      this.leaves.byteLength +
+      this.treeStart.byteLength +
+      this.leafStart.byteLength +
+      this.gridMin.byteLength +
+      this.gridScale.byteLength
+    );
   }
 
   fit(x: FeatureMatrix): void {

@@ -39,5 +39,3 @@ export class MadDetector extends BandDetector {
     return new MadDetector(opts, scoring).loadState(s);
   }
 }
-
-

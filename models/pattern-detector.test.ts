@@ -35,7 +35,8 @@ describe('PatternDetector', () => {
       const d = detector();
       const values = cycle(1200, 100, 3);
       d.fit(columnMatrix(values.subarray(0, 400)));
-      if (fault === 'no_jump') for (let i = 850; i < 856; i++) values[i] -= 40; // the jump at 850 does not come
+      if (fault === 'no_jump')
+        for (let i = 850; i < 856; i++) values[i] -= 40; // the jump at 850 does not come
       else values.fill(values[700], 700, 760); // a stuck sensor
       const s = score(d, values.subarray(400));
       expect(max(s, 0, 290)).toBeLessThanOrEqual(1);
@@ -82,13 +83,17 @@ describe('PatternDetector', () => {
 
   it('gives finite scores for any finite input', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { minLength: 20, maxLength: 300 }), fc.integer({ min: 20, max: 100 }), (values, split) => {
-        const v = Float64Array.from(values);
-        const d = detector({}, { history: 64 });
-        const k = Math.min(split, v.length);
-        d.fit(columnMatrix(v.subarray(0, k)));
-        for (const x of score(d, v.subarray(k))) expect(Number.isFinite(x) && x >= 0).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e12, max: 1e12 }), { minLength: 20, maxLength: 300 }),
+        fc.integer({ min: 20, max: 100 }),
+        (values, split) => {
+          const v = Float64Array.from(values);
+          const d = detector({}, { history: 64 });
+          const k = Math.min(split, v.length);
+          d.fit(columnMatrix(v.subarray(0, k)));
+          for (const x of score(d, v.subarray(k))) expect(Number.isFinite(x) && x >= 0).toBe(true);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -104,7 +109,13 @@ describe('PatternDetector', () => {
   });
 
   it('is kept across refits of its series model: the stream goes on as if there was no refit', () => {
-    const config: SeriesModelConfig = { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 }, pattern: OPTS, combine: 'max', scoring: DEFAULT_SCORE_OPTIONS, levelAlpha: 0.1 };
+    const config: SeriesModelConfig = {
+      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
+      pattern: OPTS,
+      combine: 'max',
+      scoring: DEFAULT_SCORE_OPTIONS,
+      levelAlpha: 0.1,
+    };
     const values = cycle(1500, 100, 9);
     values[1200] += 30;
     const once = new SeriesModel(config);
@@ -122,7 +133,13 @@ describe('PatternDetector', () => {
   });
 
   it('is left out of a fit made elsewhere when the caller has it, and adoptFit keeps the caller’s', () => {
-    const config: SeriesModelConfig = { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 }, pattern: OPTS, combine: 'max', scoring: DEFAULT_SCORE_OPTIONS, levelAlpha: 0.1 };
+    const config: SeriesModelConfig = {
+      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
+      pattern: OPTS,
+      combine: 'max',
+      scoring: DEFAULT_SCORE_OPTIONS,
+      levelAlpha: 0.1,
+    };
     const values = cycle(900, 100, 10);
     const main = new SeriesModel(config);
     main.fit(values.subarray(0, 300), 0);

@@ -157,7 +157,8 @@ export class PatternDetector implements Detector {
   }
 
   static load(s: DetectorState, opts: PatternOptions, scoring: ScoreOptions): PatternDetector {
-    if (s.name !== 'pattern' || s.version !== PatternDetector.VERSION) throw new StateFormatError(`not a pattern v${PatternDetector.VERSION} state: ${s.name} v${s.version}`);
+    if (s.name !== 'pattern' || s.version !== PatternDetector.VERSION)
+      throw new StateFormatError(`not a pattern v${PatternDetector.VERSION} state: ${s.name} v${s.version}`);
     const state = decodeState(s.state) as { values?: unknown; distances?: Partial<SlidingMaxState> };
     const { values, distances: d } = state;
     if (!isFloat64Array(values) || !d || !isFloat64Array(d.ages) || !isFloat64Array(d.values) || d.ages.length !== d.values.length || d.span !== opts.history) {

@@ -87,7 +87,10 @@ describe('SeriesModel', () => {
         fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }), { minLength: 30, maxLength: 200 }),
         fc.array(fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e9, max: 1e9 }), { minLength: 1, maxLength: 20 }),
         (train, fresh) => {
-          const m = new SeriesModel({ ...config(), isolationForest: { trees: 10, sampleSize: 64, seed: 1, contamination: 0.01, minSamples: 30, calibrationSamples: 512 } });
+          const m = new SeriesModel({
+            ...config(),
+            isolationForest: { trees: 10, sampleSize: 64, seed: 1, contamination: 0.01, minSamples: 30, calibrationSamples: 512 },
+          });
           m.fit(Float64Array.from(train), 0);
           const s = m.score(Float64Array.from(fresh));
           for (const v of s.ensemble) {

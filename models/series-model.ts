@@ -193,7 +193,12 @@ export class SeriesModel {
 
   /** State with typed arrays as they are: for passing between threads (structured clone). */
   toState(): SeriesModelState {
-    return { version: SeriesModel.VERSION, extractor: this.extractor.toJSON(), detectors: this.detectors.map((d) => d.toState()), seasonal: this.seasonal?.toState() };
+    return {
+      version: SeriesModel.VERSION,
+      extractor: this.extractor.toJSON(),
+      detectors: this.detectors.map((d) => d.toState()),
+      seasonal: this.seasonal?.toState(),
+    };
   }
 
   /** Compact JSON state (typed arrays as base64). */
@@ -217,7 +222,8 @@ export class SeriesModel {
   }
 
   static load(state: SeriesModelState, config: SeriesModelConfig): SeriesModel {
-    if (state?.version !== SeriesModel.VERSION) throw new StateFormatError(`series model state version ${String(state?.version)} is not ${SeriesModel.VERSION}`);
+    if (state?.version !== SeriesModel.VERSION)
+      throw new StateFormatError(`series model state version ${String(state?.version)} is not ${SeriesModel.VERSION}`);
     const m = new SeriesModel(config);
     state = decodeState(state) as SeriesModelState;
     m.extractor = FeatureExtractor.load(state.extractor, config.levelAlpha);

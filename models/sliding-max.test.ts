@@ -4,16 +4,21 @@ import { SlidingMax } from './sliding-max';
 describe('SlidingMax', () => {
   it('always equals the largest of the last `span` values, also after a save and load', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { maxLength: 400 }), fc.integer({ min: 1, max: 50 }), fc.nat(400), (xs, span, saveAt) => {
-        let m = new SlidingMax(span, 2);
-        xs.forEach((x, i) => {
-          if (i === saveAt) m = SlidingMax.load(m.toState());
-          m.push(x);
-          const recent = xs.slice(Math.max(0, i + 1 - span), i + 1);
-          expect(m.max).toBe(Math.max(...recent));
-          expect(m.size).toBe(recent.length);
-        });
-      }),
+      fc.property(
+        fc.array(fc.double({ noNaN: true, min: -1e6, max: 1e6 }), { maxLength: 400 }),
+        fc.integer({ min: 1, max: 50 }),
+        fc.nat(400),
+        (xs, span, saveAt) => {
+          let m = new SlidingMax(span, 2);
+          xs.forEach((x, i) => {
+            if (i === saveAt) m = SlidingMax.load(m.toState());
+            m.push(x);
+            const recent = xs.slice(Math.max(0, i + 1 - span), i + 1);
+            expect(m.max).toBe(Math.max(...recent));
+            expect(m.size).toBe(recent.length);
+          });
+        },
+      ),
       { numRuns: 300 },
     );
   });

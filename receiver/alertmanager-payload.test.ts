@@ -13,15 +13,41 @@ const alert = (over: Record<string, unknown> = {}) => ({
 
 describe('parseWebhookPayload', () => {
   it('reads a version 4 payload and ignores fields it does not know', () => {
-    const p = parseWebhookPayload({ version: '4', groupKey: '{}:{alertname="x"}', truncatedAlerts: 0, status: 'firing', receiver: 'remediation', groupLabels: {}, commonLabels: {}, commonAnnotations: {}, externalURL: 'http://am', alerts: [alert({ someFutureField: 1 })], anotherNewField: true });
+    const p = parseWebhookPayload({
+      version: '4',
+      groupKey: '{}:{alertname="x"}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'remediation',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://am',
+      alerts: [alert({ someFutureField: 1 })],
+      anotherNewField: true,
+    });
     expect(p.rejected).toEqual([]);
-    expect(p.alerts[0]).toMatchObject({ status: 'firing', fingerprint: 'a1b2c3d4e5f60718', startsAtMs: Date.parse('2026-11-23T10:00:00.123Z'), labels: { service: 'checkout' } });
+    expect(p.alerts[0]).toMatchObject({
+      status: 'firing',
+      fingerprint: 'a1b2c3d4e5f60718',
+      startsAtMs: Date.parse('2026-11-23T10:00:00.123Z'),
+      labels: { service: 'checkout' },
+    });
     expect(p).toMatchObject({ version: '4', receiver: 'remediation', externalURL: 'http://am' });
   });
 
   it('rejects a bad alert with its reason and keeps the rest of the group', () => {
     const p = parseWebhookPayload({
-      alerts: [alert(), alert({ status: 'pending' }), alert({ fingerprint: 'not hex!' }), alert({ startsAt: 'yesterday' }), alert({ labels: { service: 'x' } }), alert({ labels: { alertname: 'A', n: 5 } }), 'nope', alert({ status: 'resolved' })],
+      alerts: [
+        alert(),
+        alert({ status: 'pending' }),
+        alert({ fingerprint: 'not hex!' }),
+        alert({ startsAt: 'yesterday' }),
+        alert({ labels: { service: 'x' } }),
+        alert({ labels: { alertname: 'A', n: 5 } }),
+        'nope',
+        alert({ status: 'resolved' }),
+      ],
     });
     expect(p.alerts.map((a) => a.status)).toEqual(['firing', 'resolved']);
     expect(p.rejected.map((r) => [r.index, r.reason])).toEqual([

@@ -51,7 +51,14 @@ export class DecisionEngine {
       case 'approval':
         return { runbook, decision: 'awaiting_approval', gate: null, reason: `runbook ${runbook.name} on ${target} waits for approval`, target };
       case 'live':
-        return { runbook, decision: 'executed', gate: null, reason: `every gate passed: running runbook ${runbook.name} on ${target}`, target, release: this.concurrency.enter() };
+        return {
+          runbook,
+          decision: 'executed',
+          gate: null,
+          reason: `every gate passed: running runbook ${runbook.name} on ${target}`,
+          target,
+          release: this.concurrency.enter(),
+        };
     }
   }
 }

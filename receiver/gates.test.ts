@@ -6,6 +6,8 @@ import { createServer, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { firingOnlyGate } from './gates/firing-only-gate';
 import { onePerEpisodeGate } from './gates/one-per-episode-gate';
+import { WebhookAlert } from './alertmanager-payload';
+import { EpisodeRow } from './store';
 import { alert, Kit, makeReceiver, payload, startTarget, T0 } from './receiver-test-kit';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;
@@ -21,7 +23,12 @@ beforeAll(async () => {
   prom = { server: createServer(), url: '', value: '2.5' };
   prom.server.on('request', (_req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: prom.value === null ? [] : [{ metric: {}, value: [T0 / 1000, prom.value] }] } }));
+    res.end(
+      JSON.stringify({
+        status: 'success',
+        data: { resultType: 'vector', result: prom.value === null ? [] : [{ metric: {}, value: [T0 / 1000, prom.value] }] },
+      }),
+    );
   });
   await new Promise<void>((r) => prom.server.listen(0, '127.0.0.1', r));
   prom.url = `http://127.0.0.1:${(prom.server.address() as AddressInfo).port}`;
@@ -67,8 +74,20 @@ interface Row {
 }
 
 const rows: Row[] = [
-  { gate: 'severity', config: '', allowed: alert(), refused: alert({ labels: { severity: 'info' } }), reason: /severity "info" is not in the runbook's severities \(warning, critical\)/ },
-  { gate: 'label_allowlist', config: '', allowed: alert(), refused: alert({ labels: { service: 'payments' } }), reason: /label service="payments" is not in the allowlist/ },
+  {
+    gate: 'severity',
+    config: '',
+    allowed: alert(),
+    refused: alert({ labels: { severity: 'info' } }),
+    reason: /severity "info" is not in the runbook's severities \(warning, critical\)/,
+  },
+  {
+    gate: 'label_allowlist',
+    config: '',
+    allowed: alert(),
+    refused: alert({ labels: { service: 'payments' } }),
+    reason: /label service="payments" is not in the allowlist/,
+  },
   {
     gate: 'maintenance',
     config: '',
@@ -76,7 +95,14 @@ const rows: Row[] = [
     refused: alert(),
     reason: /in maintenance window .*: database upgrade/,
   },
-  { gate: 'cooldown', config: '', before: () => [alert()], allowed: alert({ labels: { service: 'catalog' } }), refused: alert(), reason: /runbook restart acted on checkout 0 s ago; cooldown is 600 s/ },
+  {
+    gate: 'cooldown',
+    config: '',
+    before: () => [alert()],
+    allowed: alert({ labels: { service: 'catalog' } }),
+    refused: alert(),
+    reason: /runbook restart acted on checkout 0 s ago; cooldown is 600 s/,
+  },
   {
     gate: 'rate_limit',
     config: '    rate_limit: {max: 1, per: 1h}\n',
@@ -115,7 +141,8 @@ describe('gates', () => {
   it.each(rows.map((r) => [r.gate, r] as const))('%s: allows one, refuses one with its reason in the audit log, counts it', async (_name, row) => {
     let cfg = runbookYaml(row.config, row.host?.());
     if (row.gate === 'global_rate_limit') cfg = `limits: {global_rate: {max: 1, per: 1h}}\n${cfg}`;
-    if (row.gate === 'maintenance') cfg = `maintenance: [{match: ['service="checkout"'], start: "2026-11-23T09:00:00Z", end: "2026-11-23T12:00:00Z", reason: database upgrade}]\n${cfg}`;
+    if (row.gate === 'maintenance')
+      cfg = `maintenance: [{match: ['service="checkout"'], start: "2026-11-23T09:00:00Z", end: "2026-11-23T12:00:00Z", reason: database upgrade}]\n${cfg}`;
     const kit = makeReceiver(cfg);
     try {
       for (const a of row.before?.() ?? []) await send(kit, a);
@@ -172,14 +199,26 @@ describe('gates', () => {
   it('firing_only and one_per_episode hold on their own (intake never hands them such a case)', () => {
     const kit = makeReceiver(runbookYaml());
     try {
-      const ctx = { episode: { id: 1 } as never, runbook: kit.config.runbooks[0], target: 'checkout', nowMs: T0 };
-      expect(firingOnlyGate.check({ ...ctx, alert: { ...alert(), status: 'resolved', startsAtMs: T0 } as never })).toEqual({ allow: false, reason: 'alert is resolved, only firing alerts act' });
-      expect(firingOnlyGate.check({ ...ctx, alert: { ...alert(), startsAtMs: T0 } as never })).toEqual({ allow: true });
+      const ctx = { episode: { id: 1 } as unknown as EpisodeRow, runbook: kit.config.runbooks[0], target: 'checkout', nowMs: T0 };
+      expect(firingOnlyGate.check({ ...ctx, alert: { ...alert(), status: 'resolved', startsAtMs: T0 } as WebhookAlert })).toEqual({
+        allow: false,
+        reason: 'alert is resolved, only firing alerts act',
+      });
+      expect(firingOnlyGate.check({ ...ctx, alert: { ...alert(), startsAtMs: T0 } as WebhookAlert })).toEqual({ allow: true });
       const gate = onePerEpisodeGate(kit.receiver.store);
-      const e = kit.receiver.store.insertEpisode({ fingerprint: 'ab', startsAt: 's', startsAtMs: T0, alertname: 'A', labels: {}, annotations: {}, status: 'firing', openedAtMs: T0 });
-      expect(gate.check({ ...ctx, episode: e, alert: {} as never })).toEqual({ allow: true });
+      const e = kit.receiver.store.insertEpisode({
+        fingerprint: 'ab',
+        startsAt: 's',
+        startsAtMs: T0,
+        alertname: 'A',
+        labels: {},
+        annotations: {},
+        status: 'firing',
+        openedAtMs: T0,
+      });
+      expect(gate.check({ ...ctx, episode: e, alert: {} as WebhookAlert })).toEqual({ allow: true });
       kit.receiver.store.startAction({ episodeId: e.id, runbook: 'restart', target: 'checkout', atMs: T0 });
-      expect(gate.check({ ...ctx, episode: e, alert: {} as never })).toEqual({ allow: false, reason: `episode ${e.id} already had its action` });
+      expect(gate.check({ ...ctx, episode: e, alert: {} as WebhookAlert })).toEqual({ allow: false, reason: `episode ${e.id} already had its action` });
     } finally {
       kit.close();
     }

@@ -40,16 +40,32 @@ function fakeSource(opts: { pattern?: string; fail?: boolean; tail?: string } = 
       const ts: number[] = [];
       for (let t = start; t <= end; t += step) ts.push(t);
       const series = (metric: Record<string, string>, f: (t: number) => number): RangeSeries => ({ metric, values: ts.map((t) => [t, f(t)]) });
-      if (promql.startsWith('anomaly_observed_value')) return [series({ service: 'checkout', signal: 'errors' }, errors), series({ service: 'checkout', signal: 'latency' }, latency), series({ service: 'checkout', signal: 'traffic' }, traffic)];
+      if (promql.startsWith('anomaly_observed_value'))
+        return [
+          series({ service: 'checkout', signal: 'errors' }, errors),
+          series({ service: 'checkout', signal: 'latency' }, latency),
+          series({ service: 'checkout', signal: 'traffic' }, traffic),
+        ];
       if (promql.startsWith('anomaly_score'))
         return [
           series({ service: 'checkout', signal: 'errors', model: 'ensemble' }, score(errors, 0.01, 0.02)),
           series({ service: 'checkout', signal: 'latency', model: 'ensemble' }, score(latency, 0.05, 0.05)),
           series({ service: 'checkout', signal: 'traffic', model: 'ensemble' }, score(traffic, 20, 4)),
         ];
-      const named = opts.pattern ? [{ metric: { pattern: opts.pattern, first_signal: 'latency' }, values: ts.filter((t) => t >= S - 30 && t < S + 45).map((t): [number, number] => [t, 1]) }] : [];
+      const named = opts.pattern
+        ? [
+            {
+              metric: { pattern: opts.pattern, first_signal: 'latency' },
+              values: ts.filter((t) => t >= S - 30 && t < S + 45).map((t): [number, number] => [t, 1]),
+            },
+          ]
+        : [];
       // A different name for the last few samples, as signals recover one by one.
-      if (opts.tail) named.push({ metric: { pattern: opts.tail, first_signal: 'errors' }, values: ts.filter((t) => t >= S + 45 && t < S + 60).map((t): [number, number] => [t, 1]) });
+      if (opts.tail)
+        named.push({
+          metric: { pattern: opts.tail, first_signal: 'errors' },
+          values: ts.filter((t) => t >= S + 45 && t < S + 60).map((t): [number, number] => [t, 1]),
+        });
       if (named.length) return named;
       return [];
     },
@@ -84,7 +100,11 @@ describe('incident analysis', () => {
         a.correlated[0].pearson +
         '). Runbook restart ran on checkout 2 s after the alert started: succeeded. Recovered: the alert resolved 60 s after it started.',
     );
-    expect(a.next_steps).toEqual(['If it comes back, roll back the last deploy.', expect.stringMatching(/^Latency rose with traffic normal/), expect.stringMatching(/dashboard/)]);
+    expect(a.next_steps).toEqual([
+      'If it comes back, roll back the last deploy.',
+      expect.stringMatching(/^Latency rose with traffic normal/),
+      expect.stringMatching(/dashboard/),
+    ]);
   });
 
   it('names the pattern the exporter gave for longest, not the one its last samples had', async () => {
@@ -92,15 +112,22 @@ describe('incident analysis', () => {
     expect(a.pattern).toBe('slow_dependency');
   });
 
-  it('reads the service\'s signals around the alert from Prometheus, ±15 minutes, with label values escaped', async () => {
+  it("reads the service's signals around the alert from Prometheus, ±15 minutes, with label values escaped", async () => {
     const src = fakeSource();
     const a = await analyseIncident(src, input({ episode: episode({ labels: { alertname: 'X', service: 'a"b\\c' } }) }));
-    expect(src.queries).toEqual(['anomaly_observed_value{service="a\\"b\\\\c"}', 'anomaly_score{service="a\\"b\\\\c",model="ensemble"}', 'max by (pattern, first_signal) (anomaly_incident_info{service="a\\"b\\\\c"})']);
+    expect(src.queries).toEqual([
+      'anomaly_observed_value{service="a\\"b\\\\c"}',
+      'anomaly_score{service="a\\"b\\\\c",model="ensemble"}',
+      'max by (pattern, first_signal) (anomaly_incident_info{service="a\\"b\\\\c"})',
+    ]);
     expect(a.window).toEqual({ from: '2026-11-23T09:45:00.000Z', to: '2026-11-23T10:15:00.000Z', step_seconds: 6 });
   });
 
   it('is the same analysis for the same data (deterministic)', async () => {
-    const [x, y] = [await analyseIncident(fakeSource({ pattern: 'slow_dependency' }), input()), await analyseIncident(fakeSource({ pattern: 'slow_dependency' }), input())];
+    const [x, y] = [
+      await analyseIncident(fakeSource({ pattern: 'slow_dependency' }), input()),
+      await analyseIncident(fakeSource({ pattern: 'slow_dependency' }), input()),
+    ];
     expect(JSON.stringify(x)).toBe(JSON.stringify(y));
   });
 
@@ -112,16 +139,21 @@ describe('incident analysis', () => {
     expect(ran.recovered).toBe(false);
     expect(ran.next_steps[0]).toBe('The runbook ran but the service has not recovered: escalate to the service owner.');
     expect(ran.summary).toMatch(/Still firing\.$/);
-    const none = await analyseIncident(src, input({ episode: firing, nowMs: START + 20_000, actions: [], decisions: [{ decision: 'refused', reason: 'cooldown', atMs: START }] }));
+    const none = await analyseIncident(
+      src,
+      input({ episode: firing, nowMs: START + 20_000, actions: [], decisions: [{ decision: 'refused', reason: 'cooldown', atMs: START }] }),
+    );
     expect(none.next_steps[0]).toMatch(/^No remediation ran/);
     expect(none.summary).toMatch(/No action: refused \(cooldown\)\./);
   });
 
-  it('still tells the receiver\'s own part when Prometheus cannot be read', async () => {
+  it("still tells the receiver's own part when Prometheus cannot be read", async () => {
     const a = await analyseIncident(fakeSource({ fail: true }), input());
     expect(a.error).toBe('Prometheus: connect ECONNREFUSED');
     expect(a.signals).toEqual([]);
-    expect(a.summary).toMatch(/^checkout: signals unavailable \(Prometheus: connect ECONNREFUSED\)\. Runbook restart ran on checkout 2 s after the alert started: succeeded\./);
+    expect(a.summary).toMatch(
+      /^checkout: signals unavailable \(Prometheus: connect ECONNREFUSED\)\. Runbook restart ran on checkout 2 s after the alert started: succeeded\./,
+    );
     const none = await analyseIncident(undefined, input());
     expect(none.error).toMatch(/no prometheus.url/);
   });

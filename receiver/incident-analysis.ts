@@ -46,7 +46,11 @@ export interface IncidentAnalysis {
   first_signal: string | null;
   correlated: { signal_a: string; signal_b: string; pearson: number }[];
   pattern: string | null;
-  remediation: { decision: string | null; reason: string | null; actions: { runbook: string; target: string; outcome: string; detail: string; started_at: string }[] };
+  remediation: {
+    decision: string | null;
+    reason: string | null;
+    actions: { runbook: string; target: string; outcome: string; detail: string; started_at: string }[];
+  };
   recovered: boolean | null;
   next_steps: string[];
   summary: string;
@@ -84,7 +88,9 @@ function median(xs: number[]): number | null {
 
 /** A PromQL label matcher set for exact values (quotes and backslashes escaped). */
 function selector(labels: Record<string, string>, extra: Record<string, string> = {}): string {
-  return `{${Object.entries({ ...labels, ...extra }).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(',')}}`;
+  return `{${Object.entries({ ...labels, ...extra })
+    .map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`)
+    .join(',')}}`;
 }
 
 /**
@@ -123,7 +129,14 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
   const lastDecision = input.decisions[input.decisions.length - 1];
   const analysis: IncidentAnalysis = {
     episode_id: e.id,
-    alert: { name: e.alertname, labels: e.labels, summary: e.annotations.summary ?? null, started_at: iso(e.startsAtMs), resolved_at: e.resolvedAtMs === null ? null : iso(e.resolvedAtMs), resolve_kind: e.resolveKind },
+    alert: {
+      name: e.alertname,
+      labels: e.labels,
+      summary: e.annotations.summary ?? null,
+      started_at: iso(e.startsAtMs),
+      resolved_at: e.resolvedAtMs === null ? null : iso(e.resolvedAtMs),
+      resolve_kind: e.resolveKind,
+    },
     group,
     window: { from: iso(fromS * 1000), to: iso(toS * 1000), step_seconds: stepS },
     signals: [],
@@ -152,8 +165,19 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
       const ts: number[] = [];
       for (let t = fromS; t <= toS; t += stepS) ts.push(t);
       const signals = [...new Set(values.map((s) => s.metric.signal).filter((s): s is string => Boolean(s)))].sort();
-      analysis.signals = signals.map((signal) => story(signal, ts, values.find((s) => s.metric.signal === signal), scores.find((s) => s.metric.signal === signal), startS, stepS));
-      analysis.signals.sort((a, b) => (a.onset_seconds ?? Infinity) - (b.onset_seconds ?? Infinity) || (b.max_score ?? 0) - (a.max_score ?? 0) || a.signal.localeCompare(b.signal));
+      analysis.signals = signals.map((signal) =>
+        story(
+          signal,
+          ts,
+          values.find((s) => s.metric.signal === signal),
+          scores.find((s) => s.metric.signal === signal),
+          startS,
+          stepS,
+        ),
+      );
+      analysis.signals.sort(
+        (a, b) => (a.onset_seconds ?? Infinity) - (b.onset_seconds ?? Infinity) || (b.max_score ?? 0) - (a.max_score ?? 0) || a.signal.localeCompare(b.signal),
+      );
       analysis.first_signal = analysis.signals[0]?.onset !== null ? (analysis.signals[0]?.signal ?? null) : null;
       analysis.correlated = correlatedPairs(analysis.signals, analysis.signals[0]?.onset_seconds ?? null, startS, ts);
       // The pattern the exporter named for longest within the window (the incident's tail, as
@@ -175,7 +199,14 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
   return analysis;
 }
 
-function story(signal: string, ts: number[], values: RangeSeries | undefined, scores: RangeSeries | undefined, alertStartS: number, stepS: number): SignalStory {
+function story(
+  signal: string,
+  ts: number[],
+  values: RangeSeries | undefined,
+  scores: RangeSeries | undefined,
+  alertStartS: number,
+  stepS: number,
+): SignalStory {
   const value = aligned(values, ts);
   const score = aligned(scores, ts);
   const stretch = incidentStretch(ts, score, alertStartS, stepS);
@@ -237,7 +268,11 @@ function nextSteps(a: IncidentAnalysis, runbookAnnotations: Record<string, strin
   const steps: string[] = [];
   if (a.recovered === false) {
     const acted = a.remediation.actions.some((x) => x.outcome === 'succeeded');
-    steps.push(acted ? 'The runbook ran but the service has not recovered: escalate to the service owner.' : 'No remediation ran (see the decision): handle it by hand or approve the runbook.');
+    steps.push(
+      acted
+        ? 'The runbook ran but the service has not recovered: escalate to the service owner.'
+        : 'No remediation ran (see the decision): handle it by hand or approve the runbook.',
+    );
   }
   if (runbookAnnotations.next_steps) steps.push(runbookAnnotations.next_steps);
   if (a.pattern && PATTERN_ADVICE[a.pattern]) steps.push(PATTERN_ADVICE[a.pattern]);
@@ -254,9 +289,15 @@ function summarise(a: IncidentAnalysis, alertStartS: number): string {
   const moved = a.signals.filter((s) => s.onset !== null);
   if (moved.length) {
     const first = moved[0];
-    const when = first.onset_seconds === 0 ? 'as the alert started' : first.onset_seconds! < 0 ? `${-first.onset_seconds!} s before the alert started` : `${first.onset_seconds} s after the alert started`;
+    const when =
+      first.onset_seconds === 0
+        ? 'as the alert started'
+        : first.onset_seconds! < 0
+          ? `${-first.onset_seconds!} s before the alert started`
+          : `${first.onset_seconds} s after the alert started`;
     parts.push(`${who}: ${first.signal} moved first (score above 1 ${when}; ${fmt(first.baseline)} → ${fmt(first.peak)}).`);
-    for (const s of moved.slice(1)) parts.push(`${s.signal} followed ${s.onset_seconds! - first.onset_seconds!} s later (${fmt(s.baseline)} → ${fmt(s.peak)}).`);
+    for (const s of moved.slice(1))
+      parts.push(`${s.signal} followed ${s.onset_seconds! - first.onset_seconds!} s later (${fmt(s.baseline)} → ${fmt(s.peak)}).`);
     const calm = a.signals.filter((s) => s.onset === null).map((s) => s.signal);
     if (calm.length) parts.push(`${calm.join(' and ')} stayed normal.`);
   } else if (a.error) {
@@ -267,11 +308,18 @@ function summarise(a: IncidentAnalysis, alertStartS: number): string {
   if (a.pattern) parts.push(`Pattern: ${a.pattern}.`);
   if (a.correlated.length) parts.push(`Moved together: ${a.correlated.map((c) => `${c.signal_a} and ${c.signal_b} (r = ${c.pearson})`).join(', ')}.`);
   const act = a.remediation.actions[0];
-  if (act) parts.push(`Runbook ${act.runbook} ran on ${act.target} ${Math.round(Date.parse(act.started_at) / 1000 - alertStartS)} s after the alert started: ${act.outcome}.`);
+  if (act)
+    parts.push(
+      `Runbook ${act.runbook} ran on ${act.target} ${Math.round(Date.parse(act.started_at) / 1000 - alertStartS)} s after the alert started: ${act.outcome}.`,
+    );
   else if (a.remediation.decision) parts.push(`No action: ${a.remediation.decision} (${a.remediation.reason}).`);
   if (a.alert.resolved_at) {
     const after = Math.round(Date.parse(a.alert.resolved_at) / 1000 - alertStartS);
-    parts.push(a.recovered ? `Recovered: the alert resolved ${after} s after it started.` : `The alert resolved ${after} s after it started (${a.alert.resolve_kind}): not a verified recovery.`);
+    parts.push(
+      a.recovered
+        ? `Recovered: the alert resolved ${after} s after it started.`
+        : `The alert resolved ${after} s after it started (${a.alert.resolve_kind}): not a verified recovery.`,
+    );
   } else parts.push(a.recovered ? 'The signals are back to normal; the alert has not resolved yet.' : 'Still firing.');
   return parts.join(' ');
 }

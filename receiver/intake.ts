@@ -74,7 +74,16 @@ export class Intake {
       seen.add(key);
       const episode = this.store.findEpisode(alert.fingerprint, alert.startsAt);
       if (alert.status === 'firing') {
-        if (episode) plans.push({ kind: 'duplicate', alert, episode, why: episode.status === 'resolved' ? `episode ${episode.id} is already resolved: a late firing never acts` : `episode ${episode.id} was received before: a repeated or retried delivery never acts twice` });
+        if (episode)
+          plans.push({
+            kind: 'duplicate',
+            alert,
+            episode,
+            why:
+              episode.status === 'resolved'
+                ? `episode ${episode.id} is already resolved: a late firing never acts`
+                : `episode ${episode.id} was received before: a repeated or retried delivery never acts twice`,
+          });
         else plans.push({ kind: 'new', alert, outcome: await this.engine.decide(provisional(alert, nowMs), alert, nowMs) });
       } else if (episode?.status === 'resolved') {
         plans.push({ kind: 'duplicate', alert, episode, why: `episode ${episode.id} is already resolved` });
@@ -97,10 +106,12 @@ export class Intake {
   /** Everything of one request, inside one transaction. */
   private write(payload: WebhookPayload, plans: Plan[], nowMs: number, result: IntakeResult): void {
     const s = this.store;
-    for (const r of payload.rejected) s.audit(nowMs, 'alert_rejected', null, { index: r.index, reason: r.reason, alert: truncateRaw(r.raw), group: payload.groupKey });
+    for (const r of payload.rejected)
+      s.audit(nowMs, 'alert_rejected', null, { index: r.index, reason: r.reason, alert: truncateRaw(r.raw), group: payload.groupKey });
     for (const p of plans) {
       if (p.kind === 'duplicate') {
-        if (p.alert.status === 'firing') s.addDecision({ episodeId: p.episode.id, atMs: nowMs, runbook: p.episode.runbook, decision: 'duplicate', gate: null, reason: p.why });
+        if (p.alert.status === 'firing')
+          s.addDecision({ episodeId: p.episode.id, atMs: nowMs, runbook: p.episode.runbook, decision: 'duplicate', gate: null, reason: p.why });
         s.audit(nowMs, 'duplicate_delivery', p.episode.id, { status: p.alert.status, reason: p.why });
         result.decisions.push({ episodeId: p.episode.id, decision: 'duplicate', runbook: p.episode.runbook, gate: null, reason: p.why });
         continue;
@@ -122,16 +133,38 @@ export class Intake {
       const episode = s.insertEpisode(episodeFields(p.alert, nowMs, 'firing'));
       s.audit(nowMs, 'episode_opened', episode.id, { labels: p.alert.labels, startsAt: p.alert.startsAt });
       if (o.runbook) s.setEpisodeRunbook(episode.id, o.runbook.name);
-      const decisionId = s.addDecision({ episodeId: episode.id, atMs: nowMs, runbook: o.runbook?.name ?? null, decision: o.decision, gate: o.gate, reason: o.reason });
-      s.audit(nowMs, 'decision', episode.id, { decision: o.decision, runbook: o.runbook?.name ?? null, gate: o.gate, reason: o.reason, decision_id: decisionId });
+      const decisionId = s.addDecision({
+        episodeId: episode.id,
+        atMs: nowMs,
+        runbook: o.runbook?.name ?? null,
+        decision: o.decision,
+        gate: o.gate,
+        reason: o.reason,
+      });
+      s.audit(nowMs, 'decision', episode.id, {
+        decision: o.decision,
+        runbook: o.runbook?.name ?? null,
+        gate: o.gate,
+        reason: o.reason,
+        decision_id: decisionId,
+      });
       result.decisions.push({ episodeId: episode.id, decision: o.decision, runbook: o.runbook?.name ?? null, gate: o.gate, reason: o.reason });
       if (o.decision === 'executed' && o.runbook && o.release) {
         const actionId = s.startAction({ episodeId: episode.id, runbook: o.runbook.name, target: o.target, atMs: nowMs });
         s.audit(nowMs, 'action_started', episode.id, { action: actionId, runbook: o.runbook.name, target: o.target });
         result.actions.push({ actionId, episodeId: episode.id, runbook: o.runbook, alert: p.alert, reason: o.reason, release: o.release });
       } else if (o.decision === 'awaiting_approval' && o.runbook) {
-        const approvalId = s.addApproval({ episodeId: episode.id, runbook: o.runbook.name, createdAtMs: nowMs, expiresAtMs: nowMs + this.config.approvals.timeout });
-        s.audit(nowMs, 'approval_requested', episode.id, { approval: approvalId, runbook: o.runbook.name, expires_at_ms: nowMs + this.config.approvals.timeout });
+        const approvalId = s.addApproval({
+          episodeId: episode.id,
+          runbook: o.runbook.name,
+          createdAtMs: nowMs,
+          expiresAtMs: nowMs + this.config.approvals.timeout,
+        });
+        s.audit(nowMs, 'approval_requested', episode.id, {
+          approval: approvalId,
+          runbook: o.runbook.name,
+          expires_at_ms: nowMs + this.config.approvals.timeout,
+        });
       }
     }
   }
@@ -145,7 +178,9 @@ export class Intake {
     if (!this.prom) return { kind: 'unverified', note: 'no prometheus.url to check the anomaly source' };
     try {
       const lost = await this.prom.query(this.config.source.lost_query);
-      return lost.length ? { kind: 'source_lost', note: 'the anomaly source was down or stale when the alert resolved' } : { kind: 'recovered', note: 'the anomaly source was up' };
+      return lost.length
+        ? { kind: 'source_lost', note: 'the anomaly source was down or stale when the alert resolved' }
+        : { kind: 'recovered', note: 'the anomaly source was up' };
     } catch (err) {
       this.log.warn('source check failed; resolve recorded as unverified', { error: errorMessage(err) });
       return { kind: 'unverified', note: `source check failed: ${errorMessage(err)}` };
@@ -154,7 +189,16 @@ export class Intake {
 }
 
 function episodeFields(alert: WebhookAlert, nowMs: number, status: 'firing') {
-  return { fingerprint: alert.fingerprint, startsAt: alert.startsAt, startsAtMs: alert.startsAtMs, alertname: alert.labels.alertname, labels: alert.labels, annotations: alert.annotations, status, openedAtMs: nowMs };
+  return {
+    fingerprint: alert.fingerprint,
+    startsAt: alert.startsAt,
+    startsAtMs: alert.startsAtMs,
+    alertname: alert.labels.alertname,
+    labels: alert.labels,
+    annotations: alert.annotations,
+    status,
+    openedAtMs: nowMs,
+  };
 }
 
 /** An episode not stored yet, for the gates to look at. */

@@ -14,7 +14,15 @@ let url: string;
 let replies: Reply[] = [];
 const received: { path: string; headers: http.IncomingHttpHeaders; body: Record<string, unknown> }[] = [];
 
-const ok = (text: string): Reply => ({ status: 200, body: JSON.stringify({ id: 'c1', object: 'chat.completion', model: 'm', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }] }) });
+const ok = (text: string): Reply => ({
+  status: 200,
+  body: JSON.stringify({
+    id: 'c1',
+    object: 'chat.completion',
+    model: 'm',
+    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }],
+  }),
+});
 
 beforeAll(async () => {
   server = http.createServer((req, res) => {
@@ -32,7 +40,13 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
 });
-afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+afterAll(
+  () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    }),
+);
 beforeEach(() => {
   replies = [];
   received.length = 0;
@@ -70,7 +84,11 @@ describe('LLM narrative (OpenAI-compatible chat endpoint)', () => {
   });
 
   it('fails clearly after its retries, and does not retry a 4xx', async () => {
-    replies = [{ status: 503, body: '{"error":{"message":"busy"}}' }, { status: 503, body: '{}' }, { status: 502, body: 'bad gateway' }];
+    replies = [
+      { status: 503, body: '{"error":{"message":"busy"}}' },
+      { status: 503, body: '{}' },
+      { status: 502, body: 'bad gateway' },
+    ];
     const n = await narrate(config(), analysis, noSleep);
     expect(n).toEqual({ status: 'failed', model: 'llama3.1', error: 'HTTP 502', attempts: 3 });
     replies = [{ status: 404, body: '{"error":{"message":"model \\"nope\\" not found"}}' }];
@@ -80,7 +98,11 @@ describe('LLM narrative (OpenAI-compatible chat endpoint)', () => {
   });
 
   it('treats garbage and empty answers as failures', async () => {
-    replies = [{ status: 200, body: 'not json at all' }, { status: 200, body: '{"choices":[]}' }, { status: 200, body: JSON.stringify({ choices: [{ message: { content: '  ' } }] }) }];
+    replies = [
+      { status: 200, body: 'not json at all' },
+      { status: 200, body: '{"choices":[]}' },
+      { status: 200, body: JSON.stringify({ choices: [{ message: { content: '  ' } }] }) },
+    ];
     const n = await narrate(config(), analysis, noSleep);
     expect(n).toMatchObject({ status: 'failed', error: 'HTTP 200: answer without choices[0].message.content', attempts: 3 });
   });

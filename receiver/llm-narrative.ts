@@ -35,7 +35,11 @@ export function promptPayload(a: IncidentAnalysis): unknown {
   return { ...a, signals: a.signals.map(({ series: _series, ...rest }) => rest) };
 }
 
-export async function narrate(config: LlmConfig, analysis: IncidentAnalysis, sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<Narrative> {
+export async function narrate(
+  config: LlmConfig,
+  analysis: IncidentAnalysis,
+  sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+): Promise<Narrative> {
   let key: string | undefined;
   try {
     key = config.api_key ? readSecret(config.api_key) : undefined;
@@ -65,7 +69,14 @@ export async function narrate(config: LlmConfig, analysis: IncidentAnalysis, sle
       const text = (res.data as { choices?: { message?: { content?: unknown } }[] })?.choices?.[0]?.message?.content;
       if (res.status === 200 && typeof text === 'string' && text.trim()) return { status: 'ok', model: config.model, text: text.trim(), attempts: attempt + 1 };
       const apiError = (res.data as { error?: { message?: unknown } | string })?.error;
-      const reason = typeof apiError === 'string' ? apiError : typeof apiError?.message === 'string' ? apiError.message : res.status === 200 ? 'answer without choices[0].message.content' : '';
+      const reason =
+        typeof apiError === 'string'
+          ? apiError
+          : typeof apiError?.message === 'string'
+            ? apiError.message
+            : res.status === 200
+              ? 'answer without choices[0].message.content'
+              : '';
       error = `HTTP ${res.status}${reason ? `: ${reason}` : ''}`;
       // A client error will not get better by asking again (bad key, unknown model); 429 might.
       if (res.status >= 400 && res.status < 500 && res.status !== 429) {

@@ -15,7 +15,11 @@ export class PrometheusClient implements RangeSource {
 
   /** Runs an instant query; throws with a reason on a network, HTTP or PromQL error. */
   async query(promql: string, signal?: AbortSignal): Promise<InstantSample[]> {
-    const res = await axios.post(`${this.url.replace(/\/$/, '')}/api/v1/query`, new URLSearchParams({ query: promql }), { timeout: this.timeoutMs, signal, validateStatus: () => true });
+    const res = await axios.post(`${this.url.replace(/\/$/, '')}/api/v1/query`, new URLSearchParams({ query: promql }), {
+      timeout: this.timeoutMs,
+      signal,
+      validateStatus: () => true,
+    });
     const body = res.data as { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
     if (res.status !== 200 || body?.status !== 'success') throw new Error(`Prometheus answered ${res.status}: ${body?.error ?? 'no error message'}`);
     const result = body.data?.result;

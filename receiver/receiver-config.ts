@@ -119,7 +119,7 @@ export const receiverConfigSchema = z
      */
     source: z
       .strictObject({
-        alerts: z.array(matcher).default([parseMatcher('category="anomaly"')] as never),
+        alerts: z.array(matcher).default([parseMatcher('category="anomaly"')]),
         lost_query: z
           .string()
           .default(
@@ -156,12 +156,21 @@ export const receiverConfigSchema = z
       .prefault({}),
     /** Windows in which no runbook acts (decisions are still recorded). */
     maintenance: z
-      .array(z.strictObject({ match: z.array(matcher).default([]), start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }), reason: z.string().default('maintenance window') }))
+      .array(
+        z.strictObject({
+          match: z.array(matcher).default([]),
+          start: z.iso.datetime({ offset: true }),
+          end: z.iso.datetime({ offset: true }),
+          reason: z.string().default('maintenance window'),
+        }),
+      )
       .default([]),
     /** host:port pairs that http steps may call. */
     http_allowlist: z.array(z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/, 'expected HOST:PORT')).default([]),
     runbooks: z.array(runbook).default([]),
-    logging: z.strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') }).prefault({}),
+    logging: z
+      .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     const names = new Set<string>();
@@ -171,11 +180,18 @@ export const receiverConfigSchema = z
       rb.steps.forEach((s, j) => {
         if (s.type === 'http') {
           const host = hostOfTemplate(s.url);
-          if (!host) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'steps', j, 'url'], message: 'the scheme and host:port must be literal (no template before the path)' });
-          else if (!c.http_allowlist.includes(host)) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'steps', j, 'url'], message: `host ${host} is not in http_allowlist` });
+          if (!host)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['runbooks', i, 'steps', j, 'url'],
+              message: 'the scheme and host:port must be literal (no template before the path)',
+            });
+          else if (!c.http_allowlist.includes(host))
+            ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'steps', j, 'url'], message: `host ${host} is not in http_allowlist` });
         }
       });
-      if (rb.confirm && !c.prometheus) ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'confirm'], message: 'confirmation queries Prometheus: set prometheus.url' });
+      if (rb.confirm && !c.prometheus)
+        ctx.addIssue({ code: 'custom', path: ['runbooks', i, 'confirm'], message: 'confirmation queries Prometheus: set prometheus.url' });
     });
     for (const [i, w] of c.maintenance.entries()) {
       if (Date.parse(w.end) <= Date.parse(w.start)) ctx.addIssue({ code: 'custom', path: ['maintenance', i, 'end'], message: 'must be after start' });
@@ -211,7 +227,11 @@ export function parseReceiverConfig(text: string, file: string, overrides: { lis
   // trigger actions.
   const host = c.listen.slice(0, c.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
   const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
-  if (!c.auth) throw new ConfigError(file, [{ path: 'auth', reason: 'is required: {type: bearer, token: {file: ...}}, {type: basic, ...}, or {type: none} (loopback only)' }]);
-  if (c.auth.type === 'none' && !loopback) throw new ConfigError(file, [{ path: 'auth', reason: `type none is allowed only on loopback; listening on ${c.listen} needs bearer or basic auth` }]);
+  if (!c.auth)
+    throw new ConfigError(file, [
+      { path: 'auth', reason: 'is required: {type: bearer, token: {file: ...}}, {type: basic, ...}, or {type: none} (loopback only)' },
+    ]);
+  if (c.auth.type === 'none' && !loopback)
+    throw new ConfigError(file, [{ path: 'auth', reason: `type none is allowed only on loopback; listening on ${c.listen} needs bearer or basic auth` }]);
   return c;
 }

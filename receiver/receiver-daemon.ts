@@ -35,7 +35,12 @@ export class ReceiverDaemon {
     this.timer.unref();
     const port = (this.server.address() as AddressInfo).port;
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-    this.log.info('remediation receiver started', { url, mode: this.config.mode, runbooks: this.config.runbooks.map((r) => r.name), store: this.config.store.path });
+    this.log.info('remediation receiver started', {
+      url,
+      mode: this.config.mode,
+      runbooks: this.config.runbooks.map((r) => r.name),
+      store: this.config.store.path,
+    });
     return url;
   }
 

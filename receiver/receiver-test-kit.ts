@@ -13,7 +13,9 @@ export const T0 = Date.parse('2026-11-23T10:00:00Z');
 
 let fp = 0;
 /** A webhook alert (Alertmanager's shape) with a fresh fingerprint unless one is given. */
-export function alert(over: { status?: string; labels?: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; fingerprint?: string } = {}) {
+export function alert(
+  over: { status?: string; labels?: Record<string, string>; annotations?: Record<string, string>; startsAt?: string; fingerprint?: string } = {},
+) {
   return {
     status: over.status ?? 'firing',
     labels: { alertname: 'AnomalousSignal', service: 'checkout', signal: 'latency', severity: 'warning', category: 'anomaly', ...over.labels },
@@ -24,10 +26,19 @@ export function alert(over: { status?: string; labels?: Record<string, string>; 
   };
 }
 
-export const payload = (...alerts: ReturnType<typeof alert>[]) => ({ version: '4', groupKey: 'g', status: alerts[0]?.status ?? 'firing', receiver: 'remediation', alerts });
+export const payload = (...alerts: ReturnType<typeof alert>[]) => ({
+  version: '4',
+  groupKey: 'g',
+  status: alerts[0]?.status ?? 'firing',
+  receiver: 'remediation',
+  alerts,
+});
 
 /** A test HTTP server that records requests (method, url, body bytes) and answers 200 (`answer`) after `delayMs`. */
-export async function startTarget(delayMs = 0, answer = '{"ok":true}'): Promise<{ url: string; host: string; requests: { method: string; url: string; body: Buffer }[]; stop: () => Promise<void> }> {
+export async function startTarget(
+  delayMs = 0,
+  answer = '{"ok":true}',
+): Promise<{ url: string; host: string; requests: { method: string; url: string; body: Buffer }[]; stop: () => Promise<void> }> {
   const requests: { method: string; url: string; body: Buffer }[] = [];
   const server: Server = createServer((req: IncomingMessage, res) => {
     const chunks: Buffer[] = [];
@@ -39,7 +50,16 @@ export async function startTarget(delayMs = 0, answer = '{"ok":true}'): Promise<
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url: `http://${host}`, host, requests, stop: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url: `http://${host}`,
+    host,
+    requests,
+    stop: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 export interface Kit {
@@ -55,7 +75,10 @@ export interface Kit {
 
 /** A Receiver over a temp SQLite file, with a settable clock; `yaml` is the config body. */
 export function makeReceiver(yaml: string, dir = mkdtempSync(join(tmpdir(), 'ae-recv-'))): Kit {
-  const config = parseReceiverConfig(`store: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\n${yaml.includes('auth:') ? '' : 'auth: {type: none}\n'}${yaml}`, 'test.yml');
+  const config = parseReceiverConfig(
+    `store: {path: ${JSON.stringify(join(dir, 'receiver.db'))}}\n${yaml.includes('auth:') ? '' : 'auth: {type: none}\n'}${yaml}`,
+    'test.yml',
+  );
   const registry = new Registry();
   const now = { ms: T0 + 60_000 };
   const receiver = new Receiver(config, registry, silentLogger(), () => now.ms);
@@ -67,7 +90,11 @@ export function makeReceiver(yaml: string, dir = mkdtempSync(join(tmpdir(), 'ae-
     now,
     async metric(name, labels = {}) {
       const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
-      const v = (m?.values ?? []).find((x) => Object.entries(labels).every(([k, val]) => (x.labels as Record<string, unknown>)[k] === val) && (!('metricName' in x) || !String((x as { metricName?: string }).metricName).endsWith('_bucket')));
+      const v = (m?.values ?? []).find(
+        (x) =>
+          Object.entries(labels).every(([k, val]) => (x.labels as Record<string, unknown>)[k] === val) &&
+          (!('metricName' in x) || !String((x as { metricName?: string }).metricName).endsWith('_bucket')),
+      );
       return v ? v.value : 0;
     },
     close() {

@@ -193,7 +193,9 @@ runbooks:
       await kit.receiver.idle();
       const [action] = kit.receiver.store.actionsOf(1);
       expect(action.outcome).toBe('failed');
-      expect(action.detail).toMatch(/^notify: webhook notification → 200; notify: slack notification → 200; http: GET http:\/\/127\.0\.0\.1:\d+\/missing → 200/);
+      expect(action.detail).toMatch(
+        /^notify: webhook notification → 200; notify: slack notification → 200; http: GET http:\/\/127\.0\.0\.1:\d+\/missing → 200/,
+      );
       const [webhook, slack] = hook.requests.map((x) => JSON.parse(x.body.toString('utf8')) as Record<string, unknown>);
       expect(webhook).toMatchObject({ runbook: 'notify-then-fail', episodeId: 1, decision: 'executed', alert: { labels: { service: 'checkout' } } });
       expect(slack.text).toMatch(/^\[executed\] AnomalousSignal checkout: checkout latency anomalous \(runbook notify-then-fail, episode 1: /);

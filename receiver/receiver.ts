@@ -145,12 +145,22 @@ export class Receiver {
     this.metrics.actions.inc({ runbook: a.runbook.name });
     this.metrics.timeToAction.observe({ runbook: a.runbook.name }, Math.max(0, (started - a.alert.startsAtMs) / 1000));
     try {
-      const outcome = await runRunbook(a.runbook, a.alert, { episodeId: a.episodeId, decision: 'executed', reason: a.reason, analysis: () => this.analysis(a.episodeId) }, this.config, this.log);
+      const outcome = await runRunbook(
+        a.runbook,
+        a.alert,
+        { episodeId: a.episodeId, decision: 'executed', reason: a.reason, analysis: () => this.analysis(a.episodeId) },
+        this.config,
+        this.log,
+      );
       const detail = outcome.steps.map((s) => `${s.type}: ${s.detail}`).join('; ');
       const now = this.clock();
       this.store.transaction(() => {
         this.store.finishAction(a.actionId, now, outcome.ok ? 'succeeded' : 'failed', detail);
-        this.store.audit(now, outcome.ok ? 'action_succeeded' : 'action_failed', a.episodeId, { action: a.actionId, runbook: a.runbook.name, steps: outcome.steps });
+        this.store.audit(now, outcome.ok ? 'action_succeeded' : 'action_failed', a.episodeId, {
+          action: a.actionId,
+          runbook: a.runbook.name,
+          steps: outcome.steps,
+        });
       });
       if (!outcome.ok) this.metrics.actionFailures.inc({ runbook: a.runbook.name });
       this.metrics.actionDuration.observe({ runbook: a.runbook.name }, (now - started) / 1000);
@@ -183,7 +193,14 @@ export class Receiver {
     if (decision === 'reject') {
       this.store.transaction(() => {
         this.store.decideApproval(id, 'rejected', now, by);
-        this.store.addDecision({ episodeId: episode.id, atMs: now, runbook: approval.runbook, decision: 'refused', gate: 'approval', reason: `rejected by ${by}` });
+        this.store.addDecision({
+          episodeId: episode.id,
+          atMs: now,
+          runbook: approval.runbook,
+          decision: 'refused',
+          gate: 'approval',
+          reason: `rejected by ${by}`,
+        });
         this.store.audit(now, 'approval_rejected', episode.id, { approval: id, by });
       });
       this.countDecision(approval.runbook, 'refused', 'approval');
@@ -195,7 +212,14 @@ export class Receiver {
     this.store.transaction(() => {
       this.store.decideApproval(id, 'approved', now, by);
       this.store.audit(now, 'approval_approved', episode.id, { approval: id, by });
-      this.store.addDecision({ episodeId: episode.id, atMs: now, runbook: outcome.runbook?.name ?? null, decision: outcome.decision, gate: outcome.gate, reason: `approved by ${by}; ${outcome.reason}` });
+      this.store.addDecision({
+        episodeId: episode.id,
+        atMs: now,
+        runbook: outcome.runbook?.name ?? null,
+        decision: outcome.decision,
+        gate: outcome.gate,
+        reason: `approved by ${by}; ${outcome.reason}`,
+      });
       if (outcome.decision === 'executed' && outcome.runbook && outcome.release) {
         const actionId = this.store.startAction({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
         this.store.audit(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
@@ -234,6 +258,12 @@ export class Receiver {
 }
 
 /** The alert of a stored episode, for gates and steps. */
-function episodeAlert(e: { fingerprint: string; startsAt: string; startsAtMs: number; labels: Record<string, string>; annotations: Record<string, string> }): WebhookAlert {
+function episodeAlert(e: {
+  fingerprint: string;
+  startsAt: string;
+  startsAtMs: number;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+}): WebhookAlert {
   return { status: 'firing', labels: e.labels, annotations: e.annotations, startsAt: e.startsAt, startsAtMs: e.startsAtMs, fingerprint: e.fingerprint };
 }

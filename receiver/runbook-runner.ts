@@ -33,7 +33,13 @@ export async function runRunbook(
         r = await runExecStep(step, data);
         break;
       case 'notify': {
-        const msg: NotifyMessage = { runbook: runbook.name, episodeId: context.episodeId, decision: context.decision, reason: context.reason, alert: { status: alert.status, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt } };
+        const msg: NotifyMessage = {
+          runbook: runbook.name,
+          episodeId: context.episodeId,
+          decision: context.decision,
+          reason: context.reason,
+          alert: { status: alert.status, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt },
+        };
         // The analysis so far goes with the notification; without it, the notification still goes.
         msg.analysis = await context.analysis?.().catch(() => undefined);
         r = await runNotifyStep(step, msg);

@@ -95,7 +95,10 @@ describe('receiver HTTP API', () => {
     expect(one.data.actions[0]).toMatchObject({ outcome: 'succeeded', target: 'checkout' });
     const audit = await axios.get(`${url}/api/v1/audit`, { headers: auth, responseType: 'text' });
     expect(audit.headers['content-type']).toMatch(/application\/x-ndjson/);
-    const lines = (audit.data as string).trim().split('\n').map((l) => JSON.parse(l) as { kind: string });
+    const lines = (audit.data as string)
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { kind: string });
     expect(lines.map((l) => l.kind)).toEqual(['episode_opened', 'decision', 'action_started', 'action_succeeded']);
     expect((await axios.get(`${url}/api/v1/episodes/999`, { headers: auth, validateStatus: () => true })).status).toBe(404);
     expect((await axios.get(`${url}/api/v1/episodes`, { validateStatus: () => true })).status).toBe(401);
@@ -105,7 +108,17 @@ describe('receiver HTTP API', () => {
   it('serves /metrics and /healthz without auth, with the DESIGN.md metric names', async () => {
     expect((await axios.get(`${url}/healthz`)).status).toBe(200);
     const text = (await axios.get(`${url}/metrics`, { responseType: 'text' })).data as string;
-    for (const name of ['remediation_alerts_received_total', 'remediation_alerts_rejected_total', 'remediation_decisions_total', 'remediation_actions_total', 'remediation_action_failures_total', 'remediation_action_duration_seconds', 'remediation_time_to_action_seconds', 'remediation_time_to_resolve_seconds', 'remediation_episodes_open']) {
+    for (const name of [
+      'remediation_alerts_received_total',
+      'remediation_alerts_rejected_total',
+      'remediation_decisions_total',
+      'remediation_actions_total',
+      'remediation_action_failures_total',
+      'remediation_action_duration_seconds',
+      'remediation_time_to_action_seconds',
+      'remediation_time_to_resolve_seconds',
+      'remediation_episodes_open',
+    ]) {
       expect([name, text.includes(`# TYPE ${name} `)]).toEqual([name, true]);
     }
     expect(text).toContain('remediation_webhook_requests_total{code="401"} 3');

@@ -40,33 +40,31 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
     res.type(registry.contentType).send(await registry.metrics());
   });
 
-  app.post(
-    '/webhook/alertmanager',
-    requireAuth,
-    express.json({ limit: bodyLimitBytes, strict: false, type: () => true }),
-    async (req, res) => {
-      try {
-        const result = await receiver.receive(req.body);
-        metrics.requests.inc({ code: '200' });
-        res.json({ received: result.received, rejected: result.rejected, decisions: result.decisions, resolved: result.resolved });
-        receiver.startActions(result.actions);
-      } catch (err) {
-        if (err instanceof PayloadError) {
-          metrics.requests.inc({ code: '400' });
-          res.status(400).json({ error: err.message });
-          return;
-        }
-        // Nothing was committed (one transaction): Alertmanager's retry is safe.
-        log.error('webhook could not be stored', { error: errorMessage(err) });
-        metrics.requests.inc({ code: '503' });
-        res.status(503).json({ error: `could not store the decisions: ${errorMessage(err)}` });
+  app.post('/webhook/alertmanager', requireAuth, express.json({ limit: bodyLimitBytes, strict: false, type: () => true }), async (req, res) => {
+    try {
+      const result = await receiver.receive(req.body);
+      metrics.requests.inc({ code: '200' });
+      res.json({ received: result.received, rejected: result.rejected, decisions: result.decisions, resolved: result.resolved });
+      receiver.startActions(result.actions);
+    } catch (err) {
+      if (err instanceof PayloadError) {
+        metrics.requests.inc({ code: '400' });
+        res.status(400).json({ error: err.message });
+        return;
       }
-    },
-  );
+      // Nothing was committed (one transaction): Alertmanager's retry is safe.
+      log.error('webhook could not be stored', { error: errorMessage(err) });
+      metrics.requests.inc({ code: '503' });
+      res.status(503).json({ error: `could not store the decisions: ${errorMessage(err)}` });
+    }
+  });
 
   app.use(assetRouter());
   app.get('/', requireAuth, (_req, res) => {
-    res.type('html').set('Cache-Control', 'no-store').send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock()));
+    res
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock()));
   });
   app.get('/episodes/:id', requireAuth, async (req, res) => {
     const id = Number(req.params.id);
@@ -76,7 +74,18 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       return;
     }
     const analysis = await receiver.analysis(e.id);
-    res.type('html').set('Cache-Control', 'no-store').send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock(), analysis && { analysis, narrative: await settledWithin(receiver.narrative(analysis), 2000) }));
+    res
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(
+        renderEpisodePage(
+          receiver.store,
+          e,
+          receiver.config.mode,
+          receiver.clock(),
+          analysis && { analysis, narrative: await settledWithin(receiver.narrative(analysis), 2000) },
+        ),
+      );
   });
   app.get('/api/v1/episodes/:id/analysis', requireAuth, async (req, res) => {
     const id = Number(req.params.id);
@@ -101,7 +110,11 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       res.status(400).json({ error: 'since must be an RFC 3339 time' });
       return;
     }
-    const episodes = receiver.store.listEpisodes({ status: status as EpisodeStatus | undefined, runbook: typeof req.query.runbook === 'string' ? req.query.runbook : undefined, sinceMs: since });
+    const episodes = receiver.store.listEpisodes({
+      status: status as EpisodeStatus | undefined,
+      runbook: typeof req.query.runbook === 'string' ? req.query.runbook : undefined,
+      sinceMs: since,
+    });
     res.json({ episodes: episodes.map(episodeJson) });
   });
 
@@ -115,7 +128,9 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
     res.json({
       ...episodeJson(e),
       decisions: receiver.store.decisionsOf(e.id).map((d) => ({ ...d, at: iso(d.atMs) })),
-      actions: receiver.store.actionsOf(e.id).map((a) => ({ ...a, started_at: iso(a.startedAtMs), finished_at: a.finishedAtMs === null ? null : iso(a.finishedAtMs) })),
+      actions: receiver.store
+        .actionsOf(e.id)
+        .map((a) => ({ ...a, started_at: iso(a.startedAtMs), finished_at: a.finishedAtMs === null ? null : iso(a.finishedAtMs) })),
       approvals: receiver.store.approvalsOf(e.id),
       timeline: receiver.store.auditOf(e.id).map((ev) => ({ at: iso(ev.atMs), kind: ev.kind, ...ev.detail })),
     });
@@ -128,7 +143,8 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       return;
     }
     res.type('application/x-ndjson');
-    for (const ev of receiver.store.iterateAudit(since)) res.write(`${JSON.stringify({ id: ev.id, at: iso(ev.atMs), kind: ev.kind, episode: ev.episodeId, ...ev.detail })}\n`);
+    for (const ev of receiver.store.iterateAudit(since))
+      res.write(`${JSON.stringify({ id: ev.id, at: iso(ev.atMs), kind: ev.kind, episode: ev.episodeId, ...ev.detail })}\n`);
     res.end();
   });
 
@@ -153,7 +169,12 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
   app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
     const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
     if (req.path.startsWith('/webhook')) metrics.requests.inc({ code: String(status) });
-    const reason = err.type === 'entity.too.large' ? `body larger than ${bodyLimitBytes} bytes` : err.type === 'entity.parse.failed' ? `body is not valid JSON: ${err.message}` : err.message;
+    const reason =
+      err.type === 'entity.too.large'
+        ? `body larger than ${bodyLimitBytes} bytes`
+        : err.type === 'entity.parse.failed'
+          ? `body is not valid JSON: ${err.message}`
+          : err.message;
     res.status(status).json({ error: reason });
   });
   return app;

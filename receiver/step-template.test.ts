@@ -4,8 +4,12 @@ import { parseTemplate, renderTemplate } from './step-template';
 describe('step templates', () => {
   it('renders labels and annotations, URL- or JSON-encoded', () => {
     const data = { labels: { service: 'check out/&?' }, annotations: { summary: 'say "hi"' } };
-    expect(renderTemplate(parseTemplate('http://demo/admin/restart?service={{ labels.service }}', 'url'), data)).toBe('http://demo/admin/restart?service=check%20out%2F%26%3F');
-    expect(JSON.parse(renderTemplate(parseTemplate('{"service": {{labels.service}}, "why": {{ annotations.summary }}, "none": {{ labels.nope }}}', 'json'), data))).toEqual({ service: 'check out/&?', why: 'say "hi"', none: '' });
+    expect(renderTemplate(parseTemplate('http://demo/admin/restart?service={{ labels.service }}', 'url'), data)).toBe(
+      'http://demo/admin/restart?service=check%20out%2F%26%3F',
+    );
+    expect(
+      JSON.parse(renderTemplate(parseTemplate('{"service": {{labels.service}}, "why": {{ annotations.summary }}, "none": {{ labels.nope }}}', 'json'), data)),
+    ).toEqual({ service: 'check out/&?', why: 'say "hi"', none: '' });
   });
 
   it('survives lone surrogates from JSON input', () => {
@@ -14,7 +18,15 @@ describe('step templates', () => {
   });
 
   it('refuses anything but labels.NAME and annotations.NAME', () => {
-    for (const bad of ['{{ process.env.HOME }}', '{{ labels }}', '{{ labels.a.b }}', '{{ .Labels.service }}', '{{ labels.service | sh }}', 'x {{ labels.a', 'x }} y']) {
+    for (const bad of [
+      '{{ process.env.HOME }}',
+      '{{ labels }}',
+      '{{ labels.a.b }}',
+      '{{ .Labels.service }}',
+      '{{ labels.service | sh }}',
+      'x {{ labels.a',
+      'x }} y',
+    ]) {
       expect(() => parseTemplate(bad, 'url')).toThrow();
     }
   });

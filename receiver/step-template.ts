@@ -32,7 +32,10 @@ export function parseTemplate(text: string, encoding: Encoding): StepTemplate {
     last = m.index! + m[0].length;
   }
   if (last < text.length) parts.push({ text: text.slice(last) });
-  const rest = parts.filter((p): p is { text: string } => 'text' in p).map((p) => p.text).join('');
+  const rest = parts
+    .filter((p): p is { text: string } => 'text' in p)
+    .map((p) => p.text)
+    .join('');
   if (rest.includes('{{') || rest.includes('}}')) throw new Error('unbalanced "{{" or "}}" in template');
   return { parts, encoding };
 }

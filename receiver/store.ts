@@ -175,7 +175,9 @@ export class ReceiverStore {
 
   insertEpisode(e: Omit<EpisodeRow, 'id' | 'resolvedAtMs' | 'resolveKind' | 'runbook'>): EpisodeRow {
     const info = this.db
-      .prepare('INSERT INTO episodes (fingerprint, starts_at, starts_at_ms, alertname, labels_json, annotations_json, status, opened_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT INTO episodes (fingerprint, starts_at, starts_at_ms, alertname, labels_json, annotations_json, status, opened_at_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(e.fingerprint, e.startsAt, e.startsAtMs, e.alertname, JSON.stringify(e.labels), JSON.stringify(e.annotations), e.status, e.openedAtMs);
     return this.getEpisode(Number(info.lastInsertRowid))!;
   }
@@ -212,17 +214,23 @@ export class ReceiverStore {
   }
 
   addDecision(d: { episodeId: number; atMs: number; runbook: string | null; decision: Decision; gate: string | null; reason: string }): number {
-    const info = this.db.prepare('INSERT INTO decisions (episode_id, at_ms, runbook, decision, gate, reason) VALUES (?, ?, ?, ?, ?, ?)').run(d.episodeId, d.atMs, d.runbook, d.decision, d.gate, d.reason);
+    const info = this.db
+      .prepare('INSERT INTO decisions (episode_id, at_ms, runbook, decision, gate, reason) VALUES (?, ?, ?, ?, ?, ?)')
+      .run(d.episodeId, d.atMs, d.runbook, d.decision, d.gate, d.reason);
     return Number(info.lastInsertRowid);
   }
 
   decisionsOf(episodeId: number): { id: number; atMs: number; runbook: string | null; decision: Decision; gate: string | null; reason: string }[] {
-    return this.db.prepare('SELECT id, at_ms AS atMs, runbook, decision, gate, reason FROM decisions WHERE episode_id = ? ORDER BY id').all(episodeId) as never[];
+    return this.db
+      .prepare('SELECT id, at_ms AS atMs, runbook, decision, gate, reason FROM decisions WHERE episode_id = ? ORDER BY id')
+      .all(episodeId) as never[];
   }
 
   /** Records that an action starts, before it runs: a crash mid-action leaves it visible. */
   startAction(a: { episodeId: number; runbook: string; target: string; atMs: number }): number {
-    const info = this.db.prepare("INSERT INTO actions (episode_id, runbook, target, started_at_ms, outcome) VALUES (?, ?, ?, ?, 'running')").run(a.episodeId, a.runbook, a.target, a.atMs);
+    const info = this.db
+      .prepare("INSERT INTO actions (episode_id, runbook, target, started_at_ms, outcome) VALUES (?, ?, ?, ?, 'running')")
+      .run(a.episodeId, a.runbook, a.target, a.atMs);
     return Number(info.lastInsertRowid);
   }
 
@@ -230,8 +238,14 @@ export class ReceiverStore {
     this.db.prepare('UPDATE actions SET finished_at_ms = ?, outcome = ?, detail = ? WHERE id = ?').run(atMs, outcome, detail, id);
   }
 
-  actionsOf(episodeId: number): { id: number; runbook: string; target: string; startedAtMs: number; finishedAtMs: number | null; outcome: ActionOutcome; detail: string }[] {
-    return this.db.prepare('SELECT id, runbook, target, started_at_ms AS startedAtMs, finished_at_ms AS finishedAtMs, outcome, detail FROM actions WHERE episode_id = ? ORDER BY id').all(episodeId) as never[];
+  actionsOf(
+    episodeId: number,
+  ): { id: number; runbook: string; target: string; startedAtMs: number; finishedAtMs: number | null; outcome: ActionOutcome; detail: string }[] {
+    return this.db
+      .prepare(
+        'SELECT id, runbook, target, started_at_ms AS startedAtMs, finished_at_ms AS finishedAtMs, outcome, detail FROM actions WHERE episode_id = ? ORDER BY id',
+      )
+      .all(episodeId) as never[];
   }
 
   /**
@@ -243,7 +257,11 @@ export class ReceiverStore {
     if (ids.length) {
       this.transaction(() => {
         for (const id of ids) {
-          this.db.prepare("UPDATE actions SET outcome = 'outcome_unknown', finished_at_ms = ?, detail = 'the receiver stopped while the action ran; not retried' WHERE id = ?").run(atMs, id);
+          this.db
+            .prepare(
+              "UPDATE actions SET outcome = 'outcome_unknown', finished_at_ms = ?, detail = 'the receiver stopped while the action ran; not retried' WHERE id = ?",
+            )
+            .run(atMs, id);
           this.audit(atMs, 'action_outcome_unknown', null, { action: id });
         }
       });
@@ -252,7 +270,9 @@ export class ReceiverStore {
   }
 
   addApproval(a: { episodeId: number; runbook: string; createdAtMs: number; expiresAtMs: number }): number {
-    const info = this.db.prepare("INSERT INTO approvals (episode_id, runbook, created_at_ms, expires_at_ms, status) VALUES (?, ?, ?, ?, 'pending')").run(a.episodeId, a.runbook, a.createdAtMs, a.expiresAtMs);
+    const info = this.db
+      .prepare("INSERT INTO approvals (episode_id, runbook, created_at_ms, expires_at_ms, status) VALUES (?, ?, ?, ?, 'pending')")
+      .run(a.episodeId, a.runbook, a.createdAtMs, a.expiresAtMs);
     return Number(info.lastInsertRowid);
   }
 
@@ -292,7 +312,9 @@ export class ReceiverStore {
 
   /** Distinct targets the runbook acted on since `sinceMs`. */
   actedTargets(runbook: string, sinceMs: number): string[] {
-    return (this.db.prepare('SELECT DISTINCT target FROM actions WHERE runbook = ? AND started_at_ms >= ?').all(runbook, sinceMs) as { target: string }[]).map((r) => r.target);
+    return (this.db.prepare('SELECT DISTINCT target FROM actions WHERE runbook = ? AND started_at_ms >= ?').all(runbook, sinceMs) as { target: string }[]).map(
+      (r) => r.target,
+    );
   }
 
   episodeHasAction(episodeId: number): boolean {
@@ -304,7 +326,15 @@ export class ReceiverStore {
   }
 
   auditOf(episodeId: number): AuditEvent[] {
-    return (this.db.prepare('SELECT id, at_ms, kind, episode_id, detail_json FROM audit WHERE episode_id = ? ORDER BY id').all(episodeId) as { id: number; at_ms: number; kind: string; episode_id: number | null; detail_json: string }[]).map((r) => ({
+    return (
+      this.db.prepare('SELECT id, at_ms, kind, episode_id, detail_json FROM audit WHERE episode_id = ? ORDER BY id').all(episodeId) as {
+        id: number;
+        at_ms: number;
+        kind: string;
+        episode_id: number | null;
+        detail_json: string;
+      }[]
+    ).map((r) => ({
       id: r.id,
       atMs: r.at_ms,
       kind: r.kind,
@@ -315,7 +345,13 @@ export class ReceiverStore {
 
   /** The whole audit log in order, as an iterator (JSON lines export streams it). */
   *iterateAudit(sinceMs = 0): Generator<AuditEvent> {
-    for (const r of this.db.prepare('SELECT id, at_ms, kind, episode_id, detail_json FROM audit WHERE at_ms >= ? ORDER BY id').iterate(sinceMs) as Iterable<{ id: number; at_ms: number; kind: string; episode_id: number | null; detail_json: string }>) {
+    for (const r of this.db.prepare('SELECT id, at_ms, kind, episode_id, detail_json FROM audit WHERE at_ms >= ? ORDER BY id').iterate(sinceMs) as Iterable<{
+      id: number;
+      at_ms: number;
+      kind: string;
+      episode_id: number | null;
+      detail_json: string;
+    }>) {
       yield { id: r.id, atMs: r.at_ms, kind: r.kind, episodeId: r.episode_id, detail: JSON.parse(r.detail_json) as Record<string, unknown> };
     }
   }

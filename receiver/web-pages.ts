@@ -10,7 +10,11 @@ import { IncidentAnalysis } from './incident-analysis';
 import { Narrative } from './llm-narrative';
 
 const time = (ms: number | null) => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
-const labelText = (l: Record<string, string>) => Object.entries(l).filter(([k]) => k !== 'alertname').map(([k, v]) => `${k}="${v}"`).join(', ');
+const labelText = (l: Record<string, string>) =>
+  Object.entries(l)
+    .filter(([k]) => k !== 'alertname')
+    .map(([k, v]) => `${k}="${v}"`)
+    .join(', ');
 const statusPill = (s: string) => `<span class="pill ${escapeHtml(s)}">${escapeHtml(s)}</span>`;
 
 const APPROVAL_SCRIPT = `document.querySelectorAll('button[data-approval]').forEach(function (b) {
@@ -99,7 +103,8 @@ function timelineOf(e: EpisodeRow, audit: AuditEvent[], actions: ReturnType<Rece
     const cls = ev.kind === 'episode_resolved' ? 'resolved' : ev.kind.startsWith('action') ? 'action' : '';
     entries.push({ atMs: ev.atMs, cls, text });
   }
-  for (const a of actions) if (a.finishedAtMs !== null) entries.push({ atMs: a.finishedAtMs, cls: 'action', text: `action ${a.outcome} (${a.runbook} on ${a.target}): ${a.detail}` });
+  for (const a of actions)
+    if (a.finishedAtMs !== null) entries.push({ atMs: a.finishedAtMs, cls: 'action', text: `action ${a.outcome} (${a.runbook} on ${a.target}): ${a.detail}` });
   return entries.sort((x, y) => x.atMs - y.atMs);
 }
 
@@ -109,7 +114,10 @@ type NarrativeView = Narrative | { status: 'pending' } | undefined;
 function analysisSection(a: IncidentAnalysis, narrative: NarrativeView): { html: string; chartData: Record<string, unknown> } {
   const num = (v: number | null) => (v === null ? '–' : String(v));
   const rows = a.signals
-    .map((s) => `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : `${s.onset_seconds > 0 ? '+' : ''}${s.onset_seconds} s`}</td><td class="num">${num(s.baseline)} → ${num(s.peak)}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`)
+    .map(
+      (s) =>
+        `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : `${s.onset_seconds > 0 ? '+' : ''}${s.onset_seconds} s`}</td><td class="num">${num(s.baseline)} → ${num(s.peak)}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`,
+    )
     .join('');
   const signalsTable = a.signals.length
     ? `<table id="analysis-signals"><tr><th>signal</th><th>onset (from alert start)</th><th>before → peak</th><th>max score</th><th>now</th></tr>${rows}</table>
@@ -120,9 +128,19 @@ function analysisSection(a: IncidentAnalysis, narrative: NarrativeView): { html:
   let from = ts.findIndex((_, i) => a.signals.some((s) => s.series.score[i] !== null));
   if (from < 0) from = 0;
   const chartData = a.signals.length
-    ? { scores: { ts: ts.slice(from), series: [...a.signals.map((s) => ({ name: `${s.signal} score`, values: s.series.score.slice(from) })), { name: 'threshold', values: ts.slice(from).map(() => 1) }] } }
+    ? {
+        scores: {
+          ts: ts.slice(from),
+          series: [
+            ...a.signals.map((s) => ({ name: `${s.signal} score`, values: s.series.score.slice(from) })),
+            { name: 'threshold', values: ts.slice(from).map(() => 1) },
+          ],
+        },
+      }
     : {};
-  const corr = a.correlated.length ? `<p>Moved together: ${a.correlated.map((c) => `${escapeHtml(c.signal_a)} and ${escapeHtml(c.signal_b)} (r = ${c.pearson})`).join(', ')}</p>` : '';
+  const corr = a.correlated.length
+    ? `<p>Moved together: ${a.correlated.map((c) => `${escapeHtml(c.signal_a)} and ${escapeHtml(c.signal_b)} (r = ${c.pearson})`).join(', ')}</p>`
+    : '';
   const llm =
     narrative === undefined
       ? ''
@@ -139,20 +157,39 @@ ${signalsTable}${corr}
   return { html, chartData };
 }
 
-export function renderEpisodePage(store: ReceiverStore, e: EpisodeRow, mode: string, nowMs: number, analysis?: { analysis: IncidentAnalysis; narrative: NarrativeView }): string {
+export function renderEpisodePage(
+  store: ReceiverStore,
+  e: EpisodeRow,
+  mode: string,
+  nowMs: number,
+  analysis?: { analysis: IncidentAnalysis; narrative: NarrativeView },
+): string {
   const section = analysis ? analysisSection(analysis.analysis, analysis.narrative) : undefined;
   const analysisHtml = section?.html ?? '';
   const actions = store.actionsOf(e.id);
   const timeline = timelineOf(e, store.auditOf(e.id), actions);
-  const items = timeline.map((t) => `<li class="${t.cls}"><span class="muted">+${((t.atMs - e.startsAtMs) / 1000).toFixed(1)} s · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`).join('');
+  const items = timeline
+    .map(
+      (t) =>
+        `<li class="${t.cls}"><span class="muted">+${((t.atMs - e.startsAtMs) / 1000).toFixed(1)} s · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`,
+    )
+    .join('');
   const approvals = store.approvalsOf(e.id);
   const pending = approvals.filter((a) => a.status === 'pending');
-  const annotations = Object.entries(e.annotations).map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`).join('');
+  const annotations = Object.entries(e.annotations)
+    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+    .join('');
   const body = `<div class="card"><h2>${escapeHtml(e.alertname)} ${statusPill(e.status)}</h2><p>${escapeHtml(labelText(e.labels))}</p>
 ${annotations ? `<table>${annotations}</table>` : ''}</div>
 ${pending.length ? `<h2>Waiting for approval</h2><p id="approval-result" class="muted"></p><table id="approvals"><tr><th>episode</th><th>alert</th><th>labels</th><th>runbook</th><th>expires in</th><th></th></tr>${approvalRows(pending, new Map([[e.id, e]]), nowMs)}</table>` : ''}
 <h2>Timeline</h2><ol class="timeline" id="timeline">${items}</ol>
 ${analysisHtml}
 <p><a href="/">← all episodes</a> · <a href="/api/v1/episodes/${e.id}">JSON</a></p>`;
-  return renderPage({ title: `episode #${e.id}`, subtitle: `remediation receiver · mode <b>${escapeHtml(mode)}</b>`, body, script: APPROVAL_SCRIPT, chartData: section?.chartData });
+  return renderPage({
+    title: `episode #${e.id}`,
+    subtitle: `remediation receiver · mode <b>${escapeHtml(mode)}</b>`,
+    body,
+    script: APPROVAL_SCRIPT,
+    chartData: section?.chartData,
+  });
 }

@@ -27,7 +27,9 @@ interface Rule {
   annotations?: Record<string, string>;
 }
 const ruleFiles = readdirSync(join(PROM, 'rules')).filter((f) => f.endsWith('.yml'));
-const rules: Rule[] = ruleFiles.flatMap((f) => (parse(readFileSync(join(PROM, 'rules', f), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules));
+const rules: Rule[] = ruleFiles.flatMap((f) =>
+  (parse(readFileSync(join(PROM, 'rules', f), 'utf8')) as { groups: { rules: Rule[] }[] }).groups.flatMap((g) => g.rules),
+);
 const alerts = rules.filter((r) => r.alert);
 
 /** The Alertmanager config with its template path pointing into the repository. */
@@ -79,7 +81,9 @@ describe('prometheus/', () => {
     type AlertTest = { alertname: string; exp_alerts: unknown[] };
     const cases: AlertTest[] = readdirSync(join(PROM, 'tests'))
       .filter((f) => f.endsWith('.test.yml'))
-      .flatMap((f) => (parse(readFileSync(join(PROM, 'tests', f), 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] }).tests.flatMap((t) => t.alert_rule_test ?? []));
+      .flatMap((f) =>
+        (parse(readFileSync(join(PROM, 'tests', f), 'utf8')) as { tests: { alert_rule_test?: AlertTest[] }[] }).tests.flatMap((t) => t.alert_rule_test ?? []),
+      );
     for (const a of alerts) {
       const mine = cases.filter((c) => c.alertname === a.alert);
       expect([a.alert, mine.some((c) => c.exp_alerts.length > 0), mine.some((c) => c.exp_alerts.length === 0)]).toEqual([a.alert, true, true]);
@@ -125,7 +129,12 @@ describe('alertmanager/', () => {
   ];
   it.each(routes)('routes %s to the right receivers (amtool config routes test)', (_name, labels, receivers) => {
     const r = run('amtool', ['config', 'routes', 'test', `--config.file=${join(dir, 'alertmanager.yml')}`, `--verify.receivers=${receivers}`, ...labels]);
-    expect(r.out.trim().split('\n').filter((l) => !l.startsWith('Warning'))[0]).toBe(receivers);
+    expect(
+      r.out
+        .trim()
+        .split('\n')
+        .filter((l) => !l.startsWith('Warning'))[0],
+    ).toBe(receivers);
     expect(r.code).toBe(0);
   });
 
@@ -137,7 +146,14 @@ describe('alertmanager/', () => {
         {
           status: 'firing',
           labels: { alertname: 'AnomalousSignal', service: 'checkout', signal: 'latency', severity: 'warning' },
-          annotations: { summary: 'checkout: latency is anomalous (score 2.50)', score: '2.50', expected_band: '0.12 (0.08 to 0.16)', pattern: 'slow_dependency', description: 'd', runbook_url: 'docs/runbooks.md#anomaloussignal' },
+          annotations: {
+            summary: 'checkout: latency is anomalous (score 2.50)',
+            score: '2.50',
+            expected_band: '0.12 (0.08 to 0.16)',
+            pattern: 'slow_dependency',
+            description: 'd',
+            runbook_url: 'docs/runbooks.md#anomaloussignal',
+          },
           startsAt: '2026-11-23T10:00:00Z',
           endsAt: '0001-01-01T00:00:00Z',
         },
@@ -149,7 +165,17 @@ describe('alertmanager/', () => {
     };
     writeFileSync(join(dir, 'data.json'), JSON.stringify(data));
     const render = (name: string) =>
-      execFileSync(requireBinary('amtool', 'prometheus-alertmanager'), ['template', 'render', `--template.glob=${join(AM, 'templates', '*.tmpl')}`, `--template.text={{ template "${name}" . }}`, `--template.data=${join(dir, 'data.json')}`], { encoding: 'utf8' });
+      execFileSync(
+        requireBinary('amtool', 'prometheus-alertmanager'),
+        [
+          'template',
+          'render',
+          `--template.glob=${join(AM, 'templates', '*.tmpl')}`,
+          `--template.text={{ template "${name}" . }}`,
+          `--template.data=${join(dir, 'data.json')}`,
+        ],
+        { encoding: 'utf8' },
+      );
     expect(render('anomaly.slack.title').trim()).toBe('[FIRING:1] AnomalousSignal · checkout');
     const text = render('anomaly.slack.text');
     expect(text).toContain('• score: 2.50 (above 1 is anomalous)');
@@ -165,16 +191,23 @@ describe('alertmanager/ inhibition, on a real Alertmanager', () => {
   let am: AlertmanagerProcess;
   beforeAll(async () => {
     // The shipped config, with the templates from the repository and no outgoing webhook.
-    const config = amConfigForTests().replace('http://receiver:10191/webhook/alertmanager', 'http://127.0.0.1:9/unused').replace(/credentials_file: .*/, 'credentials: unused-in-test');
+    const config = amConfigForTests()
+      .replace('http://receiver:10191/webhook/alertmanager', 'http://127.0.0.1:9/unused')
+      .replace(/credentials_file: .*/, 'credentials: unused-in-test');
     am = await startAlertmanager(config);
   });
   afterAll(async () => am?.stop());
 
-  const post = (alerts: { labels: Record<string, string> }[]) => axios.post(`${am.url}/api/v2/alerts`, alerts.map((a) => ({ ...a, annotations: { summary: 's' } })));
+  const post = (alerts: { labels: Record<string, string> }[]) =>
+    axios.post(
+      `${am.url}/api/v2/alerts`,
+      alerts.map((a) => ({ ...a, annotations: { summary: 's' } })),
+    );
   async function inhibited(): Promise<Record<string, string[]>> {
     const res = await axios.get(`${am.url}/api/v2/alerts`);
     const out: Record<string, string[]> = {};
-    for (const a of res.data as { labels: Record<string, string>; status: { inhibitedBy: string[] } }[]) out[`${a.labels.alertname}/${a.labels.service ?? '-'}`] = a.status.inhibitedBy;
+    for (const a of res.data as { labels: Record<string, string>; status: { inhibitedBy: string[] } }[])
+      out[`${a.labels.alertname}/${a.labels.service ?? '-'}`] = a.status.inhibitedBy;
     return out;
   }
 
@@ -185,10 +218,14 @@ describe('alertmanager/ inhibition, on a real Alertmanager', () => {
       { labels: { alertname: 'HighLatencyP95', severity: 'warning', category: 'latency', family: 'latency', service: 'catalog' } },
       { labels: { alertname: 'HighErrorRatio', severity: 'warning', category: 'errors', family: 'errors', service: 'checkout' } },
     ]);
-    const state = await waitFor('alerts in alertmanager', async () => {
-      const s = await inhibited();
-      return Object.keys(s).length === 4 ? s : undefined;
-    }, 10_000);
+    const state = await waitFor(
+      'alerts in alertmanager',
+      async () => {
+        const s = await inhibited();
+        return Object.keys(s).length === 4 ? s : undefined;
+      },
+      10_000,
+    );
     expect(state['HighLatencyP95/checkout']).toHaveLength(1);
     expect(state['HighLatencyP95/catalog']).toEqual([]);
     expect(state['HighErrorRatio/checkout']).toEqual([]);
@@ -200,16 +237,24 @@ describe('alertmanager/ inhibition, on a real Alertmanager', () => {
       { labels: { alertname: 'AnomalousSignal', severity: 'warning', category: 'anomaly', family: 'anomaly', service: 'checkout', signal: 'latency' } },
       { labels: { alertname: 'AnomalyIncident', severity: 'critical', category: 'anomaly', family: 'anomaly', service: 'catalog' } },
     ]);
-    const before = await waitFor('anomaly alerts in alertmanager', async () => {
-      const s = await inhibited();
-      return s['AnomalyIncident/catalog'] && s['AnomalousSignal/checkout'] ? s : undefined;
-    }, 10_000);
+    const before = await waitFor(
+      'anomaly alerts in alertmanager',
+      async () => {
+        const s = await inhibited();
+        return s['AnomalyIncident/catalog'] && s['AnomalousSignal/checkout'] ? s : undefined;
+      },
+      10_000,
+    );
     expect(before['AnomalyIncident/catalog']).toEqual([]);
     await post([{ labels: { alertname: 'AnomalyExporterDown', severity: 'critical', category: 'exporter', family: 'exporter', job: 'anomaly-exporter' } }]);
-    const after = await waitFor('the exporter alert to inhibit', async () => {
-      const s = await inhibited();
-      return s['AnomalyIncident/catalog']?.length ? s : undefined;
-    }, 10_000);
+    const after = await waitFor(
+      'the exporter alert to inhibit',
+      async () => {
+        const s = await inhibited();
+        return s['AnomalyIncident/catalog']?.length ? s : undefined;
+      },
+      10_000,
+    );
     expect(after['AnomalousSignal/checkout']).toHaveLength(1);
     expect(after['AnomalyIncident/catalog']).toHaveLength(1);
     expect(after['HighErrorRatio/checkout']).toEqual([]); // not an anomaly alert

@@ -53,11 +53,19 @@ describe('anomaly-exporter backtest', () => {
     expect(r.stderr).toContain('repeated timestamps or a step back');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/backtest: 1 files, 900 rows/);
-    const out = readFileSync(join(output, 'sub', 'series.csv'), 'utf8').trim().split('\n');
+    const out = readFileSync(join(output, 'sub', 'series.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(out[0]).toBe('timestamp,value,anomaly_score,expected,lower,upper');
     expect(out).toHaveLength(901);
     // Same timestamps, same order, including the repeated one.
-    expect(out.slice(1).map((l) => l.split(',')[0])).toEqual(csv.trim().split('\n').slice(1).map((l) => l.split(',')[0]));
+    expect(out.slice(1).map((l) => l.split(',')[0])).toEqual(
+      csv
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(',')[0]),
+    );
     const scores = readScores(join(output, 'sub', 'series.csv'));
     expect(scores[700]).toBeGreaterThan(1);
     expect(scores.slice(0, 30).every((s) => s === 0)).toBe(true); // warm-up
@@ -71,7 +79,10 @@ describe('anomaly-exporter backtest', () => {
     expect(axis[401] - axis[400]).toBe(STEP);
     const reader = new MemoryReader();
     reader.set('q', [{ labels: {}, timestamps: axis, values: series.values }]);
-    const config = parseConfig('reader: {url: "http://x:1", group_by: [], signals: {value: {query: q}}}\nscheduler: {step: 5m, infer_every: 5m}\n', 'direct.yml');
+    const config = parseConfig(
+      'reader: {url: "http://x:1", group_by: [], signals: {value: {query: q}}}\nscheduler: {step: 5m, infer_every: 5m}\n',
+      'direct.yml',
+    );
     const pipeline = new ScoringPipeline(config, reader, silentLogger());
     const direct: number[] = [];
     for (let i = 0; i < axis.length; i++) {

@@ -65,10 +65,17 @@ runbooks:
     }
     const open = cli(['receiver', '--check', '--listen', '0.0.0.0:10191']);
     expect(open.status).toBe(2);
-    expect(open.stderr).toContain('receiver/receiver.example.yml: auth: type none is allowed only on loopback; listening on 0.0.0.0:10191 needs bearer or basic auth');
+    expect(open.stderr).toContain(
+      'receiver/receiver.example.yml: auth: type none is allowed only on loopback; listening on 0.0.0.0:10191 needs bearer or basic auth',
+    );
     const missing = cli(['receiver', '--check', '--config', tempConfig('mode: dry_run\n')]);
     expect(missing.stderr).toMatch(/: auth: is required: \{type: bearer/);
-    const host = cli(['receiver', '--check', '--config', tempConfig("http_allowlist: [127.0.0.1:1]\nrunbooks:\n  - {name: r, match: ['a=\"b\"'], steps: [{type: http, url: 'http://evil.example/x'}]}\n")]);
+    const host = cli([
+      'receiver',
+      '--check',
+      '--config',
+      tempConfig("http_allowlist: [127.0.0.1:1]\nrunbooks:\n  - {name: r, match: ['a=\"b\"'], steps: [{type: http, url: 'http://evil.example/x'}]}\n"),
+    ]);
     expect(host.stderr).toMatch(/runbooks\.0\.steps\.0\.url: host evil\.example:80 is not in http_allowlist/);
   });
 
@@ -76,9 +83,16 @@ runbooks:
     const port = await freePort();
     const dir = mkdtempSync(join(tmpdir(), 'ae-cli-recv-'));
     const file = tempConfig(`auth: {type: none}\nstore: {path: ${join(dir, 'r.db')}}\n`);
-    const child = spawn(process.execPath, [CLI, 'receiver', '--config', file, '--listen', `127.0.0.1:${port}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'receiver', '--config', file, '--listen', `127.0.0.1:${port}`], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     try {
-      await waitFor('receiver healthz', async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { validateStatus: () => true }).catch(() => ({ status: 0 }))).status === 200, 15_000);
+      await waitFor(
+        'receiver healthz',
+        async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { validateStatus: () => true }).catch(() => ({ status: 0 }))).status === 200,
+        15_000,
+      );
       const r = await axios.post(`http://127.0.0.1:${port}/webhook/alertmanager`, { alerts: [] });
       expect(r.data).toMatchObject({ received: 0, rejected: 0 });
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -108,15 +122,25 @@ runbooks:
   it('run: flag beats env beats file for listen, and SIGTERM stops within 5 s', async () => {
     const port = await freePort();
     const envPort = await freePort();
-    const file = tempConfig('reader:\n  url: http://127.0.0.1:1\n  retries: 0\n  signals:\n    x: {query: up}\nserver: {listen: "127.0.0.1:1"}\nlogging: {level: error}\n');
+    const file = tempConfig(
+      'reader:\n  url: http://127.0.0.1:1\n  retries: 0\n  signals:\n    x: {query: up}\nserver: {listen: "127.0.0.1:1"}\nlogging: {level: error}\n',
+    );
     const child = spawn(process.execPath, [CLI, 'run', '--config', file, '--listen', `127.0.0.1:${port}`], {
       env: { ...process.env, ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${envPort}` },
       stdio: 'ignore',
     });
     try {
-      await waitFor('the exporter to listen on the flag port', async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { timeout: 500 })).status === 200, 15_000);
+      await waitFor(
+        'the exporter to listen on the flag port',
+        async () => (await axios.get(`http://127.0.0.1:${port}/healthz`, { timeout: 500 })).status === 200,
+        15_000,
+      );
       // The source is down (port 1), yet /metrics serves and says so.
-      await waitFor('source_up 0', async () => ((await axios.get(`http://127.0.0.1:${port}/metrics`)).data as string).includes('anomaly_exporter_source_up 0'), 10_000);
+      await waitFor(
+        'source_up 0',
+        async () => ((await axios.get(`http://127.0.0.1:${port}/metrics`)).data as string).includes('anomaly_exporter_source_up 0'),
+        10_000,
+      );
       const started = Date.now();
       const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
       child.kill('SIGTERM');
@@ -129,10 +153,19 @@ runbooks:
 
   it('run: the environment overrides the file when no flag is given', async () => {
     const envPort = await freePort();
-    const file = tempConfig('reader:\n  url: http://127.0.0.1:1\n  retries: 0\n  signals:\n    x: {query: up}\nserver: {listen: "127.0.0.1:1"}\nlogging: {level: error}\n');
-    const child = spawn(process.execPath, [CLI, 'run', '--config', file], { env: { ...process.env, ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${envPort}` }, stdio: 'ignore' });
+    const file = tempConfig(
+      'reader:\n  url: http://127.0.0.1:1\n  retries: 0\n  signals:\n    x: {query: up}\nserver: {listen: "127.0.0.1:1"}\nlogging: {level: error}\n',
+    );
+    const child = spawn(process.execPath, [CLI, 'run', '--config', file], {
+      env: { ...process.env, ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${envPort}` },
+      stdio: 'ignore',
+    });
     try {
-      await waitFor('the exporter to listen on the env port', async () => (await axios.get(`http://127.0.0.1:${envPort}/readyz`, { timeout: 500, validateStatus: () => true })).status === 503, 15_000);
+      await waitFor(
+        'the exporter to listen on the env port',
+        async () => (await axios.get(`http://127.0.0.1:${envPort}/readyz`, { timeout: 500, validateStatus: () => true })).status === 503,
+        15_000,
+      );
     } finally {
       child.kill('SIGTERM');
     }

@@ -45,7 +45,9 @@ describe('docker-compose.yml', () => {
     for (const [name, s] of Object.entries(services)) {
       expect([name, s.image]).toEqual([name, expect.stringMatching(/^[a-z0-9./_-]+:v?\d+\.\d+\.\d+$/)]);
     }
-    for (const line of readFileSync(join(ROOT, 'Dockerfile'), 'utf8').split('\n').filter((l) => l.startsWith('FROM '))) {
+    for (const line of readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('FROM '))) {
       expect(line).toMatch(/^FROM node:\d+\.\d+\.\d+-bookworm-slim( AS \w+)?$/);
     }
   });
@@ -70,7 +72,8 @@ describe('docker-compose.yml', () => {
     const runtime = dockerfile.slice(dockerfile.lastIndexOf('FROM '));
     expect(runtime).toMatch(/^USER node$/m);
     expect(runtime).toMatch(/^HEALTHCHECK /m);
-    for (const name of ['demo', 'exporter', 'receiver']) expect([name, services[name].environment?.HEALTHCHECK_URL]).toEqual([name, expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//)]);
+    for (const name of ['demo', 'exporter', 'receiver'])
+      expect([name, services[name].environment?.HEALTHCHECK_URL]).toEqual([name, expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+\//)]);
   });
 
   it('is valid for docker-compose config (Debian docker-compose 1.29, offline)', () => {

@@ -62,7 +62,16 @@ describe('npm run demo -- --once --json', () => {
   it('exits 0 with ok: every step of the loop happened, in loop order', () => {
     expect(result.code).toBe(0);
     expect(timeline.ok).toBe(true);
-    const order = ['score_above_1', 'alert_firing', 'alertmanager_received', 'alert_delivered', 'action_decided', 'action_executed', 'service_recovered', 'alert_resolved'];
+    const order = [
+      'score_above_1',
+      'alert_firing',
+      'alertmanager_received',
+      'alert_delivered',
+      'action_decided',
+      'action_executed',
+      'service_recovered',
+      'alert_resolved',
+    ];
     const times = order.map((k) => timeline[k] as number);
     for (const t of times) expect(typeof t).toBe('number');
     // Polled steps are seen within a poll (250 ms) of each other's records.
@@ -93,10 +102,11 @@ describe('npm run demo -- --once --json', () => {
 });
 
 describe('npm run demo (kept running)', () => {
-  it('prints every page\'s URL after the loop, and Ctrl-C stops every process it started', async () => {
+  it("prints every page's URL after the loop, and Ctrl-C stops every process it started", async () => {
     const r = await runDemo([], 'Ctrl-C stops everything');
     expect(r.code).toBe(0);
-    for (const page of ['exporter', 'receiver', 'prometheus', 'alertmanager', 'demo service']) expect(r.stdout).toMatch(new RegExp(`\\n  ${page} +http://127\\.0\\.0\\.1:\\d+/`));
+    for (const page of ['exporter', 'receiver', 'prometheus', 'alertmanager', 'demo service'])
+      expect(r.stdout).toMatch(new RegExp(`\\n  ${page} +http://127\\.0\\.0\\.1:\\d+/`));
     const pids = pidsIn(r.stdout);
     expect(pids.length).toBe(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);

@@ -79,12 +79,7 @@ describe('exporter on a real Prometheus', () => {
   it('becomes ready and publishes scores for every service and signal', async () => {
     await waitFor('exporter ready', async () => (await axios.get(`${exporterUrl}/readyz`, { validateStatus: () => true })).status === 200, 30_000);
     // Warm models: every series has an expected band once the models have their minimum samples.
-    await waitFor(
-      'warm models for all 6 series',
-      async () => (await prom.query('count(anomaly_expected_value)'))[0]?.value[1] === '6',
-      120_000,
-      1000,
-    );
+    await waitFor('warm models for all 6 series', async () => (await prom.query('count(anomaly_expected_value)'))[0]?.value[1] === '6', 120_000, 1000);
     const series = await prom.query('anomaly_score{model="ensemble"}');
     const names = series.map((s) => `${s.metric.service}/${s.metric.signal}`).sort();
     expect(names).toEqual(['catalog/errors', 'catalog/latency', 'catalog/traffic', 'checkout/errors', 'checkout/latency', 'checkout/traffic']);
@@ -106,11 +101,18 @@ describe('exporter on a real Prometheus', () => {
     const detectSeconds = (Date.now() - injectedAt) / 1000;
     expect(detectSeconds).toBeLessThan(30);
     // The incident API names the service, the first signal and the pattern.
-    const incidents = (await axios.get(`${exporterUrl}/api/v1/incidents`)).data as { incidents: { group: Record<string, string>; first_signal: string; pattern: string; hint: string }[] };
+    const incidents = (await axios.get(`${exporterUrl}/api/v1/incidents`)).data as {
+      incidents: { group: Record<string, string>; first_signal: string; pattern: string; hint: string }[];
+    };
     expect(incidents.incidents).toHaveLength(1);
     expect(incidents.incidents[0]).toMatchObject({ group: { service: 'checkout' }, first_signal: 'latency', pattern: 'slow_dependency' });
     expect(incidents.incidents[0].hint).toMatch(/^latency rose.*traffic normal: likely a slow dependency, not load$/);
-    await waitFor('anomaly_incident_info in Prometheus', async () => (await prom.query('anomaly_incident_info{service="checkout",first_signal="latency",pattern="slow_dependency"}')).length === 1, 10_000, 500);
+    await waitFor(
+      'anomaly_incident_info in Prometheus',
+      async () => (await prom.query('anomaly_incident_info{service="checkout",first_signal="latency",pattern="slow_dependency"}')).length === 1,
+      10_000,
+      500,
+    );
     // Every panel of the shipped Grafana dashboard has data, the incident pattern included.
     const empty: string[] = [];
     for (const q of panelQueries(loadDashboard(), { service: 'checkout', rateInterval: '10s' })) {
@@ -131,12 +133,22 @@ describe('exporter on a real Prometheus', () => {
     expect(anomalousSignals[0]?.value[1]).toBe('1');
 
     await axios.delete(`${demo.url}/faults`);
-    await waitFor('checkout latency score back below 1', async () => {
-      const s = await score('checkout', 'latency');
-      return s !== undefined && s <= 1;
-    }, 45_000, 500);
+    await waitFor(
+      'checkout latency score back below 1',
+      async () => {
+        const s = await score('checkout', 'latency');
+        return s !== undefined && s <= 1;
+      },
+      45_000,
+      500,
+    );
     // The incident ends ensemble.hold_samples (10) samples after the last score above 1.
-    await waitFor('checkout latency onset gone', async () => (await prom.query('anomaly_onset_timestamp_seconds{service="checkout",signal="latency"}')).length === 0, 45_000, 500);
+    await waitFor(
+      'checkout latency onset gone',
+      async () => (await prom.query('anomaly_onset_timestamp_seconds{service="checkout",signal="latency"}')).length === 0,
+      45_000,
+      500,
+    );
     expect((await prom.query('anomaly_anomalous_signals{service="checkout"}'))[0]?.value[1]).toBe('0');
   });
 

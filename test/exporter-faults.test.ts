@@ -28,7 +28,9 @@ function respond(req: IncomingMessage, res: ServerResponse, body: string): void 
   if (mode === 'error500') return void res.writeHead(500).end('internal error');
   if (mode === 'garbage') return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"success","data":{"result":[{');
   if (mode === 'promql_traffic' && query === 'traffic_q') {
-    return void res.writeHead(400, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: '1:9: parse error: unexpected identifier' }));
+    return void res
+      .writeHead(400, { 'Content-Type': 'application/json' })
+      .end(JSON.stringify({ status: 'error', errorType: 'bad_data', error: '1:9: parse error: unexpected identifier' }));
   }
   if (mode === 'slow') {
     const started = Date.now();
@@ -105,10 +107,14 @@ afterAll(async () => {
 
 describe('exporter with a misbehaving source', () => {
   it('serves scores while the source is healthy', async () => {
-    await waitFor('source_up 1 with series', async () => {
-      const m = await metrics();
-      return value(m, 'anomaly_exporter_source_up') === 1 && m.includes('anomaly_score{service="a",signal="traffic",model="ensemble"}');
-    }, 10_000);
+    await waitFor(
+      'source_up 1 with series',
+      async () => {
+        const m = await metrics();
+        return value(m, 'anomaly_exporter_source_up') === 1 && m.includes('anomaly_score{service="a",signal="traffic",model="ensemble"}');
+      },
+      10_000,
+    );
   });
 
   it('reports source_up 0 on persistent 500s, drops the scores, keeps serving', async () => {
@@ -124,18 +130,26 @@ describe('exporter with a misbehaving source', () => {
 
   it('recovers when the source answers again', async () => {
     mode = 'ok';
-    await waitFor('source_up 1 again', async () => {
-      const m = await metrics();
-      return value(m, 'anomaly_exporter_source_up') === 1 && m.includes('anomaly_score{service="b"');
-    }, 10_000);
+    await waitFor(
+      'source_up 1 again',
+      async () => {
+        const m = await metrics();
+        return value(m, 'anomaly_exporter_source_up') === 1 && m.includes('anomaly_score{service="b"');
+      },
+      10_000,
+    );
   });
 
   it('confines a PromQL error to its own signal', async () => {
     mode = 'promql_traffic';
-    await waitFor('traffic scores gone, latency kept', async () => {
-      const m = await metrics();
-      return !m.includes('signal="traffic",model=') && m.includes('signal="latency",model="ensemble"');
-    }, 10_000);
+    await waitFor(
+      'traffic scores gone, latency kept',
+      async () => {
+        const m = await metrics();
+        return !m.includes('signal="traffic",model=') && m.includes('signal="latency",model="ensemble"');
+      },
+      10_000,
+    );
     const m = await metrics();
     expect(value(m, 'anomaly_exporter_source_up')).toBe(1);
     const latencyErrors = value(m, 'anomaly_exporter_query_errors_total{signal="latency"}');

@@ -8,7 +8,9 @@ const GRAFANA = join(__dirname, '..', 'grafana');
 
 describe('grafana/', () => {
   const dashboard = loadDashboard();
-  const datasources = (parse(readFileSync(join(GRAFANA, 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string; url: string }[] }).datasources;
+  const datasources = (
+    parse(readFileSync(join(GRAFANA, 'provisioning', 'datasources', 'prometheus.yml'), 'utf8')) as { datasources: { uid: string; type: string; url: string }[] }
+  ).datasources;
 
   it('provisions a Prometheus datasource whose uid every panel and target uses', () => {
     expect(datasources).toHaveLength(1);
@@ -22,7 +24,9 @@ describe('grafana/', () => {
   });
 
   it('provisions the dashboard directory the compose file mounts', () => {
-    const providers = (parse(readFileSync(join(GRAFANA, 'provisioning', 'dashboards', 'anomaly-exporter.yml'), 'utf8')) as { providers: { options: { path: string } }[] }).providers;
+    const providers = (
+      parse(readFileSync(join(GRAFANA, 'provisioning', 'dashboards', 'anomaly-exporter.yml'), 'utf8')) as { providers: { options: { path: string } }[] }
+    ).providers;
     expect(providers[0].options.path).toBe('/var/lib/grafana/dashboards');
     expect(readFileSync(join(__dirname, '..', 'docker-compose.yml'), 'utf8')).toContain('./grafana/dashboards:/var/lib/grafana/dashboards:ro');
   });
@@ -38,11 +42,25 @@ describe('grafana/', () => {
   });
 
   it('shows what users asked for: band, score with threshold, anomalous count, correlation, pattern, exporter health', () => {
-    const all = panelQueries(dashboard, { service: 's', rateInterval: '1m' }).map((q) => q.expr).join('\n');
-    for (const m of ['anomaly_expected_lower', 'anomaly_expected_upper', 'anomaly_score{model="ensemble"', 'anomaly_anomalous_signals', 'anomaly_signal_correlation', 'anomaly_incident_info', 'anomaly_exporter_cycle_duration_seconds_bucket', 'anomaly_exporter_query_errors_total', 'anomaly_exporter_series']) {
+    const all = panelQueries(dashboard, { service: 's', rateInterval: '1m' })
+      .map((q) => q.expr)
+      .join('\n');
+    for (const m of [
+      'anomaly_expected_lower',
+      'anomaly_expected_upper',
+      'anomaly_score{model="ensemble"',
+      'anomaly_anomalous_signals',
+      'anomaly_signal_correlation',
+      'anomaly_incident_info',
+      'anomaly_exporter_cycle_duration_seconds_bucket',
+      'anomaly_exporter_query_errors_total',
+      'anomaly_exporter_series',
+    ]) {
       expect([m, all.includes(m)]).toEqual([m, true]);
     }
-    const score = dashboard.panels.find((p) => p.title.startsWith('Anomaly score')) as unknown as { fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } } };
+    const score = dashboard.panels.find((p) => p.title.startsWith('Anomaly score')) as unknown as {
+      fieldConfig: { defaults: { thresholds: { steps: { value: number | null }[] } } };
+    };
     expect(score.fieldConfig.defaults.thresholds.steps.map((s) => s.value)).toEqual([null, 1]);
   });
 });

@@ -61,7 +61,9 @@ const query = { signal: 'backfill', query: 'backfill_value', startSeconds: START
 
 describe('reader on a real Prometheus', () => {
   it('refuses an unsplit range over 11,000 points (why the reader splits)', async () => {
-    const err = await reader('identity', 20_000).queryRange(query, new AbortController().signal).catch((e) => e);
+    const err = await reader('identity', 20_000)
+      .queryRange(query, new AbortController().signal)
+      .catch((e) => e);
     expect(err.kind).toBe('promql');
     expect(err.message).toMatch(/11,?000/);
   });
@@ -94,16 +96,25 @@ describe('reader on a real Prometheus', () => {
   it('backtests every series of a config over a Prometheus range (anomaly-exporter backtest --from --to)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ae-range-'));
     const config = join(dir, 'c.yml');
-    writeFileSync(config, `reader: {url: "${prom.url}", signals: {backfill: {query: backfill_value}}}\nscheduler: {step: 10s, infer_every: 10s, fit_every: 10m, fit_window: 1h}\n`);
+    writeFileSync(
+      config,
+      `reader: {url: "${prom.url}", signals: {backfill: {query: backfill_value}}}\nscheduler: {step: 10s, infer_every: 10s, fit_every: 10m, fit_window: 1h}\n`,
+    );
     const from = new Date((END - 1999 * STEP) * 1000).toISOString();
     const to = new Date(END * 1000).toISOString();
     const cli = join(__dirname, '..', 'dist', 'cli', 'main.js');
-    const r = spawnSync(process.execPath, [cli, 'backtest', '--config', config, '--from', from, '--to', to, '--output', join(dir, 'out')], { encoding: 'utf8', env: { ...process.env, CI: 'true' }, timeout: 90_000 });
+    const r = spawnSync(process.execPath, [cli, 'backtest', '--config', config, '--from', from, '--to', to, '--output', join(dir, 'out')], {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+      timeout: 90_000,
+    });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/backtest: 3 series, 6000 rows/);
     expect(readdirSync(join(dir, 'out', 'backfill')).sort()).toEqual(['series=s0.csv', 'series=s1.csv', 'series=s2.csv']);
-    const lines = readFileSync(join(dir, 'out', 'backfill', 'series=s1.csv'), 'utf8').trim().split('\n');
+    const lines = readFileSync(join(dir, 'out', 'backfill', 'series=s1.csv'), 'utf8')
+      .trim()
+      .split('\n');
     expect(lines).toHaveLength(2001);
     expect(lines[2000].split(',').slice(0, 2)).toEqual([to.replace(/\.\d+Z$/, '.000Z'), String(valueOf(1, POINTS - 1))]);
   });

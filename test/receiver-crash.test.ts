@@ -30,7 +30,15 @@ function start(): ChildProcess {
 const alertBody = (i: number) => ({
   version: '4',
   status: 'firing',
-  alerts: [{ status: 'firing', labels: { alertname: 'Burst', id: `a${i}`, severity: 'warning' }, annotations: {}, startsAt: new Date(Date.UTC(2026, 10, 23) + i * 1000).toISOString(), fingerprint: (i + 1).toString(16).padStart(16, '0') }],
+  alerts: [
+    {
+      status: 'firing',
+      labels: { alertname: 'Burst', id: `a${i}`, severity: 'warning' },
+      annotations: {},
+      startsAt: new Date(Date.UTC(2026, 10, 23) + i * 1000).toISOString(),
+      fingerprint: (i + 1).toString(16).padStart(16, '0'),
+    },
+  ],
 });
 
 beforeAll(async () => {
@@ -92,7 +100,11 @@ describe('receiver under kill -9', () => {
 
     // Every acknowledged alert is in the database, with its decision.
     const before = new Database(db, { readonly: true });
-    const stored = new Set((before.prepare('SELECT labels_json FROM episodes').all() as { labels_json: string }[]).map((r) => Number((JSON.parse(r.labels_json) as { id: string }).id.slice(1))));
+    const stored = new Set(
+      (before.prepare('SELECT labels_json FROM episodes').all() as { labels_json: string }[]).map((r) =>
+        Number((JSON.parse(r.labels_json) as { id: string }).id.slice(1)),
+      ),
+    );
     const decided = (before.prepare('SELECT count(*) AS n FROM decisions').get() as { n: number }).n;
     before.close();
     for (const i of acked) expect(stored.has(i)).toBe(true);
@@ -100,22 +112,34 @@ describe('receiver under kill -9', () => {
 
     // Restart, replay every alert (Alertmanager retries what was not acknowledged, and repeats).
     child = start();
-    await waitFor('receiver up again', async () => (await axios.get(`http://127.0.0.1:${port}/healthz`).catch(() => ({ status: 0 }))).status === 200, 15_000, 100);
+    await waitFor(
+      'receiver up again',
+      async () => (await axios.get(`http://127.0.0.1:${port}/healthz`).catch(() => ({ status: 0 }))).status === 200,
+      15_000,
+      100,
+    );
     const replayed = await burst(ids);
     expect(replayed.size).toBe(N);
-    await waitFor('actions to finish', async () => {
-      const d = new Database(db, { readonly: true });
-      const running = (d.prepare("SELECT count(*) AS n FROM actions WHERE outcome = 'running'").get() as { n: number }).n;
-      d.close();
-      return running === 0;
-    }, 30_000, 200);
+    await waitFor(
+      'actions to finish',
+      async () => {
+        const d = new Database(db, { readonly: true });
+        const running = (d.prepare("SELECT count(*) AS n FROM actions WHERE outcome = 'running'").get() as { n: number }).n;
+        d.close();
+        return running === 0;
+      },
+      30_000,
+      200,
+    );
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
 
     const after = new Database(db, { readonly: true });
     const episodes = (after.prepare('SELECT count(*) AS n FROM episodes').get() as { n: number }).n;
     const perEpisode = after.prepare('SELECT episode_id, count(*) AS n FROM actions GROUP BY episode_id HAVING n > 1').all();
-    const outcomes = Object.fromEntries((after.prepare('SELECT outcome, count(*) AS n FROM actions GROUP BY outcome').all() as { outcome: string; n: number }[]).map((r) => [r.outcome, r.n]));
+    const outcomes = Object.fromEntries(
+      (after.prepare('SELECT outcome, count(*) AS n FROM actions GROUP BY outcome').all() as { outcome: string; n: number }[]).map((r) => [r.outcome, r.n]),
+    );
     const duplicates = (after.prepare("SELECT count(*) AS n FROM decisions WHERE decision = 'duplicate'").get() as { n: number }).n;
     after.close();
     expect(episodes).toBe(N);

@@ -72,14 +72,24 @@ async function startReceiver(mode: 'live' | 'dry_run', db: string): Promise<Rece
   return r;
 }
 
-type Episode = { id: number; status: string; resolve_kind: string | null; time_to_resolve_seconds: number | null; labels: Record<string, string>; starts_at: string };
+type Episode = {
+  id: number;
+  status: string;
+  resolve_kind: string | null;
+  time_to_resolve_seconds: number | null;
+  labels: Record<string, string>;
+  starts_at: string;
+};
 async function episodes(): Promise<Episode[]> {
   return (await axios.get(`http://127.0.0.1:${receiverPort}/api/v1/episodes`)).data.episodes as Episode[];
 }
 
 beforeAll(async () => {
   // A chat endpoint in the OpenAI format (it records requests, answers like a model) and a notify target.
-  llm = await startTarget(0, JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Latency rose first at checkout; the restart cleared it.' } }] }));
+  llm = await startTarget(
+    0,
+    JSON.stringify({ choices: [{ message: { role: 'assistant', content: 'Latency rose first at checkout; the restart cleared it.' } }] }),
+  );
   llmUrl = llm.url;
   notified = await startTarget();
   process.env.E2E_NOTIFY_URL = `${notified.url}/hook`;
@@ -143,23 +153,41 @@ describe('the remediation loop on real Prometheus and Alertmanager', () => {
   it('live: the alert reaches the receiver, the runbook restarts the service, the resolve closes the episode', async () => {
     const faultAt = Date.now();
     await axios.post(`${demo.url}/faults`, { service: 'checkout', type: 'latency', magnitude: 0.3 });
-    const [ep] = await waitFor('an episode for checkout latency', async () => {
-      const e = (await episodes()).filter((x) => x.labels.service === 'checkout' && x.labels.signal === 'latency');
-      return e.length ? e : undefined;
-    }, 60_000, 500);
-    const detail = await waitFor('the action to finish', async () => {
-      const d = (await axios.get(`http://127.0.0.1:${receiverPort}/api/v1/episodes/${ep.id}`)).data as { decisions: { decision: string; reason: string }[]; actions: { outcome: string; detail: string }[] };
-      return d.actions[0]?.outcome && d.actions[0].outcome !== 'running' ? d : undefined;
-    }, 20_000, 250);
+    const [ep] = await waitFor(
+      'an episode for checkout latency',
+      async () => {
+        const e = (await episodes()).filter((x) => x.labels.service === 'checkout' && x.labels.signal === 'latency');
+        return e.length ? e : undefined;
+      },
+      60_000,
+      500,
+    );
+    const detail = await waitFor(
+      'the action to finish',
+      async () => {
+        const d = (await axios.get(`http://127.0.0.1:${receiverPort}/api/v1/episodes/${ep.id}`)).data as {
+          decisions: { decision: string; reason: string }[];
+          actions: { outcome: string; detail: string }[];
+        };
+        return d.actions[0]?.outcome && d.actions[0].outcome !== 'running' ? d : undefined;
+      },
+      20_000,
+      250,
+    );
     expect(detail.decisions[0]).toMatchObject({ decision: 'executed' });
     expect(detail.actions[0]).toMatchObject({ outcome: 'succeeded' });
     expect(detail.actions[0].detail).toMatch(/POST http:\/\/127\.0\.0\.1:\d+\/admin\/restart → 200/);
     // The restart cleared the fault in the demo service.
     expect((await axios.get(`${demo.url}/faults`)).data.faults).toEqual([]);
-    const resolved = await waitFor('the resolved notification to close the episode', async () => {
-      const e = (await episodes()).find((x) => x.id === ep.id);
-      return e?.status === 'resolved' ? e : undefined;
-    }, 90_000, 500);
+    const resolved = await waitFor(
+      'the resolved notification to close the episode',
+      async () => {
+        const e = (await episodes()).find((x) => x.id === ep.id);
+        return e?.status === 'resolved' ? e : undefined;
+      },
+      90_000,
+      500,
+    );
     expect(resolved.resolve_kind).toBe('recovered');
     expect(resolved.time_to_resolve_seconds).toBeGreaterThan(0);
     const metrics = (await axios.get(`http://127.0.0.1:${receiverPort}/metrics`, { responseType: 'text' })).data as string;
@@ -177,7 +205,9 @@ describe('the remediation loop on real Prometheus and Alertmanager', () => {
     expect(a.pattern).toBe('slow_dependency');
     expect(a.recovered).toBe(true);
     expect(a.remediation.actions[0]).toMatchObject({ runbook: 'restart-demo-service', outcome: 'succeeded' });
-    expect(a.summary).toMatch(/^checkout: latency moved first .* Pattern: slow_dependency\..* Runbook restart-demo-service ran on checkout \d+ s after the alert started: succeeded\. Recovered: the alert resolved \d+ s after it started\.$/);
+    expect(a.summary).toMatch(
+      /^checkout: latency moved first .* Pattern: slow_dependency\..* Runbook restart-demo-service ran on checkout \d+ s after the alert started: succeeded\. Recovered: the alert resolved \d+ s after it started\.$/,
+    );
     expect(a.next_steps[0]).toBe('If it comes back, roll back the last deploy.');
     expect(a.narrative).toMatchObject({ status: 'ok', model: 'fake-llm', text: 'Latency rose first at checkout; the restart cleared it.' });
     const asked = JSON.parse(llm.requests[llm.requests.length - 1].body.toString());
@@ -197,15 +227,22 @@ describe('the remediation loop on real Prometheus and Alertmanager', () => {
     await receiver!.stop();
     receiver = await startReceiver('dry_run', join(dir, 'dry.db'));
     await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'latency', magnitude: 0.3 });
-    const [ep] = await waitFor('an episode for catalog latency', async () => {
-      const e = (await episodes()).filter((x) => x.labels.service === 'catalog' && x.labels.signal === 'latency');
-      return e.length ? e : undefined;
-    }, 60_000, 500);
-    const d = (await axios.get(`http://127.0.0.1:${receiverPort}/api/v1/episodes/${ep.id}`)).data as { decisions: { decision: string; reason: string }[]; actions: unknown[] };
+    const [ep] = await waitFor(
+      'an episode for catalog latency',
+      async () => {
+        const e = (await episodes()).filter((x) => x.labels.service === 'catalog' && x.labels.signal === 'latency');
+        return e.length ? e : undefined;
+      },
+      60_000,
+      500,
+    );
+    const d = (await axios.get(`http://127.0.0.1:${receiverPort}/api/v1/episodes/${ep.id}`)).data as {
+      decisions: { decision: string; reason: string }[];
+      actions: unknown[];
+    };
     expect(d.decisions[0]).toMatchObject({ decision: 'dry_run', reason: 'dry run: would run runbook restart-demo-service on catalog' });
     expect(d.actions).toEqual([]);
     expect((await axios.get(`${demo.url}/faults`)).data.faults).toMatchObject([{ service: 'catalog', type: 'latency' }]);
     await axios.delete(`${demo.url}/faults`);
   });
 });
-

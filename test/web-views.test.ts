@@ -68,7 +68,8 @@ beforeAll(async () => {
   const now = Math.floor(Date.now() / 1000);
   const ts = Float64Array.from({ length: 720 }, (_, i) => now - 600 + i);
   const rng = new Prng(5);
-  const series = (level: number, noise: number, shiftAt?: number, shift = 0) => Float64Array.from(ts, (t) => level + noise * (rng.next() - 0.5) + (shiftAt !== undefined && t >= shiftAt ? shift : 0));
+  const series = (level: number, noise: number, shiftAt?: number, shift = 0) =>
+    Float64Array.from(ts, (t) => level + noise * (rng.next() - 0.5) + (shiftAt !== undefined && t >= shiftAt ? shift : 0));
   const reader = new MemoryReader();
   reader.set('lat', [
     { labels: { service: 'checkout' }, timestamps: ts, values: series(0.05, 0.004, now + 8, 0.3) },
@@ -128,10 +129,15 @@ runbooks:
   await axios.post(`${receiverUrl}/webhook/alertmanager`, payload(alert({ startsAt: now2, labels: { service: 'checkout' } })), auth);
   await axios.post(`${receiverUrl}/webhook/alertmanager`, payload(alert({ startsAt: now2, labels: { service: 'catalog' } })), auth);
   // The exporter has scored the shift: an incident for checkout.
-  await waitFor('an incident for checkout', async () => {
-    const r = (await axios.get(`${exporterUrl}/api/v1/incidents`)).data as { incidents?: { group: Record<string, string> }[] };
-    return (r.incidents ?? []).some((i) => i.group.service === "checkout");
-  }, 60_000, 500);
+  await waitFor(
+    'an incident for checkout',
+    async () => {
+      const r = (await axios.get(`${exporterUrl}/api/v1/incidents`)).data as { incidents?: { group: Record<string, string> }[] };
+      return (r.incidents ?? []).some((i) => i.group.service === 'checkout');
+    },
+    60_000,
+    500,
+  );
 });
 
 afterAll(async () => {
@@ -170,7 +176,7 @@ describe('the exporter page', () => {
 });
 
 describe('the receiver pages', () => {
-  it('need the receiver\'s auth', async () => {
+  it("need the receiver's auth", async () => {
     expect((await axios.get(`${receiverUrl}/`, { validateStatus: () => true })).status).toBe(401);
     expect((await axios.get(`${receiverUrl}/episodes/1`, { validateStatus: () => true })).status).toBe(401);
   });
@@ -191,11 +197,16 @@ describe('the receiver pages', () => {
       expect(errors).toEqual([]);
     }, AUTH);
     const episodes = (await axios.get(`${receiverUrl}/api/v1/episodes`, { auth: AUTH })).data.episodes as { id: number; labels: Record<string, string> }[];
-    const detail = async (service: string) => (await axios.get(`${receiverUrl}/api/v1/episodes/${episodes.find((e) => e.labels.service === service)!.id}`, { auth: AUTH })).data;
-    const checkout = await waitFor('the approved action to finish', async () => {
-      const d = await detail('checkout');
-      return d.actions[0]?.outcome === 'succeeded' ? d : undefined;
-    }, 10_000);
+    const detail = async (service: string) =>
+      (await axios.get(`${receiverUrl}/api/v1/episodes/${episodes.find((e) => e.labels.service === service)!.id}`, { auth: AUTH })).data;
+    const checkout = await waitFor(
+      'the approved action to finish',
+      async () => {
+        const d = await detail('checkout');
+        return d.actions[0]?.outcome === 'succeeded' ? d : undefined;
+      },
+      10_000,
+    );
     expect(checkout.approvals[0]).toMatchObject({ status: 'approved', decidedBy: AUTH.username });
     const catalog = await detail('catalog');
     expect(catalog.approvals[0]).toMatchObject({ status: 'rejected' });
@@ -205,14 +216,16 @@ describe('the receiver pages', () => {
     expect(home).toMatch(/firing → awaiting_approval \+\d+\.\d s → action succeeded \+\d+\.\d s/);
   });
 
-  it('shows an episode\'s timeline from firing through the decision and the action', async () => {
+  it("shows an episode's timeline from firing through the decision and the action", async () => {
     const episodes = (await axios.get(`${receiverUrl}/api/v1/episodes`, { auth: AUTH })).data.episodes as { id: number; labels: Record<string, string> }[];
     const id = episodes.find((e) => e.labels.service === 'checkout')!.id;
     await withPage(async (page, errors) => {
       await page.goto(`${receiverUrl}/episodes/${id}`);
       const items = await page.$$eval('#timeline li', (li) => li.map((x) => x.textContent ?? ''));
       expect(items[0]).toMatch(/alert started firing/);
-      expect(items.join('\n')).toMatch(/episode opened[\s\S]*approval requested[\s\S]*approval approved by ops[\s\S]*action succeeded \(note-latency on checkout\)/);
+      expect(items.join('\n')).toMatch(
+        /episode opened[\s\S]*approval requested[\s\S]*approval approved by ops[\s\S]*action succeeded \(note-latency on checkout\)/,
+      );
       await page.screenshot({ path: join(SHOTS, 'episode.png'), fullPage: true });
       expect(errors).toEqual([]);
     }, AUTH);

@@ -10,7 +10,9 @@ export function blastRadiusGate(store: ReceiverStore): Gate {
       if (!m) return ALLOW;
       const targets = store.actedTargets(runbook.name, nowMs - m.per);
       if (targets.includes(target) || targets.length < m.max) return ALLOW;
-      return refuse(`runbook ${runbook.name} already acted on ${targets.length} targets (${targets.join(', ')}) in the last ${m.per / 1000} s; the cap is ${m.max}`);
+      return refuse(
+        `runbook ${runbook.name} already acted on ${targets.length} targets (${targets.join(', ')}) in the last ${m.per / 1000} s; the cap is ${m.max}`,
+      );
     },
   };
 }

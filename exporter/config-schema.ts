@@ -1,12 +1,14 @@
 import { z } from 'zod';
 
 import { duration, listenAddress } from '../common/yaml-config';
+import { DETECTOR_NAMES, DetectorName } from '../models';
+import { detectorSections, forestOptions } from './detector-config';
 
 const listen = listenAddress('127.0.0.1:10190');
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
 const signalName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'signal names are used as label values and ids: letters, digits and _');
-/** Models whose scores can make the ensemble score. */
-export const SCORING_MODELS = ['zscore', 'mad', 'isolation_forest', 'pattern'] as const;
+/** Models whose scores can make the ensemble score: every registered detector. */
+export const SCORING_MODELS = DETECTOR_NAMES as [DetectorName, ...DetectorName[]];
 
 const signal = z.strictObject({
   query: z.string().min(1, 'a PromQL query is required'),
@@ -37,25 +39,6 @@ const auth = z
   })
   .refine((a) => !(a.bearer_token_file && a.bearer_token_env), { message: 'set at most one of bearer_token_file and bearer_token_env' })
   .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
-
-/** zscore and mad: a band of centre ± edge·spread, calibrated on training, updated online. */
-const bandModel = (threshold: number) =>
-  z.strictObject({
-    threshold: z.number().positive().default(threshold),
-    min_samples: z.number().int().min(2).default(30),
-    contamination: z.number().gt(0).lt(0.5).default(0.01),
-    adapt_samples: z.number().int().min(0).default(30),
-  });
-
-/** Options shared by the per-series and the per-group isolation forests. */
-const forestOptions = {
-  trees: z.number().int().min(1).max(1000).default(100),
-  sample_size: z.number().int().min(2).max(256).default(256),
-  seed: z.number().int().default(1),
-  contamination: z.number().gt(0).lt(0.5).default(0.01),
-  min_samples: z.number().int().min(2).default(30),
-  calibration_samples: z.number().int().min(16).default(256),
-};
 
 export const configSchema = z
   .strictObject({
@@ -92,28 +75,11 @@ export const configSchema = z
             memory: z.number().int().min(1).default(240),
           })
           .optional(),
-        zscore: bandModel(4).optional(),
-        mad: bandModel(5).optional(),
-        // 50 trees per series, not 100: one per series, the forest is most of a series' memory and
-        // refit time (at 10,000 series: 843 MB peak and a 22.6 s refit, against 1,035 MB and 31.0 s),
-        // and on the NAB subset the forest alone scores about the same (sweep 2.33 against 2.46).
-        isolation_forest: z
-          .strictObject({ ...forestOptions, trees: forestOptions.trees.default(50), level_window: z.number().int().min(1).default(20) })
-          .optional(),
-        pattern: z
-          .strictObject({
-            window: z.number().int().min(2).max(64).default(8),
-            history: z.number().int().min(16).max(100000).default(1000),
-            factor: z.number().min(1).default(1.25),
-            min_samples: z.number().int().min(4).default(20),
-          })
-          .refine((p) => p.history >= 2 * p.window, { message: 'must be at least twice the window', path: ['history'] })
-          .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] })
-          .optional(),
+        ...detectorSections,
         isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
       })
-      .refine((m) => Boolean(m.zscore || m.mad || m.isolation_forest || m.pattern), {
-        message: 'enable at least one model (zscore, mad, isolation_forest or pattern)',
+      .refine((m) => DETECTOR_NAMES.some((name) => Boolean(m[name])), {
+        message: `enable at least one model (${DETECTOR_NAMES.join(', ')})`,
       })
       .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
     correlation: z

@@ -34,8 +34,10 @@ describe('seasonal scoring across a daylight-saving change', () => {
     };
     const value = (t: number, i: number) => 100 + 50 * Math.sin((2 * Math.PI * localHour(t)) / 24) + ((i * 7919) % 11) / 10;
     const config = {
-      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
-      mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
+      detectors: {
+        zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
+        mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
+      },
       seasonal: { minSamplesPerSlot: 3, memory: 240 },
       combine: 'median' as const,
       scoring: { direction: 'both' as const, minDeviation: 0, minRelativeDeviation: 0 },

@@ -1,4 +1,4 @@
-import { SeriesModel, SeriesModelConfig } from '../models';
+import { detectorContext, detectorOptionsKeys, SeriesModel, SeriesModelConfig } from '../models';
 import { Logger } from '../common/logger';
 import { errorMessage } from '../common/errors';
 import { ExporterConfig } from './config';
@@ -192,12 +192,7 @@ export class ScoringPipeline implements Pipeline {
     const c = s.modelConfig;
     return {
       signalHash: stableHash({ query: s.query, scoring: c.scoring, step: this.stepS, seasonal: c.seasonal ?? null, timezone: this.seasonalZone ?? null }),
-      detectorHashes: {
-        ...(c.zscore ? { zscore: stableHash(c.zscore) } : {}),
-        ...(c.mad ? { mad: stableHash(c.mad) } : {}),
-        ...(c.isolationForest ? { isolation_forest: stableHash({ ...c.isolationForest, levelAlpha: c.levelAlpha }) } : {}),
-        ...(c.pattern ? { pattern: stableHash(c.pattern) } : {}),
-      },
+      detectorHashes: Object.fromEntries(Object.entries(detectorOptionsKeys(c.detectors, detectorContext(c))).map(([name, key]) => [name, stableHash(key)])),
     };
   }
 
@@ -227,7 +222,7 @@ export class ScoringPipeline implements Pipeline {
     let restored = 0;
     for (const entry of saved.series) {
       try {
-        const model = SeriesModel.load(entry.model as never, s.modelConfig);
+        const model = SeriesModel.load(entry.model, s.modelConfig);
         s.series.set(labelKey(entry.labels), {
           labels: entry.labels,
           publicLabels: publishedLabels(entry.labels, s.name),

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Logger } from '../common/logger';
 import { errorMessage } from '../common/errors';
-import { Base64Codec, decodeState, encodeState } from '../models';
+import { Base64Codec, decodeState, encodeState, keepDetectorStates, SeriesModelState } from '../models';
 
 export const STATE_FORMAT = 'anomaly-exporter-state';
 export const STATE_VERSION = 1;
@@ -17,7 +17,7 @@ export interface SavedSeries {
   onset?: number;
   /** Samples since the last score above 1, while the series is anomalous. */
   sinceFlag?: number;
-  model: unknown;
+  model: SeriesModelState;
 }
 
 export interface SavedSignal {
@@ -148,13 +148,10 @@ export class StateStore {
         if (line.trim() === '') continue;
         const entry = JSON.parse(line) as SavedSeries;
         if (!entry || typeof entry.labels !== 'object' || typeof entry.lastTs !== 'number') throw new Error('malformed series entry');
-        const model = entry.model as { detectors?: { name: string }[] };
-        if (model && Array.isArray(model.detectors)) {
-          model.detectors = model.detectors.filter(
-            (d) => header!.detector_hashes[d.name] !== undefined && header!.detector_hashes[d.name] === detectorHashes[d.name],
-          );
-        }
-        series.push({ ...entry, model: decodeState(entry.model, NATIVE_BASE64) });
+        const saved = header.detector_hashes;
+        const model = decodeState(entry.model, NATIVE_BASE64) as SeriesModelState;
+        // A detector whose options changed since the save starts fresh; the others keep their fits.
+        series.push({ ...entry, model: keepDetectorStates(model, (name) => saved[name] !== undefined && saved[name] === detectorHashes[name]) });
       }
       if (!header) throw new Error('empty state file');
       if (series.length !== header.series) throw new Error(`truncated: ${series.length} of ${header.series} series`);

@@ -110,8 +110,7 @@ describe('PatternDetector', () => {
 
   it('is kept across refits of its series model: the stream goes on as if there was no refit', () => {
     const config: SeriesModelConfig = {
-      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
-      pattern: OPTS,
+      detectors: { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 }, pattern: OPTS },
       combine: 'max',
       scoring: DEFAULT_SCORE_OPTIONS,
       levelAlpha: 0.1,
@@ -134,8 +133,7 @@ describe('PatternDetector', () => {
 
   it('is left out of a fit made elsewhere when the caller has it, and adoptFit keeps the caller’s', () => {
     const config: SeriesModelConfig = {
-      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
-      pattern: OPTS,
+      detectors: { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 }, pattern: OPTS },
       combine: 'max',
       scoring: DEFAULT_SCORE_OPTIONS,
       levelAlpha: 0.1,

@@ -8,8 +8,10 @@ const MONDAY = Date.UTC(2024, 0, 1) / 1000;
 
 function config(seasonal: boolean): SeriesModelConfig {
   return {
-    zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
-    mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
+    detectors: {
+      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
+      mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 0 },
+    },
     seasonal: seasonal ? { minSamplesPerSlot: 3, memory: 240 } : undefined,
     combine: 'median',
     scoring: DEFAULT_SCORE_OPTIONS,

@@ -5,9 +5,11 @@ import { DEFAULT_SCORE_OPTIONS, ScoreOptions } from './types';
 
 function config(scoring: Partial<ScoreOptions> = {}): SeriesModelConfig {
   return {
-    zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
-    mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
-    isolationForest: { trees: 50, sampleSize: 256, seed: 1, contamination: 0.001, minSamples: 30, calibrationSamples: 512 },
+    detectors: {
+      zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
+      mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
+      isolation_forest: { trees: 50, sampleSize: 256, seed: 1, contamination: 0.001, minSamples: 30, calibrationSamples: 512 },
+    },
     combine: 'max',
     scoring: { ...DEFAULT_SCORE_OPTIONS, ...scoring },
     levelAlpha: 0.1,
@@ -89,7 +91,10 @@ describe('SeriesModel', () => {
         (train, fresh) => {
           const m = new SeriesModel({
             ...config(),
-            isolationForest: { trees: 10, sampleSize: 64, seed: 1, contamination: 0.01, minSamples: 30, calibrationSamples: 512 },
+            detectors: {
+              ...config().detectors,
+              isolation_forest: { trees: 10, sampleSize: 64, seed: 1, contamination: 0.01, minSamples: 30, calibrationSamples: 512 },
+            },
           });
           m.fit(Float64Array.from(train), 0);
           const s = m.score(Float64Array.from(fresh));
@@ -126,7 +131,7 @@ describe('SeriesModel state across threads', () => {
 
 describe('online updates', () => {
   const band = (adaptSamples: number) =>
-    new SeriesModel({ ...config(), isolationForest: undefined, zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples }, mad: undefined });
+    new SeriesModel({ ...config(), detectors: { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples } } });
 
   it('a level shift of 10 spreads that holds falls back below 1 within 30 samples (adapt_samples 30)', () => {
     const m = band(30);

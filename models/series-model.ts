@@ -1,19 +1,14 @@
 import { CombineMethod, combineScores } from './ensemble';
+import { configuredDetectors, createDetectors, DetectorContext, DetectorOptionsMap } from './detectors';
 import { FeatureExtractor, FeatureExtractorState } from './feature-extractor';
-import { IsolationForestDetector, IsolationForestDetectorOptions } from './isolation-forest-detector';
-import { MadDetector, MadOptions } from './mad-detector';
-import { PatternDetector, PatternOptions } from './pattern-detector';
 import { SeasonalOptions, SeasonalProfile, SeasonalState } from './seasonal-profile';
 import { Detector, DetectorState, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
-import { ZScoreDetector, ZScoreOptions } from './zscore-detector';
 import { decodeState, encodeState } from './typed-array-codec';
 
 /** Which detectors a series runs and how their scores combine. */
 export interface SeriesModelConfig {
-  zscore?: ZScoreOptions;
-  mad?: MadOptions;
-  isolationForest?: IsolationForestDetectorOptions;
-  pattern?: PatternOptions;
+  /** The detectors to run (see the registry in detectors.ts), each with its options. */
+  detectors: DetectorOptionsMap;
   /** With a seasonal profile, every model fits and scores `value - seasonal offset`. */
   seasonal?: SeasonalOptions;
   combine: CombineMethod;
@@ -229,26 +224,32 @@ export class SeriesModel {
     m.extractor = FeatureExtractor.load(state.extractor, config.levelAlpha);
     if (config.seasonal && state.seasonal) m.seasonal = SeasonalProfile.load(state.seasonal, config.seasonal);
     const byName = new Map(state.detectors.map((d) => [d.name, d]));
-    m.detectors = m.detectors.map((fresh) => {
-      const s = byName.get(fresh.name);
-      if (!s || s.nSamples === 0) return fresh;
-      if (fresh instanceof ZScoreDetector) return ZScoreDetector.load(s, fresh.opts, config.scoring);
-      if (fresh instanceof MadDetector) return MadDetector.load(s, fresh.opts, config.scoring);
-      if (fresh instanceof IsolationForestDetector) return IsolationForestDetector.load(s, fresh.opts, config.scoring);
-      if (fresh instanceof PatternDetector) return PatternDetector.load(s, fresh.opts, config.scoring);
-      return fresh;
+    const ctx = detectorContext(config);
+    m.detectors = configuredDetectors(config.detectors).map((d, i) => {
+      const s = byName.get(d.name);
+      if (!s || s.nSamples === 0) return m.detectors[i];
+      return d.kind.load(s, d.opts, ctx);
     });
     return m;
   }
 
   private static freshDetectors(config: SeriesModelConfig): Detector[] {
-    const out: Detector[] = [];
-    if (config.zscore) out.push(new ZScoreDetector(config.zscore, config.scoring));
-    if (config.mad) out.push(new MadDetector(config.mad, config.scoring));
-    if (config.isolationForest) out.push(new IsolationForestDetector(config.isolationForest, config.scoring));
-    if (config.pattern) out.push(new PatternDetector(config.pattern, config.scoring));
-    return out;
+    return createDetectors(config.detectors, detectorContext(config));
   }
+}
+
+/**
+ * The state with only the detectors `keep` accepts (the others start fresh when it is loaded); a
+ * state that is not a series model's is returned as it is, for SeriesModel.load to refuse.
+ */
+export function keepDetectorStates(state: SeriesModelState, keep: (name: string) => boolean): SeriesModelState {
+  if (!state || !Array.isArray(state.detectors)) return state;
+  return { ...state, detectors: state.detectors.filter((d) => keep(d?.name)) };
+}
+
+/** What every detector of a series shares. */
+export function detectorContext(config: SeriesModelConfig): DetectorContext {
+  return { scoring: config.scoring, levelAlpha: config.levelAlpha };
 }
 
 /** The scores multiplied by `factor` (for the ensemble only; the model's own score is published as is). */

@@ -10,8 +10,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/logger';
-import { backtestFiles } from '../exporter/backtest-files';
-import { parseConfig } from '../exporter/config';
+import { backtestFiles } from '../exporter/backtest/backtest-files';
+import { parseConfig } from '../exporter/config/config';
 
 const NAB = process.env.NAB_DIR ?? join(__dirname, '..', '..', '..', 'shared', 'nab');
 const PROFILES = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'] as const;

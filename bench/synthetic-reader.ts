@@ -1,4 +1,4 @@
-import { RangeQuery, RawSeries, Reader } from '../exporter/reader';
+import { RangeQuery, RawSeries, Reader } from '../exporter/read/reader';
 
 export interface SyntheticSeries {
   labels: Record<string, string>;

@@ -8,7 +8,7 @@ import { firingOnlyGate } from './gates/firing-only-gate';
 import { onePerEpisodeGate } from './gates/one-per-episode-gate';
 import { WebhookAlert } from './alertmanager-payload';
 import { EpisodeRow } from './store';
-import { alert, Kit, makeReceiver, payload, startTarget, T0 } from './receiver-test-kit';
+import { alert, Kit, makeReceiver, payload, startTarget, T0 } from '../test/doubles/receiver-test-kit';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;
 let target: Target;

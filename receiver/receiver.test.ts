@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../common/logger';
 import { Receiver } from './receiver';
-import { alert, makeReceiver, payload, startTarget, T0 } from './receiver-test-kit';
+import { alert, makeReceiver, payload, startTarget, T0 } from '../test/doubles/receiver-test-kit';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;
 let target: Target;

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { authCheck } from './request-auth';
-import { alert, Kit, makeReceiver, payload, startTarget } from './receiver-test-kit';
+import { alert, Kit, makeReceiver, payload, startTarget } from '../test/doubles/receiver-test-kit';
 import { createReceiverApp } from './server';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;

@@ -4,11 +4,11 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '../common/logger';
-import { parseConfig } from '../exporter/config';
-import { parseCsvSeries } from '../exporter/csv-series';
-import { timeAxis } from '../exporter/backtest';
-import { MemoryReader } from '../exporter/memory-reader';
-import { ScoringPipeline } from '../exporter/pipeline';
+import { parseConfig } from '../exporter/config/config';
+import { parseCsvSeries } from '../exporter/backtest/csv-series';
+import { timeAxis } from '../exporter/backtest/backtest';
+import { MemoryReader } from '../exporter/read/memory-reader';
+import { ScoringPipeline } from '../exporter/cycle/scoring-pipeline';
 
 const CLI = join(__dirname, '..', 'dist', 'cli', 'main.js');
 const STEP = 300;

@@ -6,8 +6,8 @@
 import http, { IncomingMessage, Server, ServerResponse } from 'node:http';
 import axios from 'axios';
 import { silentLogger } from '../common/logger';
-import { parseConfig } from '../exporter/config';
-import { ExporterDaemon } from '../exporter/daemon';
+import { parseConfig } from '../exporter/config/config';
+import { ExporterDaemon } from '../exporter/daemon/daemon';
 import { freePort, waitFor } from './stack';
 
 jest.setTimeout(60_000);

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PrometheusReader } from '../exporter/prometheus-reader';
+import { PrometheusReader } from '../exporter/read/prometheus-reader';
 import { backfill, freePort, PrometheusProcess, startPrometheus } from './stack';
 
 jest.setTimeout(120_000);

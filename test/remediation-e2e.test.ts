@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import axios from 'axios';
 import { silentLogger } from '../common/logger';
 import { DemoService, startDemoService } from '../demo/demo-service';
-import { parseConfig } from '../exporter/config';
-import { ExporterDaemon } from '../exporter/daemon';
+import { parseConfig } from '../exporter/config/config';
+import { ExporterDaemon } from '../exporter/daemon/daemon';
 import { ReceiverDaemon } from '../receiver/receiver-daemon';
 import { parseReceiverConfig } from '../receiver/receiver-config';
-import { startTarget } from '../receiver/receiver-test-kit';
+import { startTarget } from './doubles/receiver-test-kit';
 import { AlertmanagerProcess, freePort, PrometheusProcess, scrapeJob, startAlertmanager, startPrometheus, waitFor } from './stack';
 
 jest.setTimeout(240_000);

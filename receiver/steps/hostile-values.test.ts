@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseReceiverConfig } from '../receiver-config';
-import { startTarget } from '../receiver-test-kit';
+import { startTarget } from '../../test/doubles/receiver-test-kit';
 import { runExecStep } from './exec-step';
 import { runHttpStep } from './http-step';
 

@@ -1,0 +1,63 @@
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { Logger } from '../../common/logger';
+import { backtestCsv, backtestValues } from './backtest';
+import { ExporterConfig, SignalConfig } from '../config/config';
+import { readCsvSeries } from './csv-series';
+import { ReportSeries } from './backtest-report';
+
+export interface BacktestFileResult {
+  input: string;
+  output: string;
+  rows: number;
+  stepSeconds: number;
+  anomalous: number;
+}
+
+/** The CSV files under `input` (itself if a file), sorted, with their paths relative to it. */
+export function csvInputs(input: string): { file: string; rel: string }[] {
+  if (statSync(input).isFile()) return [{ file: input, rel: input.split('/').pop() as string }];
+  const out: { file: string; rel: string }[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (name.toLowerCase().endsWith('.csv')) out.push({ file: p, rel: relative(input, p) });
+    }
+  };
+  walk(input);
+  return out;
+}
+
+/** Backtests every CSV under `input` into `outputDir` at the same relative paths. */
+export async function backtestFiles(
+  input: string,
+  outputDir: string,
+  config: ExporterConfig,
+  signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> | undefined,
+  logger: Logger,
+  progress?: (fileIndex: number, files: number, rel: string, rowsDone: number, rows: number) => void,
+  /** Collects each file's values and scores, for the HTML report. */
+  report?: ReportSeries[],
+): Promise<BacktestFileResult[]> {
+  const inputs = csvInputs(input);
+  if (inputs.length === 0) throw new Error(`${input}: no .csv files`);
+  const results: BacktestFileResult[] = [];
+  for (const [k, { file, rel }] of inputs.entries()) {
+    const series = readCsvSeries(file);
+    if (series.outOfOrder.length) {
+      logger.warn('rows not after the previous row (repeated timestamps or a step back, e.g. daylight saving); kept in file order', {
+        file,
+        rows: series.outOfOrder.length,
+        first_lines: series.outOfOrder.slice(0, 5),
+      });
+    }
+    const scores = await backtestValues(series.values, series.times, config, signal, { logger, onProgress: (d, n) => progress?.(k, inputs.length, rel, d, n) });
+    const output = join(outputDir, rel);
+    mkdirSync(dirname(output), { recursive: true });
+    writeFileSync(output, backtestCsv(series.timestampText, series.values, scores));
+    report?.push({ name: rel, times: series.times, values: series.values, scores });
+    results.push({ input: file, output, rows: series.values.length, stepSeconds: scores.stepSeconds, anomalous: scores.score.filter((s) => s > 1).length });
+  }
+  return results;
+}

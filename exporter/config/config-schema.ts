@@ -1,0 +1,156 @@
+import { z } from 'zod';
+
+import { duration, listenAddress } from '../../common/yaml-config';
+import { DETECTOR_NAMES, DetectorName } from '../../models';
+import { detectorSections, forestOptions } from './detector-config';
+
+const listen = listenAddress('127.0.0.1:10190');
+const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
+const signalName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'signal names are used as label values and ids: letters, digits and _');
+/** Models whose scores can make the ensemble score: every registered detector. */
+export const SCORING_MODELS = DETECTOR_NAMES as [DetectorName, ...DetectorName[]];
+
+const signal = z.strictObject({
+  query: z.string().min(1, 'a PromQL query is required'),
+  direction: z.enum(['both', 'above', 'below']).default('both'),
+  min_deviation: z.number().nonnegative().default(0),
+  min_relative_deviation: z.number().nonnegative().default(0),
+  /** For incident patterns; by default from the name when it is latency, traffic or errors. */
+  kind: z.enum(['latency', 'traffic', 'errors', 'other']).optional(),
+});
+
+const secretSource = {
+  /** Secrets come only from files or environment variables, never from the config file itself. */
+  bearer_token_file: z.string().optional(),
+  bearer_token_env: z.string().optional(),
+};
+
+const auth = z
+  .strictObject({
+    ...secretSource,
+    basic: z
+      .strictObject({
+        username: z.string().min(1),
+        password_file: z.string().optional(),
+        password_env: z.string().optional(),
+      })
+      .refine((b) => Boolean(b.password_file) !== Boolean(b.password_env), { message: 'set exactly one of password_file and password_env' })
+      .optional(),
+  })
+  .refine((a) => !(a.bearer_token_file && a.bearer_token_env), { message: 'set at most one of bearer_token_file and bearer_token_env' })
+  .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
+
+export const configSchema = z
+  .strictObject({
+    reader: z.strictObject({
+      url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+      timeout: duration(1).prefault('10s'),
+      retries: z.number().int().min(0).max(10).default(2),
+      headers: z.record(z.string(), z.string()).default({}),
+      auth: auth.optional(),
+      accept_encoding: z.string().default('identity'),
+      max_points_per_query: z.number().int().min(2).default(11000),
+      concurrency: z.number().int().min(1).max(64).default(4),
+      group_by: z.array(labelName).default(['service']),
+      signals: z.record(signalName, signal).refine((s) => Object.keys(s).length > 0, { message: 'define at least one signal' }),
+    }),
+    scheduler: z
+      .strictObject({
+        step: duration(1).prefault('1m'),
+        infer_every: duration(1).prefault('1m'),
+        fit_every: duration(1).prefault('1h'),
+        fit_window: duration(1).prefault('24h'),
+        fit_cron: z.string().optional(),
+        timezone: z.string().default('UTC'),
+        cycle_timeout: duration(1).optional(),
+      })
+      .prefault({}),
+    models: z
+      .strictObject({
+        /** Worker threads for refits; default one per core, 0 fits on the main thread. */
+        fit_threads: z.number().int().min(0).max(64).optional(),
+        seasonal: z
+          .strictObject({
+            min_samples_per_slot: z.number().int().min(1).default(3),
+            memory: z.number().int().min(1).default(240),
+          })
+          .optional(),
+        ...detectorSections,
+        isolation_forest_group: z.strictObject({ ...forestOptions, max_channels: z.number().int().min(2).max(32).default(8) }).optional(),
+      })
+      .refine((m) => DETECTOR_NAMES.some((name) => Boolean(m[name])), {
+        message: `enable at least one model (${DETECTOR_NAMES.join(', ')})`,
+      })
+      .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
+    correlation: z
+      .strictObject({
+        window: duration(1).prefault('30m'),
+        methods: z
+          .array(z.enum(['pearson', 'spearman']))
+          .min(1)
+          .default(['pearson', 'spearman']),
+        min_samples: z.number().int().min(3).default(10),
+      })
+      .prefault({}),
+    ensemble: z
+      .strictObject({
+        combine: z.enum(['max', 'mean', 'median']).default('max'),
+        /** Models whose scores make the ensemble score; default: pattern when enabled, else every enabled model. */
+        models: z.array(z.enum(SCORING_MODELS)).min(1).optional(),
+        /** Per model, a factor on its score in the ensemble only (e.g. 1/3: counts beyond 3 times its band). */
+        scale: z.partialRecord(z.enum(SCORING_MODELS), z.number().gt(0)).optional(),
+        /** Samples a series stays anomalous (anomalous_signals, onset, incidents) after its last score above 1. */
+        hold_samples: z.number().int().min(1).default(10),
+      })
+      .prefault({}),
+    state: z
+      .strictObject({
+        /** Where model state is saved; empty: not saved. */
+        dir: z.string().default(''),
+        save_every: duration(1000).prefault('5m'),
+      })
+      .prefault({}),
+    server: z
+      .strictObject({
+        listen: listen.default('0.0.0.0:10190'),
+        // Scored samples kept per series for the web page's sparklines (0: none).
+        history_samples: z.number().int().min(0).max(1000).default(60),
+      })
+      .prefault({}),
+    logging: z
+      .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
+      .prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    for (const [i, name] of (c.ensemble.models ?? []).entries()) {
+      if (!c.models[name]) ctx.addIssue({ code: 'custom', path: ['ensemble', 'models', i], message: `model ${name} is not enabled in models` });
+    }
+  });
+
+export type ExporterConfig = z.output<typeof configSchema>;
+
+/**
+ * The ensemble's models as configured, or the default: with the pattern model enabled, the
+ * pattern model and the z-score (scaled by DEFAULT_ZSCORE_SCALE, below); else every enabled model.
+ */
+export function ensembleModels(config: Pick<ExporterConfig, 'models' | 'ensemble'>): string[] {
+  if (config.ensemble.models) return config.ensemble.models;
+  const m = config.models;
+  if (m.pattern) return m.zscore ? ['pattern', 'zscore'] : ['pattern'];
+  return SCORING_MODELS.filter((name) => Boolean(m[name]));
+}
+
+/**
+ * In the default ensemble the z-score counts only beyond three times its band (12 σ at the default
+ * threshold): a gross change in level that the pattern model, calibrated on the noisiest moments
+ * of its history, could under-rate. NAB subset at threshold 1: 57.0 with it, 55.8 without.
+ */
+export const DEFAULT_ZSCORE_SCALE = 1 / 3;
+
+/** Per-model factors on the ensemble's inputs: as configured, or the default ensemble's. */
+export function ensembleScale(config: Pick<ExporterConfig, 'models' | 'ensemble'>): Record<string, number> | undefined {
+  if (config.ensemble.scale) return config.ensemble.scale;
+  if (!config.ensemble.models && config.models.pattern && config.models.zscore) return { zscore: DEFAULT_ZSCORE_SCALE };
+  return undefined;
+}
+export type SignalConfig = ExporterConfig['reader']['signals'][string];

@@ -1,0 +1,114 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../../common/errors';
+import { loadConfig, parseConfig } from './config';
+import { ensembleModels, ensembleScale } from './config-schema';
+
+const minimal = `reader:\n  url: http://127.0.0.1:9090\n  signals:\n    traffic: {query: 'sum(rate(x[1m]))'}\n`;
+
+function problems(text: string): string[] {
+  try {
+    parseConfig(text, 'bad.yml');
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message.split('\n');
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('config', () => {
+  it('fills every default from a minimal file', () => {
+    const c = parseConfig(minimal, 'ok.yml');
+    expect(c.scheduler).toMatchObject({ step: 60_000, infer_every: 60_000, fit_every: 3_600_000, fit_window: 86_400_000, timezone: 'UTC' });
+    expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
+    expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
+    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
+    expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
+    expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
+    expect(c.models.isolation_forest).toMatchObject({ trees: 50, sample_size: 256 });
+    expect(c.server.listen).toBe('0.0.0.0:10190');
+  });
+
+  it('defaults the ensemble to the pattern model and the scaled z-score when enabled, else to every enabled model', () => {
+    expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern', 'zscore']);
+    expect(ensembleScale(parseConfig(minimal, 'ok.yml'))).toEqual({ zscore: 1 / 3 });
+    expect(ensembleModels(parseConfig(minimal + 'models: {pattern: {}, mad: {}}\n', 'ok.yml'))).toEqual(['pattern']);
+    expect(ensembleScale(parseConfig(minimal + 'ensemble: {models: [zscore, pattern]}\n', 'ok.yml'))).toBeUndefined();
+    expect(ensembleModels(parseConfig(minimal + 'models: {zscore: {}, mad: {}}\n', 'ok.yml'))).toEqual(['zscore', 'mad']);
+    expect(ensembleModels(parseConfig(minimal + 'ensemble: {models: [mad, pattern]}\n', 'ok.yml'))).toEqual(['mad', 'pattern']);
+  });
+
+  it('ships an example config that is valid as is', () => {
+    const c = loadConfig(join(__dirname, '..', '..', 'anomaly-exporter.yml'));
+    expect(Object.keys(c.reader.signals).sort()).toEqual(['errors', 'latency', 'traffic']);
+  });
+
+  const cases: [string, string, RegExp][] = [
+    ['an unknown top-level key', minimal + 'foo: 1\n', /^bad\.yml: foo: unknown key$/],
+    [
+      'an unknown nested key',
+      minimal.replace("{query: 'sum(rate(x[1m]))'}", '{query: up, dirction: above}'),
+      /^bad\.yml: reader\.signals\.traffic\.dirction: unknown key$/,
+    ],
+    ['a bad duration', minimal + 'scheduler: {step: 5x}\n', /^bad\.yml: scheduler\.step: "5x" is not a duration/],
+    ['a wrong type', minimal + 'reader2: 1\n', /reader2: unknown key/],
+    ['a missing query', `reader:\n  url: http://a:1\n  signals:\n    x: {direction: above}\n`, /^bad\.yml: reader\.signals\.x\.query: is required$/],
+    ['no signals', `reader:\n  url: http://a:1\n  signals: {}\n`, /reader\.signals: define at least one signal/],
+    ['a bad URL', `reader:\n  url: ftp://a\n  signals:\n    x: {query: up}\n`, /reader\.url: expected an http/],
+    ['a bad direction', minimal.replace("{query: 'sum(rate(x[1m]))'}", '{query: up, direction: sideways}'), /reader\.signals\.traffic\.direction: /],
+    ['a bad signal name', minimal.replace('traffic:', '"bad-name":'), /reader\.signals\.bad-name: signal names/],
+    ['a negative min_deviation', minimal.replace("{query: 'sum(rate(x[1m]))'}", '{query: up, min_deviation: -1}'), /min_deviation: /],
+    ['a bad listen address', minimal + 'server: {listen: nope}\n', /server\.listen: expected HOST:PORT/],
+    ['a fit window shorter than two steps', minimal + 'scheduler: {step: 1m, fit_window: 1m}\n', /scheduler\.fit_window: must cover at least two steps/],
+    ['an unknown time zone', minimal + 'scheduler: {timezone: Mars/Olympus}\n', /scheduler\.timezone: unknown IANA time zone/],
+    ['a bad cron expression', minimal + 'scheduler: {fit_cron: "every day"}\n', /scheduler\.fit_cron: expected a cron expression/],
+    ['no model at all', minimal + 'models: {}\n', /models: enable at least one model/],
+    [
+      'an ensemble model that is not enabled',
+      minimal + 'models: {zscore: {}}\nensemble: {models: [zscore, pattern]}\n',
+      /^bad\.yml: ensemble\.models\.1: model pattern is not enabled in models$/,
+    ],
+    ['an unknown ensemble model', minimal + 'ensemble: {models: [knn]}\n', /^bad\.yml: ensemble\.models\.0: /],
+    [
+      'a pattern history shorter than two windows',
+      minimal + 'models: {pattern: {window: 10, history: 16}}\n',
+      /models\.pattern\.history: must be at least twice the window/,
+    ],
+    [
+      'a pattern min_samples within the window',
+      minimal + 'models: {pattern: {window: 10, min_samples: 8}}\n',
+      /models\.pattern\.min_samples: must be larger than the window/,
+    ],
+    [
+      'a secret source conflict',
+      minimal.replace('  signals:', '  auth: {bearer_token_file: /a, bearer_token_env: B}\n  signals:'),
+      /reader\.auth: set at most one/,
+    ],
+    ['duplicate keys', minimal + 'server: {}\nserver: {}\n', /not valid YAML/],
+    ['not YAML at all', ': : :\n  - [', /not valid YAML/],
+    ['a list instead of a mapping', '- a\n- b\n', /expected a YAML mapping/],
+  ];
+  it.each(cases)('rejects %s, naming the file, the field and the reason', (_name, text, pattern) => {
+    expect(problems(text).some((line) => pattern.test(line))).toBe(true);
+  });
+
+  it('reports every problem at once', () => {
+    const lines = problems(minimal + 'foo: 1\nscheduler: {step: 5x}\n');
+    expect(lines).toHaveLength(2);
+  });
+
+  it('names an unreadable file', () => {
+    expect(() => loadConfig('/nonexistent/anomaly.yml')).toThrow(/^\/nonexistent\/anomaly\.yml: \(root\): cannot read file: ENOENT/);
+  });
+
+  it('applies flag and environment overrides over the file, and validates them', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cfg-'));
+    const file = join(dir, 'a.yml');
+    writeFileSync(file, minimal);
+    const c = loadConfig(file, { listen: '127.0.0.1:1234', sourceUrl: 'http://127.0.0.1:9999' });
+    expect(c.server.listen).toBe('127.0.0.1:1234');
+    expect(c.reader.url).toBe('http://127.0.0.1:9999');
+    expect(() => loadConfig(file, { listen: 'bad' })).toThrow(/server\.listen/);
+  });
+});

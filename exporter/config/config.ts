@@ -1,0 +1,59 @@
+import { validate as validateCron } from 'node-cron';
+import { ConfigError } from '../../common/errors';
+import { formatIssues, parseYamlMapping, readConfigText } from '../../common/yaml-config';
+import { configSchema, ExporterConfig } from './config-schema';
+
+export type { ExporterConfig, SignalConfig } from './config-schema';
+
+/** Command-line and environment overrides: flag over env over file. */
+export interface ConfigOverrides {
+  listen?: string;
+  sourceUrl?: string;
+}
+
+export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
+  return { listen: env.ANOMALY_EXPORTER_LISTEN || undefined, sourceUrl: env.ANOMALY_EXPORTER_SOURCE_URL || undefined };
+}
+
+/** Reads, parses and validates a config file; every problem becomes `file: path: reason`. */
+export function loadConfig(file: string, overrides: ConfigOverrides = {}): ExporterConfig {
+  return parseConfig(readConfigText(file), file, overrides);
+}
+
+export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): ExporterConfig {
+  const raw = parseYamlMapping(text, file, 'at least a reader section');
+  const withOverrides = applyOverrides(raw, overrides);
+  const result = configSchema.safeParse(withOverrides);
+  if (!result.success) throw new ConfigError(file, formatIssues(result.error));
+  const config = result.data;
+  const problems = crossFieldProblems(config);
+  if (problems.length) throw new ConfigError(file, problems);
+  return config;
+}
+
+function applyOverrides(raw: Record<string, unknown>, o: ConfigOverrides): Record<string, unknown> {
+  const copy = structuredClone(raw);
+  if (o.sourceUrl) copy.reader = { ...((copy.reader as object) ?? {}), url: o.sourceUrl };
+  if (o.listen) copy.server = { ...((copy.server as object) ?? {}), listen: o.listen };
+  return copy;
+}
+
+function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }[] {
+  const p: { path: string; reason: string }[] = [];
+  const s = c.scheduler;
+  if (s.fit_window < s.step * 2) p.push({ path: 'scheduler.fit_window', reason: 'must cover at least two steps' });
+  if (s.infer_every < s.step)
+    p.push({ path: 'scheduler.infer_every', reason: 'must be at least one step (scoring more often than new points arrive does nothing)' });
+  if (s.fit_every < s.infer_every) p.push({ path: 'scheduler.fit_every', reason: 'must be at least infer_every' });
+  if (s.cycle_timeout !== undefined && s.cycle_timeout > s.infer_every)
+    p.push({ path: 'scheduler.cycle_timeout', reason: 'must not exceed infer_every (runs never overlap)' });
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: s.timezone });
+  } catch {
+    p.push({ path: 'scheduler.timezone', reason: `unknown IANA time zone "${s.timezone}"` });
+  }
+  if (s.fit_cron !== undefined && !validateCron(s.fit_cron)) {
+    p.push({ path: 'scheduler.fit_cron', reason: 'expected a cron expression with 5 or 6 fields, e.g. "0 3 * * *"' });
+  }
+  return p;
+}

@@ -1,0 +1,53 @@
+import { assetRouter } from '../../common/web';
+import express, { Express } from 'express';
+import { Registry } from 'prom-client';
+
+export interface ServerState {
+  ready(): boolean;
+  /** Exposition text (UTF-8, in pieces) of the latest snapshot's public metrics. */
+  snapshotBody(): readonly Buffer[];
+  /** The JSON of /api/v1/incidents. */
+  incidents(): unknown;
+  /** The HTML of the `/` page, for groups matching `filter` (the query string's labels). */
+  page(filter?: Record<string, string>): string;
+}
+
+/** The exporter's HTTP surface: /metrics, /healthz, /readyz and a landing page. */
+export function createExporterApp(registry: Registry, state: ServerState): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const self = Buffer.from(await registry.metrics());
+      const body = state.snapshotBody();
+      // Written piece by piece: no copy of the cached body and no ETag hash over it per scrape.
+      res.set('Content-Type', registry.contentType).set('Content-Length', String(body.reduce((n, b) => n + b.length, self.length)));
+      for (const piece of body) res.write(piece);
+      res.end(self);
+    } catch (err) {
+      res
+        .status(500)
+        .type('text/plain')
+        .send(`error rendering metrics: ${(err as Error).message}\n`);
+    }
+  });
+  app.get('/api/v1/incidents', (_req, res) => {
+    res.json(state.incidents());
+  });
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/readyz', (_req, res) => {
+    if (state.ready()) res.type('text/plain').send('ready\n');
+    else res.status(503).type('text/plain').send('not ready: no successful cycle yet\n');
+  });
+  app.use(assetRouter());
+  app.get('/', (req, res) => {
+    const filter = Object.fromEntries(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+    res
+      .type('html')
+      .set('Cache-Control', 'no-store')
+      .send(state.page(Object.keys(filter).length ? filter : undefined));
+  });
+  return app;
+}

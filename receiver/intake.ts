@@ -5,6 +5,7 @@
  * and only then do actions run (their rows are written, as `running`, in the same transaction, so
  * a crash leaves them visible as `outcome_unknown`, never retried).
  */
+import { Mutex } from '../common/mutex';
 import { errorMessage } from '../common/errors';
 import { Logger } from '../common/logger';
 import { WebhookAlert, WebhookPayload } from './alertmanager-payload';
@@ -36,19 +37,6 @@ type Plan =
   | { kind: 'new'; alert: WebhookAlert; outcome: DecisionOutcome }
   | { kind: 'duplicate'; alert: WebhookAlert; episode: EpisodeRow; why: string }
   | { kind: 'resolve'; alert: WebhookAlert; episode?: EpisodeRow; resolveKind: ResolveKind; note: string };
-
-/** Serialises requests: decisions read and write the store, and must see each other's effects. */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.then(
-      () => undefined,
-      () => undefined,
-    );
-    return result;
-  }
-}
 
 export class Intake {
   private mutex = new Mutex();

@@ -23,6 +23,26 @@ export interface Reader {
 
 export type ReaderErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse';
 
+/**
+ * Why a signal's read failed, as reported per signal: a reader error's kind with HTTP split into
+ * `http5xx` (the source failing) and `http` (it refused the request), or `internal` for anything
+ * that is not a ReaderError.
+ */
+export type ReadFailureKind = Exclude<ReaderErrorKind, 'http'> | 'http' | 'http5xx' | 'internal';
+
+/** The kinds that mean the source itself was unreachable or failing, not that it refused the query. */
+const SOURCE_DOWN: readonly ReadFailureKind[] = ['network', 'timeout', 'http5xx'];
+
+export function readFailureKind(err: unknown): ReadFailureKind {
+  if (!(err instanceof ReaderError)) return 'internal';
+  return err.kind === 'http' && (err.status ?? 0) >= 500 ? 'http5xx' : err.kind;
+}
+
+/** True when a read failed because the source was down (unreachable, timing out or answering 5xx). */
+export function isSourceDown(kind: ReadFailureKind): boolean {
+  return SOURCE_DOWN.includes(kind);
+}
+
 export class ReaderError extends Error {
   constructor(
     readonly kind: ReaderErrorKind,
@@ -35,6 +55,6 @@ export class ReaderError extends Error {
 
   /** True when the source itself was not reachable or failing (as opposed to rejecting the query). */
   get sourceDown(): boolean {
-    return this.kind === 'network' || this.kind === 'timeout' || (this.kind === 'http' && (this.status ?? 0) >= 500);
+    return isSourceDown(readFailureKind(this));
   }
 }

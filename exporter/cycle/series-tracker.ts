@@ -1,0 +1,140 @@
+/**
+ * One series across cycles: its model, the newest sample already scored, the onset/hold state
+ * machine, the recent samples for correlations and the scored history for the web page. Scoring
+ * turns new samples into the series' published result.
+ */
+import { SeriesModel, SeriesModelConfig } from '../../models';
+import { RecentSamples } from '../group/correlation';
+import { RawSeries } from '../read/reader';
+import { SeriesResult } from '../publish/snapshot';
+import { hoursOfWeek } from './local-time';
+import { SeriesHistory } from './series-history';
+
+/** Labels the exporter adds; a source label of the same name is kept as exported_<name>. */
+const RESERVED_LABELS = ['signal', 'model'];
+
+/** What a tracker needs to know of its signal. */
+export interface TrackerContext {
+  signal: string;
+  modelConfig: SeriesModelConfig;
+  /** The time zone of the seasonal profile's hours, when it is enabled. */
+  seasonalZone?: string;
+  /** Samples a series stays anomalous after its last score above 1 (ensemble.hold_samples). */
+  holdSamples: number;
+  /** Scored samples kept for the web page (server.history_samples). */
+  historySamples: number;
+}
+
+/** What a restore brings back (see state/model-state.ts). */
+export interface TrackerSaved {
+  labels: Record<string, string>;
+  lastTs: number;
+  onset?: number;
+  sinceFlag?: number;
+}
+
+export class SeriesTracker {
+  /** The labels published with its results (made once: every cycle's result shares them). */
+  readonly publicLabels: Readonly<Record<string, string>>;
+  /** Newest sample already scored (or used in the fit), seconds. */
+  lastTs = -Infinity;
+  /** End of the last cycle whose answer held this series. */
+  lastSeen: number;
+  latest?: SeriesResult;
+  onset?: number;
+  /** Samples scored since the last one with an ensemble score above 1 (Infinity: none yet). */
+  sinceFlag = Infinity;
+  /** Samples within the correlation window, for per-group correlations. */
+  readonly recent: RecentSamples = { ts: [], values: [] };
+  /** The last scored samples with their band and score, for the web page. */
+  readonly history: SeriesHistory;
+
+  constructor(
+    readonly labels: Record<string, string>,
+    public model: SeriesModel,
+    private readonly ctx: TrackerContext,
+    seenAt: number,
+  ) {
+    this.publicLabels = publishedLabels(labels, ctx.signal);
+    this.history = new SeriesHistory(ctx.historySamples);
+    this.lastSeen = seenAt;
+  }
+
+  /** A tracker that goes on from saved state, without a new warm-up. */
+  static restore(saved: TrackerSaved, model: SeriesModel, ctx: TrackerContext): SeriesTracker {
+    const t = new SeriesTracker(saved.labels, model, ctx, saved.lastTs);
+    t.lastTs = saved.lastTs;
+    t.onset = saved.onset;
+    t.sinceFlag = saved.sinceFlag ?? Infinity;
+    return t;
+  }
+
+  /** Scores the finite samples newer than lastTs; returns the newest result (the previous one if none is new). */
+  score(r: RawSeries): SeriesResult | undefined {
+    const fresh: number[] = [];
+    const times: number[] = [];
+    for (let i = 0; i < r.values.length; i++) {
+      if (r.timestamps[i] > this.lastTs && Number.isFinite(r.values[i])) {
+        fresh.push(r.values[i]);
+        times.push(r.timestamps[i]);
+      }
+    }
+    if (fresh.length === 0) return this.latest;
+    const zone = this.ctx.seasonalZone;
+    const s = this.model.score(Float64Array.from(fresh), zone === undefined ? undefined : hoursOfWeek(times, zone));
+    // A series is anomalous from a score above 1 until hold_samples samples pass without one:
+    // the ensemble flags changes, and a change is an incident for a while, not for one sample.
+    for (let i = 0; i < s.rows; i++) {
+      this.history.push(times[i], fresh[i], s.expected[i], s.lower[i], s.upper[i], s.ensemble[i]);
+      if (s.ensemble[i] > 1) {
+        this.sinceFlag = 0;
+        this.onset ??= times[i];
+      } else if (++this.sinceFlag >= this.ctx.holdSamples) {
+        this.onset = undefined;
+      }
+    }
+    const last = s.rows - 1;
+    const scores: Record<string, number> = {};
+    for (const [name, arr] of Object.entries(s.models)) scores[name] = arr[last];
+    this.lastTs = times[last];
+    this.latest = Object.freeze({
+      signal: this.ctx.signal,
+      labels: this.publicLabels,
+      timestampSeconds: times[last],
+      value: fresh[last],
+      scores: Object.freeze(scores),
+      ensemble: s.ensemble[last],
+      expected: s.expected[last],
+      lower: s.lower[last],
+      upper: s.upper[last],
+      anomalous: this.onset !== undefined,
+      onsetSeconds: this.onset,
+    });
+    return this.latest;
+  }
+
+  /** Appends the finite samples newer than the last kept one and drops those before `from`. */
+  keepRecent(r: RawSeries, from: number): void {
+    const recent = this.recent;
+    const last = recent.ts.length ? recent.ts[recent.ts.length - 1] : -Infinity;
+    for (let i = 0; i < r.timestamps.length; i++) {
+      if (r.timestamps[i] > last && r.timestamps[i] >= from && Number.isFinite(r.values[i])) {
+        recent.ts.push(r.timestamps[i]);
+        recent.values.push(r.values[i]);
+      }
+    }
+    let drop = 0;
+    while (drop < recent.ts.length && recent.ts[drop] < from) drop++;
+    if (drop > 0) {
+      recent.ts.splice(0, drop);
+      recent.values.splice(0, drop);
+    }
+  }
+}
+
+function publishedLabels(source: Record<string, string>, signal: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) out[RESERVED_LABELS.includes(k) ? `exported_${k}` : k] = v;
+  out.signal = signal;
+  return Object.freeze(out);
+}

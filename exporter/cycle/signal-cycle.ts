@@ -1,0 +1,189 @@
+/**
+ * One signal's part of a cycle: read → refit if due → score → its published series. A failure
+ * is data: the signal reports it, its series leave the snapshot, the other signals go on.
+ */
+import { errorMessage } from '../../common/errors';
+import { Logger } from '../../common/logger';
+import { Mutex } from '../../common/mutex';
+import { SeriesModel, SeriesModelConfig } from '../../models';
+import { labelKey } from '../read/query-range-response';
+import { RawSeries, Reader, readFailureKind, ReadFailureKind } from '../read/reader';
+import { PublishedSeries } from '../group/group-analysis';
+import { SelfMetrics } from '../publish/self-metrics';
+import { SeriesResult } from '../publish/snapshot';
+import { Fitter, fitSeries } from './fit-dispatch';
+import { fitDecision, FitScheduleOptions } from './fit-schedule';
+import { SeriesHistory } from './series-history';
+import { SeriesTracker, TrackerContext } from './series-tracker';
+import { scoringStart } from './training-window';
+
+export interface SignalReport {
+  ok: boolean;
+  /** Whether this cycle refitted the signal's models. */
+  fitted: boolean;
+  /** How many series were refitted (all on a scheduled refit, only those warming up otherwise). */
+  fittedSeries: number;
+  series: number;
+  error?: string;
+  errorKind?: ReadFailureKind;
+}
+
+/** What every signal of a pipeline shares. */
+export interface CycleContext {
+  reader: Reader;
+  fitter: Fitter;
+  log: Logger;
+  metrics?: SelfMetrics;
+  /**
+   * Refits take turns: a refit reads the whole fit_window of every series (39 MB for 3,300 series
+   * of 1,440 points), and the fits share one worker pool anyway. The next signal's read and fit
+   * start while this one scores its new samples.
+   */
+  fitSlot: Mutex;
+  /** Each published result's series history (weak: results of old snapshots go with them). */
+  histories: WeakMap<SeriesResult, SeriesHistory>;
+  stepSeconds: number;
+  fitWindowSeconds: number;
+  inferEverySeconds: number;
+  correlationWindowSeconds: number;
+  fitSchedule: FitScheduleOptions;
+}
+
+export class SignalCycle {
+  readonly series = new Map<string, SeriesTracker>();
+  lastFit = -Infinity;
+  lastFitAttempt = -Infinity;
+  /** Results of the last successful query, published in the snapshot. */
+  published: PublishedSeries[] = [];
+
+  constructor(
+    readonly query: string,
+    readonly tracking: TrackerContext,
+    private readonly ctx: CycleContext,
+  ) {}
+
+  get name(): string {
+    return this.tracking.signal;
+  }
+
+  get modelConfig(): SeriesModelConfig {
+    return this.tracking.modelConfig;
+  }
+
+  async run(end: number, fitRequested: boolean, abort: AbortSignal): Promise<SignalReport> {
+    const warming = this.series.size === 0 || [...this.series.values()].some((x) => !x.model.fullyFitted);
+    const fit = fitDecision(end, { lastFit: this.lastFit, lastFitAttempt: this.lastFitAttempt, warming, requested: fitRequested }, this.ctx.fitSchedule);
+    const release = fit.due ? await this.ctx.fitSlot.acquire() : undefined;
+    try {
+      return await this.readFitScore(end, fit.due ? fit.scope : undefined, abort, release);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async readFitScore(end: number, fitScope: 'all' | 'warming' | undefined, abort: AbortSignal, fitDone?: () => void): Promise<SignalReport> {
+    const { metrics, log } = this.ctx;
+    const raw = await this.read(end, fitScope !== undefined, abort);
+    if (!Array.isArray(raw)) return raw;
+
+    const trackers = raw.map((r) => this.tracker(r, end));
+    let fittedSeries = 0;
+    if (fitScope !== undefined) {
+      const fitStarted = performance.now();
+      this.lastFitAttempt = end;
+      const req = {
+        signal: this.name,
+        modelConfig: this.modelConfig,
+        seasonalZone: this.tracking.seasonalZone,
+        endSeconds: end,
+        warmingOnly: fitScope === 'warming',
+      };
+      fittedSeries = await fitSeries(this.ctx.fitter, req, raw, trackers, log);
+      if (!abort.aborted) {
+        if (fitScope === 'all') this.lastFit = end;
+        metrics?.fitDuration.observe({ signal: this.name }, (performance.now() - fitStarted) / 1000);
+      }
+      fitDone?.();
+    }
+    const published = await this.score(raw, trackers, end, abort);
+    this.forgetVanished(end);
+    this.published = published;
+    metrics?.series.set({ signal: this.name }, published.length);
+    return { ok: true, fitted: fitScope !== undefined, fittedSeries, series: published.length };
+  }
+
+  /** The signal's range answer, or the failed report (its series leave the snapshot). */
+  private async read(end: number, fitting: boolean, abort: AbortSignal): Promise<RawSeries[] | SignalReport> {
+    const { metrics, log } = this.ctx;
+    const start = fitting ? end - this.ctx.fitWindowSeconds : this.scoringStart(end);
+    const t0 = performance.now();
+    try {
+      metrics?.queries.inc({ signal: this.name });
+      return await this.ctx.reader.queryRange(
+        { signal: this.name, query: this.query, startSeconds: start, endSeconds: end, stepSeconds: this.ctx.stepSeconds },
+        abort,
+      );
+    } catch (err) {
+      metrics?.queryErrors.inc({ signal: this.name });
+      const kind = readFailureKind(err);
+      this.published = [];
+      metrics?.series.set({ signal: this.name }, 0);
+      if (kind !== 'aborted') log.warn('query failed', { signal: this.name, kind, error: errorMessage(err) });
+      return { ok: false, fitted: false, fittedSeries: 0, series: 0, error: errorMessage(err), errorKind: kind };
+    } finally {
+      metrics?.queryDuration.observe({ signal: this.name }, (performance.now() - t0) / 1000);
+    }
+  }
+
+  /** Scores each series' new samples; the series present now are published. */
+  private async score(raw: RawSeries[], trackers: SeriesTracker[], end: number, abort: AbortSignal): Promise<PublishedSeries[]> {
+    const published: PublishedSeries[] = [];
+    const recentFrom = end - this.ctx.correlationWindowSeconds;
+    let sinceYield = performance.now();
+    for (let k = 0; k < raw.length && !abort.aborted; k++) {
+      const r = raw[k];
+      const tracker = trackers[k];
+      const before = tracker.latest;
+      const result = tracker.score(r);
+      if (result && result !== before) this.ctx.histories.set(result, tracker.history);
+      tracker.keepRecent(r, recentFrom);
+      // Published only while present now: a series whose newest sample is older than this
+      // cycle's last step has left the source, even if the range still holds its older points.
+      const newest = r.timestamps[r.timestamps.length - 1];
+      if (result && newest >= end - this.ctx.stepSeconds) published.push({ result, recent: tracker.recent });
+      // Long loops must not starve /metrics: give the event loop a turn every ~20 ms.
+      if (performance.now() - sinceYield > 20) {
+        await new Promise((resolve) => setImmediate(resolve));
+        sinceYield = performance.now();
+      }
+    }
+    return published;
+  }
+
+  private scoringStart(end: number): number {
+    let oldest = Infinity;
+    for (const x of this.series.values()) oldest = Math.min(oldest, x.lastTs);
+    return scoringStart(oldest, end, {
+      fitWindowSeconds: this.ctx.fitWindowSeconds,
+      inferEverySeconds: this.ctx.inferEverySeconds,
+      stepSeconds: this.ctx.stepSeconds,
+    });
+  }
+
+  private tracker(r: RawSeries, end: number): SeriesTracker {
+    const key = labelKey(r.labels);
+    let t = this.series.get(key);
+    if (!t) {
+      t = new SeriesTracker(r.labels, new SeriesModel(this.modelConfig), this.tracking, end);
+      this.series.set(key, t);
+    }
+    t.lastSeen = end;
+    return t;
+  }
+
+  /** Drops the models of series unseen for a whole fit window. */
+  private forgetVanished(end: number): void {
+    const horizon = end - this.ctx.fitWindowSeconds;
+    for (const [key, x] of this.series) if (x.lastSeen < horizon) this.series.delete(key);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * Which samples a cycle reads, and which of them a refit trains on (pure).
+ */
+import { RawSeries } from '../read/reader';
+
+/**
+ * Where a scoring cycle's read starts: just after the oldest series' last scored sample, but
+ * within the fit window; with nothing scored yet, one infer interval back.
+ */
+export function scoringStart(
+  oldestLastTs: number,
+  endSeconds: number,
+  o: { fitWindowSeconds: number; inferEverySeconds: number; stepSeconds: number },
+): number {
+  const floor = endSeconds - o.fitWindowSeconds;
+  if (!Number.isFinite(oldestLastTs)) return Math.max(floor, endSeconds - o.inferEverySeconds);
+  return Math.min(endSeconds, Math.max(floor, oldestLastTs + o.stepSeconds));
+}
+
+export interface TrainingSamples {
+  values: Float64Array;
+  times: Float64Array;
+  /** Time of the newest training sample: the series' models have seen everything up to it. */
+  trainedUntil: number;
+}
+
+/**
+ * The training samples of a series: its finite samples up to the last one already scored (or all
+ * but the newest for a series never scored), so the samples after it are scored by the new fit.
+ * Undefined when there is none.
+ */
+export function trainingSamples(r: RawSeries, lastScoredTs: number): TrainingSamples | undefined {
+  const cutoff = Number.isFinite(lastScoredTs) ? lastScoredTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
+  let n = 0;
+  let end = 0;
+  while (end < r.values.length && r.timestamps[end] <= cutoff) {
+    if (Number.isFinite(r.values[end])) n++;
+    end++;
+  }
+  if (n === 0) return undefined;
+  const values = new Float64Array(n);
+  const times = new Float64Array(n);
+  for (let i = 0, o = 0; i < end; i++) {
+    if (Number.isFinite(r.values[i])) {
+      values[o] = r.values[i];
+      times[o++] = r.timestamps[i];
+    }
+  }
+  return { values, times, trainedUntil: times[n - 1] };
+}

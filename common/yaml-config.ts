@@ -24,9 +24,6 @@ export const duration = (min = 0) =>
     }
   });
 
-/** A HOST:PORT to listen on (IPv6 hosts in brackets). */
-export const listenAddress = (example: string) => z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, `expected HOST:PORT, e.g. ${example}`);
-
 /** Reads a file's text, or a ConfigError naming it. */
 export function readConfigText(file: string): string {
   try {

@@ -5,6 +5,7 @@
  * exporter named, what the runbook did, whether the service recovered, and what to do next.
  * Deterministic: the same data gives the same analysis, word for word.
  */
+import { ENSEMBLE_MODEL, INCIDENT_PATTERNS, isIncidentPattern, METRIC } from '../common/vocabulary';
 import { sampleCorrelation } from 'simple-statistics';
 import { EpisodeRow } from './store';
 
@@ -67,14 +68,6 @@ export interface AnalysisInput {
   /** Alert labels that name the service (its group in the exporter). */
   groupBy: readonly string[];
 }
-
-const PATTERN_ADVICE: Record<string, string> = {
-  slow_dependency: 'Latency rose with traffic normal: look at what the service waits on (database, downstream calls, locks) before scaling it.',
-  load_surge: 'Traffic rose: check where the extra requests come from and whether the service scales with them.',
-  traffic_drop: 'Traffic fell: check that clients can reach the service (DNS, load balancer, upstream) and that upstream still sends.',
-  error_burst: 'Errors rose without latency: look at the latest deploy and at dependencies that fail fast.',
-  unclassified: 'No known pattern: compare the signals on the dashboard and the latest changes to the service.',
-};
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
@@ -158,9 +151,9 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
   else {
     try {
       const [values, scores, incident] = await Promise.all([
-        source.queryRange(`anomaly_observed_value${selector(group)}`, fromS, toS, stepS),
-        source.queryRange(`anomaly_score${selector(group, { model: 'ensemble' })}`, fromS, toS, stepS),
-        source.queryRange(`max by (pattern, first_signal) (anomaly_incident_info${selector(group)})`, fromS, toS, stepS),
+        source.queryRange(`${METRIC.observedValue}${selector(group)}`, fromS, toS, stepS),
+        source.queryRange(`${METRIC.score}${selector(group, { model: ENSEMBLE_MODEL })}`, fromS, toS, stepS),
+        source.queryRange(`max by (pattern, first_signal) (${METRIC.incidentInfo}${selector(group)})`, fromS, toS, stepS),
       ]);
       const ts: number[] = [];
       for (let t = fromS; t <= toS; t += stepS) ts.push(t);
@@ -275,7 +268,7 @@ function nextSteps(a: IncidentAnalysis, runbookAnnotations: Record<string, strin
     );
   }
   if (runbookAnnotations.next_steps) steps.push(runbookAnnotations.next_steps);
-  if (a.pattern && PATTERN_ADVICE[a.pattern]) steps.push(PATTERN_ADVICE[a.pattern]);
+  if (a.pattern && isIncidentPattern(a.pattern)) steps.push(INCIDENT_PATTERNS[a.pattern].advice);
   if (runbookAnnotations.runbook_url) steps.push(`Runbook: ${runbookAnnotations.runbook_url}`);
   else if (a.alert.labels && a.alert.name) steps.push('Look at the service on the anomaly-exporter dashboard for the window above.');
   return steps;

@@ -7,7 +7,7 @@
 import axios from 'axios';
 import { errorMessage } from '../common/errors';
 import { IncidentAnalysis } from './incident-analysis';
-import { readSecret } from './secret';
+import { readSecret } from '../common/secrets';
 
 export interface LlmConfig {
   url: string;

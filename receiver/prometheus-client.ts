@@ -1,5 +1,5 @@
-/** The receiver's only view of the exporter: queries to Prometheus' HTTP API. */
-import axios from 'axios';
+/** The receiver's only view of the exporter: queries to Prometheus' HTTP API (common/prometheus-http.ts). */
+import { apiError, PrometheusHttp } from '../common/prometheus-http';
 import { RangeSeries, RangeSource } from './incident-analysis';
 
 export interface InstantSample {
@@ -7,21 +7,24 @@ export interface InstantSample {
   value: number;
 }
 
+interface Envelope<R> {
+  status?: string;
+  data?: { resultType?: string; result?: R };
+}
+
 export class PrometheusClient implements RangeSource {
+  private readonly http: PrometheusHttp;
+
   constructor(
     readonly url: string,
     readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.http = new PrometheusHttp({ url, timeoutMs });
+  }
 
   /** Runs an instant query; throws with a reason on a network, HTTP or PromQL error. */
   async query(promql: string, signal?: AbortSignal): Promise<InstantSample[]> {
-    const res = await axios.post(`${this.url.replace(/\/$/, '')}/api/v1/query`, new URLSearchParams({ query: promql }), {
-      timeout: this.timeoutMs,
-      signal,
-      validateStatus: () => true,
-    });
-    const body = res.data as { status?: string; error?: string; data?: { resultType?: string; result?: unknown } };
-    if (res.status !== 200 || body?.status !== 'success') throw new Error(`Prometheus answered ${res.status}: ${body?.error ?? 'no error message'}`);
+    const body = await this.post<unknown>('/api/v1/query', { query: promql }, signal);
     const result = body.data?.result;
     if (body.data?.resultType === 'scalar' && Array.isArray(result)) return [{ metric: {}, value: Number(result[1]) }];
     if (!Array.isArray(result)) throw new Error('Prometheus answered without a result');
@@ -30,10 +33,20 @@ export class PrometheusClient implements RangeSource {
 
   /** Runs a range query (for the incident analysis); the same errors as `query`. */
   async queryRange(promql: string, startSeconds: number, endSeconds: number, stepSeconds: number): Promise<RangeSeries[]> {
-    const params = new URLSearchParams({ query: promql, start: String(startSeconds), end: String(endSeconds), step: String(stepSeconds) });
-    const res = await axios.post(`${this.url.replace(/\/$/, '')}/api/v1/query_range`, params, { timeout: this.timeoutMs, validateStatus: () => true });
-    const body = res.data as { status?: string; error?: string; data?: { result?: { metric: Record<string, string>; values: [number, string][] }[] } };
-    if (res.status !== 200 || body?.status !== 'success') throw new Error(`Prometheus answered ${res.status}: ${body?.error ?? 'no error message'}`);
+    const params = { query: promql, start: String(startSeconds), end: String(endSeconds), step: String(stepSeconds) };
+    const body = await this.post<{ metric: Record<string, string>; values: [number, string][] }[]>('/api/v1/query_range', params);
     return (body.data?.result ?? []).map((r) => ({ metric: r.metric, values: r.values.map(([t, v]) => [t, Number(v)] as [number, number]) }));
+  }
+
+  private async post<R>(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<Envelope<R>> {
+    const text = await this.http.post(path, params, 'Prometheus', signal);
+    let body: Envelope<R>;
+    try {
+      body = JSON.parse(text) as Envelope<R>;
+    } catch {
+      throw new Error(`Prometheus answered with no JSON (starts with ${JSON.stringify(text.slice(0, 60))})`);
+    }
+    if (body?.status !== 'success') throw new Error(`Prometheus answered ${apiError(text)?.error ?? 'without success'}`);
+    return body;
   }
 }

@@ -5,11 +5,14 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../common/errors';
-import { duration, formatIssues, listenAddress, parseYamlMapping, readConfigText } from '../common/yaml-config';
+import { isLoopback, listenAddress, parseListenAddress } from '../common/listen-address';
+import { duration, formatIssues, parseYamlMapping, readConfigText } from '../common/yaml-config';
 import { LabelMatcher, parseMatcher } from './label-matcher';
 import { parseTemplate, StepTemplate } from './step-template';
 
 const listen = listenAddress('127.0.0.1:10191');
+/** Where the receiver listens when the address names no host: this machine only. */
+export const RECEIVER_DEFAULT_HOST = '127.0.0.1';
 const matcher = z.string().transform((text, ctx) => {
   try {
     return parseMatcher(text);
@@ -225,8 +228,7 @@ export function parseReceiverConfig(text: string, file: string, overrides: { lis
   const c = result.data;
   // No auth only when said explicitly, and only on loopback: an open webhook on a network could
   // trigger actions.
-  const host = c.listen.slice(0, c.listen.lastIndexOf(':')).replace(/^\[|\]$/g, '');
-  const loopback = host === '127.0.0.1' || host === '::1' || host === 'localhost';
+  const loopback = isLoopback(parseListenAddress(c.listen, RECEIVER_DEFAULT_HOST).host);
   if (!c.auth)
     throw new ConfigError(file, [
       { path: 'auth', reason: 'is required: {type: bearer, token: {file: ...}}, {type: basic, ...}, or {type: none} (loopback only)' },

@@ -4,7 +4,8 @@ import { AddressInfo } from 'node:net';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { Logger } from '../common/logger';
 import { Receiver } from './receiver';
-import { ReceiverConfig } from './receiver-config';
+import { parseListenAddress, listenUrl } from '../common/listen-address';
+import { RECEIVER_DEFAULT_HOST, ReceiverConfig } from './receiver-config';
 import { authCheck } from './request-auth';
 import { createReceiverApp } from './server';
 
@@ -25,16 +26,15 @@ export class ReceiverDaemon {
   /** Listens on config.listen; resolves with the URL once ready. */
   async start(): Promise<string> {
     const app = createReceiverApp(this.receiver, this.registry, authCheck(this.config.auth), this.config.body_limit_bytes);
-    const i = this.config.listen.lastIndexOf(':');
-    const host = this.config.listen.slice(0, i).replace(/^\[|\]$/g, '') || '127.0.0.1';
+    const { host, port: wanted } = parseListenAddress(this.config.listen, RECEIVER_DEFAULT_HOST);
     this.server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(Number(this.config.listen.slice(i + 1)), host, () => resolve(s));
+      const s = app.listen(wanted, host, () => resolve(s));
       s.once('error', reject);
     });
     this.timer = setInterval(() => this.receiver.expireApprovals(), 5000);
     this.timer.unref();
     const port = (this.server.address() as AddressInfo).port;
-    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+    const url = listenUrl(host, port);
     this.log.info('remediation receiver started', {
       url,
       mode: this.config.mode,

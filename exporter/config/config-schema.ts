@@ -1,6 +1,8 @@
 import { z } from 'zod';
 
-import { duration, listenAddress } from '../../common/yaml-config';
+import { listenAddress } from '../../common/listen-address';
+import { SIGNAL_KINDS } from '../../common/vocabulary';
+import { duration } from '../../common/yaml-config';
 import { DETECTOR_NAMES, DetectorName } from '../../models';
 import { detectorSections, forestOptions } from './detector-config';
 
@@ -16,7 +18,7 @@ const signal = z.strictObject({
   min_deviation: z.number().nonnegative().default(0),
   min_relative_deviation: z.number().nonnegative().default(0),
   /** For incident patterns; by default from the name when it is latency, traffic or errors. */
-  kind: z.enum(['latency', 'traffic', 'errors', 'other']).optional(),
+  kind: z.enum(SIGNAL_KINDS).optional(),
 });
 
 const secretSource = {

@@ -1,3 +1,4 @@
+import { parseListenAddress } from '../../common/listen-address';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import cron, { ScheduledTask } from 'node-cron';
@@ -112,7 +113,7 @@ export class ExporterDaemon {
           filter,
         }),
     });
-    const { host, port } = splitListen(this.config.server.listen);
+    const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');
     this.server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(port, host, () => resolve(s));
       s.once('error', reject);
@@ -179,10 +180,4 @@ export class ExporterDaemon {
     }
     this.log.info('exporter stopped');
   }
-}
-
-export function splitListen(listen: string): { host: string; port: number } {
-  const i = listen.lastIndexOf(':');
-  const host = listen.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
-  return { host, port: Number(listen.slice(i + 1)) };
 }

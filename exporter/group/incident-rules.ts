@@ -2,17 +2,9 @@
  * Root-cause hints from rules you can read: which signal of a group moved first, in which
  * direction, and which others followed. No learning, no guesswork; every pattern is below.
  */
-export type SignalKind = 'latency' | 'traffic' | 'errors' | 'other';
+import { INCIDENT_PATTERNS, IncidentPattern, SignalKind } from '../../common/vocabulary';
 
-/** The fixed vocabulary of `anomaly_incident_info{pattern}`, with what each pattern suggests. */
-export const PATTERNS = {
-  slow_dependency: 'likely a slow dependency, not load',
-  load_surge: 'likely load: more requests than usual',
-  traffic_drop: 'likely clients cannot reach the service or upstream stopped sending',
-  error_burst: 'likely failing requests (a bad deploy, a dependency that fails fast)',
-  unclassified: 'no known pattern',
-} as const;
-export type Pattern = keyof typeof PATTERNS;
+export type { SignalKind } from '../../common/vocabulary';
 
 export interface SignalState {
   signal: string;
@@ -25,7 +17,7 @@ export interface SignalState {
 }
 
 export interface IncidentHint {
-  pattern: Pattern;
+  pattern: IncidentPattern;
   firstSignal: string;
   /** One line for people, e.g. "latency rose 40 s before errors; traffic normal: likely a slow dependency, not load". */
   hint: string;
@@ -42,7 +34,7 @@ export function classifyIncident(signals: SignalState[]): IncidentHint | undefin
   const errors = of('errors');
   const hasTraffic = signals.some((s) => s.kind === 'traffic');
 
-  let pattern: Pattern = 'unclassified';
+  let pattern: IncidentPattern = 'unclassified';
   if (traffic?.direction === 'down') pattern = 'traffic_drop';
   else if (traffic?.direction === 'up') pattern = 'load_surge';
   else if (latency?.direction === 'up') pattern = 'slow_dependency';
@@ -61,7 +53,7 @@ export function classifyIncident(signals: SignalState[]): IncidentHint | undefin
         .join(', ')})`;
   }
   const trafficNote = hasTraffic && !traffic && pattern !== 'unclassified' ? '; traffic normal' : '';
-  return { pattern, firstSignal: first.signal, hint: `${story}${trafficNote}: ${PATTERNS[pattern]}` };
+  return { pattern, firstSignal: first.signal, hint: `${story}${trafficNote}: ${INCIDENT_PATTERNS[pattern].hint}` };
 }
 
 /** The kind of a signal: as configured, else from its name when that is a known kind. */

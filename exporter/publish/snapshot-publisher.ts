@@ -1,3 +1,4 @@
+import { ENSEMBLE_MODEL, INCIDENT_PATTERN_NAMES, METRIC } from '../../common/vocabulary';
 import { Snapshot } from './snapshot';
 
 /**
@@ -21,18 +22,18 @@ function renderSnapshotTo(out: ByteSink, s: Snapshot, inferEvery: string): void 
   const labelStrings = s.series.map((r) => formatLabels(r.labels));
   const family = (name: string, help: string) => out.push(`# HELP ${name} ${escapeHelp(help)}\n# TYPE ${name} gauge\n`);
 
-  family('anomaly_score', `Anomaly score per model and for the ensemble: 0 at the expected value, 1 at the band edge, above 1 anomalous. ${every}`);
+  family(METRIC.score, `Anomaly score per model and for the ensemble: 0 at the expected value, 1 at the band edge, above 1 anomalous. ${every}`);
   s.series.forEach((r, i) => {
     const l = labelStrings[i];
-    for (const model in r.scores) out.push(`anomaly_score{${l},model="${escapeLabel(model)}"} ${num(r.scores[model])}\n`);
-    out.push(`anomaly_score{${l},model="ensemble"} ${num(r.ensemble)}\n`);
+    for (const model in r.scores) out.push(`${METRIC.score}{${l},model="${escapeLabel(model)}"} ${num(r.scores[model])}\n`);
+    out.push(`${METRIC.score}{${l},model="${ENSEMBLE_MODEL}"} ${num(r.ensemble)}\n`);
   });
-  family('anomaly_observed_value', `The newest value that was scored. ${every}`);
-  s.series.forEach((r, i) => out.push(`anomaly_observed_value{${labelStrings[i]}} ${num(r.value)}\n`));
+  family(METRIC.observedValue, `The newest value that was scored. ${every}`);
+  s.series.forEach((r, i) => out.push(`${METRIC.observedValue}{${labelStrings[i]}} ${num(r.value)}\n`));
   const band: [string, string, 'expected' | 'lower' | 'upper'][] = [
-    ['anomaly_expected_value', `The ensemble's expected value (from the statistical models). ${every}`, 'expected'],
-    ['anomaly_expected_lower', `Lower edge of the ensemble's expected band (score 1 on the low side). ${every}`, 'lower'],
-    ['anomaly_expected_upper', `Upper edge of the ensemble's expected band (score 1 on the high side). ${every}`, 'upper'],
+    [METRIC.expectedValue, `The ensemble's expected value (from the statistical models). ${every}`, 'expected'],
+    [METRIC.expectedLower, `Lower edge of the ensemble's expected band (score 1 on the low side). ${every}`, 'lower'],
+    [METRIC.expectedUpper, `Upper edge of the ensemble's expected band (score 1 on the high side). ${every}`, 'upper'],
   ];
   for (const [name, help, key] of band) {
     family(name, help);
@@ -40,38 +41,35 @@ function renderSnapshotTo(out: ByteSink, s: Snapshot, inferEvery: string): void 
       if (Number.isFinite(r[key])) out.push(`${name}{${labelStrings[i]}} ${num(r[key])}\n`);
     });
   }
-  family('anomaly_onset_timestamp_seconds', `Unix time at which the current anomalous stretch (ensemble score above 1) began; absent when normal. ${every}`);
+  family(METRIC.onsetTimestamp, `Unix time at which the current anomalous stretch (ensemble score above 1) began; absent when normal. ${every}`);
   s.series.forEach((r, i) => {
-    if (r.onsetSeconds !== undefined) out.push(`anomaly_onset_timestamp_seconds{${labelStrings[i]}} ${num(r.onsetSeconds)}\n`);
+    if (r.onsetSeconds !== undefined) out.push(`${METRIC.onsetTimestamp}{${labelStrings[i]}} ${num(r.onsetSeconds)}\n`);
   });
   const groupLabels = s.groups.map((g) => formatLabels(g.labels));
-  family('anomaly_anomalous_signals', `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`);
-  s.groups.forEach((g, i) => out.push(`anomaly_anomalous_signals${braces(groupLabels[i])} ${g.anomalousSignals}\n`));
+  family(METRIC.anomalousSignals, `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`);
+  s.groups.forEach((g, i) => out.push(`${METRIC.anomalousSignals}${braces(groupLabels[i])} ${g.anomalousSignals}\n`));
   if (s.groups.some((g) => g.forestScore !== undefined)) {
-    family('anomaly_group_score', `Anomaly score of the group's signals taken together (multivariate isolation forest): above 1 anomalous. ${every}`);
+    family(METRIC.groupScore, `Anomaly score of the group's signals taken together (multivariate isolation forest): above 1 anomalous. ${every}`);
     s.groups.forEach((g, i) => {
-      if (g.forestScore !== undefined) out.push(`anomaly_group_score${braces(groupLabels[i])} ${num(g.forestScore)}\n`);
+      if (g.forestScore !== undefined) out.push(`${METRIC.groupScore}${braces(groupLabels[i])} ${num(g.forestScore)}\n`);
     });
   }
-  family(
-    'anomaly_signal_correlation',
-    `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`,
-  );
+  family(METRIC.signalCorrelation, `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`);
   s.groups.forEach((g, i) => {
     const l = groupLabels[i] ? `${groupLabels[i]},` : '';
     for (const c of g.correlations)
       out.push(
-        `anomaly_signal_correlation{${l}signal_a="${escapeLabel(c.signalA)}",signal_b="${escapeLabel(c.signalB)}",method="${c.method}"} ${num(c.value)}\n`,
+        `${METRIC.signalCorrelation}{${l}signal_a="${escapeLabel(c.signalA)}",signal_b="${escapeLabel(c.signalB)}",method="${c.method}"} ${num(c.value)}\n`,
       );
   });
   family(
-    'anomaly_incident_info',
-    `1 while the group has anomalous signals; first_signal moved first, pattern is one of slow_dependency, load_surge, traffic_drop, error_burst, unclassified. ${every}`,
+    METRIC.incidentInfo,
+    `1 while the group has anomalous signals; first_signal moved first, pattern is one of ${INCIDENT_PATTERN_NAMES.join(', ')}. ${every}`,
   );
   s.groups.forEach((g, i) => {
     if (!g.incident) return;
     const l = groupLabels[i] ? `${groupLabels[i]},` : '';
-    out.push(`anomaly_incident_info{${l}first_signal="${escapeLabel(g.incident.firstSignal)}",pattern="${g.incident.pattern}"} 1\n`);
+    out.push(`${METRIC.incidentInfo}{${l}first_signal="${escapeLabel(g.incident.firstSignal)}",pattern="${g.incident.pattern}"} 1\n`);
   });
 }
 

@@ -3,7 +3,7 @@ import nock from 'nock';
 import { PrometheusReader } from './prometheus-reader';
 import { parseQueryRangeBody, parseSampleValue, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
-import { ReaderError } from './reader';
+import { isSourceDown, ReaderError, readFailureKind } from './reader';
 
 const URL = 'http://prom.test:9090';
 const q = { signal: 'latency', query: 'up', startSeconds: 1000, endSeconds: 1060, stepSeconds: 15 };
@@ -108,7 +108,7 @@ describe('PrometheusReader', () => {
       .catch((e) => e);
     expect(err).toBeInstanceOf(ReaderError);
     expect(err.kind).toBe('http');
-    expect(err.sourceDown).toBe(true);
+    expect(isSourceDown(readFailureKind(err))).toBe(true);
     expect(nock.isDone()).toBe(true);
   });
 
@@ -120,7 +120,7 @@ describe('PrometheusReader', () => {
     expect(err.kind).toBe('promql');
     expect(err.message).toContain('signal latency');
     expect(err.message).toContain('parse error: unexpected');
-    expect(err.sourceDown).toBe(false);
+    expect(isSourceDown(readFailureKind(err))).toBe(false);
     expect(scope.isDone()).toBe(true);
   });
 
@@ -147,7 +147,7 @@ describe('PrometheusReader', () => {
     const r = new PrometheusReader({ url: 'http://127.0.0.1:1', timeoutMs: 500, retries: 0, headers: {}, acceptEncoding: 'identity', maxPointsPerQuery: 100 });
     const err = await r.queryRange(q, new AbortController().signal).catch((e) => e);
     expect(err.kind).toBe('network');
-    expect(err.sourceDown).toBe(true);
+    expect(isSourceDown(readFailureKind(err))).toBe(true);
   });
 
   it('aborts an in-flight request when its signal fires', async () => {

@@ -1,3 +1,5 @@
+import { PrometheusError, PrometheusErrorKind } from '../../common/prometheus-http';
+
 /** What the pipeline needs from a source: range queries that fail as data, never as crashes. */
 export interface RangeQuery {
   /** The signal's name, for error messages and self-metrics. */
@@ -21,40 +23,26 @@ export interface Reader {
   queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]>;
 }
 
-export type ReaderErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse';
+/** A reader fails with the shared Prometheus client's error kinds (common/prometheus-http.ts). */
+export { PrometheusError as ReaderError } from '../../common/prometheus-http';
+export type { PrometheusErrorKind as ReaderErrorKind } from '../../common/prometheus-http';
 
 /**
  * Why a signal's read failed, as reported per signal: a reader error's kind with HTTP split into
  * `http5xx` (the source failing) and `http` (it refused the request), or `internal` for anything
  * that is not a ReaderError.
  */
-export type ReadFailureKind = Exclude<ReaderErrorKind, 'http'> | 'http' | 'http5xx' | 'internal';
+export type ReadFailureKind = PrometheusErrorKind | 'http5xx' | 'internal';
 
 /** The kinds that mean the source itself was unreachable or failing, not that it refused the query. */
 const SOURCE_DOWN: readonly ReadFailureKind[] = ['network', 'timeout', 'http5xx'];
 
 export function readFailureKind(err: unknown): ReadFailureKind {
-  if (!(err instanceof ReaderError)) return 'internal';
+  if (!(err instanceof PrometheusError)) return 'internal';
   return err.kind === 'http' && (err.status ?? 0) >= 500 ? 'http5xx' : err.kind;
 }
 
 /** True when a read failed because the source was down (unreachable, timing out or answering 5xx). */
 export function isSourceDown(kind: ReadFailureKind): boolean {
   return SOURCE_DOWN.includes(kind);
-}
-
-export class ReaderError extends Error {
-  constructor(
-    readonly kind: ReaderErrorKind,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'ReaderError';
-  }
-
-  /** True when the source itself was not reachable or failing (as opposed to rejecting the query). */
-  get sourceDown(): boolean {
-    return isSourceDown(readFailureKind(this));
-  }
 }

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../common/errors';
+import { METRIC } from '../../common/vocabulary';
 import { PrometheusClient } from '../prometheus-client';
 import { renderTemplate } from '../step-template';
 import { ALLOW, Gate, refuse } from './gate';
@@ -23,7 +24,7 @@ export function confirmationGate(prom: PrometheusClient | undefined): Gate {
           if (!(v > c.min_score)) return refuse(`score ${Number.isNaN(v) ? 'absent' : v.toFixed(2)} is not above ${c.min_score} now (${q})`);
         }
         if (c.min_anomalous_signals !== undefined) {
-          const q = `max(anomaly_anomalous_signals{${runbook.target_label}=${JSON.stringify(target)}})`;
+          const q = `max(${METRIC.anomalousSignals}{${runbook.target_label}=${JSON.stringify(target)}})`;
           const r = await prom.query(q);
           const n = r.length ? r[0].value : 0;
           if (!(n >= c.min_anomalous_signals)) return refuse(`${n} anomalous signals for ${target} now; at least ${c.min_anomalous_signals} required`);

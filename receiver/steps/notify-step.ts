@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { errorMessage } from '../../common/errors';
-import { readSecret } from '../secret';
+import { readSecret } from '../../common/secrets';
 import { StepConfig } from '../receiver-config';
 import { clip, StepResult } from './step-result';
 import { IncidentAnalysis } from '../incident-analysis';

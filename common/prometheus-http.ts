@@ -1,0 +1,98 @@
+/**
+ * The one client of Prometheus' HTTP query API (https://prometheus.io/docs/prometheus/latest/querying/api/),
+ * which Thanos, Mimir and VictoriaMetrics also serve. The exporter's reader and the receiver's
+ * confirmations and incident analysis both go through it: same headers, auth, keep-alive, and
+ * the same failure kinds, so "the source is down" means one thing everywhere.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import axios, { AxiosError, AxiosInstance } from 'axios';
+
+/** How a request to Prometheus failed. */
+export type PrometheusErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse';
+
+export class PrometheusError extends Error {
+  constructor(
+    readonly kind: PrometheusErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'PrometheusError';
+  }
+}
+
+export interface PrometheusHttpOptions {
+  url: string;
+  timeoutMs: number;
+  headers?: Record<string, string>;
+  /** Sent as Accept-Encoding; `identity` by default, since gzip costs more than it saves on loopback. */
+  acceptEncoding?: string;
+  /** Resolved secrets (see common/secrets.ts); never logged. */
+  bearerToken?: string;
+  basic?: { username: string; password: string };
+}
+
+/** The `status: "error"` envelope of the API, when a body is one. */
+export function apiError(body: string): { errorType: string; error: string } | undefined {
+  try {
+    const d = JSON.parse(body) as { status?: unknown; error?: unknown; errorType?: unknown };
+    if (d?.status === 'error') return { errorType: String(d.errorType ?? 'error'), error: String(d.error ?? 'unknown error') };
+  } catch {
+    /* not JSON */
+  }
+  return undefined;
+}
+
+export class PrometheusHttp {
+  private readonly http: AxiosInstance;
+
+  constructor(readonly opts: PrometheusHttpOptions) {
+    const headers: Record<string, string> = { ...opts.headers, 'Accept-Encoding': opts.acceptEncoding ?? 'identity', Accept: 'application/json' };
+    if (opts.bearerToken) headers.Authorization = `Bearer ${opts.bearerToken}`;
+    this.http = axios.create({
+      baseURL: opts.url.replace(/\/+$/, ''),
+      timeout: opts.timeoutMs,
+      headers,
+      auth: opts.basic,
+      responseType: 'text',
+      transformResponse: (body: unknown) => body,
+      validateStatus: () => true,
+      maxContentLength: Infinity,
+      maxBodyLength: Infinity,
+      httpAgent: new http.Agent({ keepAlive: true }),
+      httpsAgent: new https.Agent({ keepAlive: true }),
+    });
+  }
+
+  /**
+   * POSTs `params` as a form to an API path (`/api/v1/query_range`) and returns the body of a 2xx
+   * answer. Throws PrometheusError: `promql` for a query Prometheus refused (400/422 with its
+   * message), `http` for other statuses, `network`, `timeout` or `aborted`. `what` starts every
+   * message (e.g. `signal latency`).
+   */
+  async post(path: string, params: Record<string, string>, what: string, signal?: AbortSignal): Promise<string> {
+    let res;
+    try {
+      res = await this.http.post<string>(path, new URLSearchParams(params).toString(), {
+        signal,
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      });
+    } catch (err) {
+      throw this.transportError(err, what, signal);
+    }
+    const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
+    if (res.status >= 200 && res.status < 300) return body;
+    const refused = res.status === 400 || res.status === 422 ? apiError(body) : undefined;
+    // Prometheus answers a bad query with a JSON error body; keep its message.
+    if (refused) throw new PrometheusError('promql', `${what}: ${refused.errorType}: ${refused.error}`, res.status);
+    throw new PrometheusError('http', `${what}: HTTP ${res.status} from ${this.opts.url}: ${body.slice(0, 200).trim()}`, res.status);
+  }
+
+  private transportError(err: unknown, what: string, abort?: AbortSignal): PrometheusError {
+    if (abort?.aborted || axios.isCancel(err)) return new PrometheusError('aborted', `${what}: query aborted (cycle timeout or shutdown)`);
+    const e = err as AxiosError;
+    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return new PrometheusError('timeout', `${what}: no answer within ${this.opts.timeoutMs} ms`);
+    return new PrometheusError('network', `${what}: ${e.code ?? 'network error'}: ${e.message}`);
+  }
+}

@@ -3,7 +3,7 @@ import { ConcurrencyGate } from './gates/concurrency-gate';
 import { Gate, GateContext } from './gates/gate';
 import { matchesAll } from './label-matcher';
 import { ReceiverConfig, RunbookConfig } from './receiver-config';
-import { Decision, EpisodeRow } from './store';
+import { Decision, EpisodeRow } from './store/receiver-store';
 
 export interface DecisionOutcome {
   runbook: RunbookConfig | null;

@@ -7,7 +7,7 @@ import { AddressInfo } from 'node:net';
 import { firingOnlyGate } from './gates/firing-only-gate';
 import { onePerEpisodeGate } from './gates/one-per-episode-gate';
 import { WebhookAlert } from './alertmanager-payload';
-import { EpisodeRow } from './store';
+import { EpisodeRow } from './store/receiver-store';
 import { alert, Kit, makeReceiver, payload, startTarget, T0 } from '../test/doubles/receiver-test-kit';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;
@@ -153,7 +153,7 @@ describe('gates', () => {
       const no = await send(kit, row.refused);
       expect(no.decisions[0]).toMatchObject({ decision: 'refused', gate: row.gate });
       expect(no.decisions[0].reason).toMatch(row.reason);
-      const audit = [...kit.receiver.store.iterateAudit()].filter((e) => e.kind === 'decision' && e.detail.gate === row.gate);
+      const audit = [...kit.receiver.store.auditLog.iterate()].filter((e) => e.kind === 'decision' && e.detail.gate === row.gate);
       expect(audit).toHaveLength(1);
       expect(String(audit[0].detail.reason)).toMatch(row.reason);
       expect(await kit.metric('remediation_gate_refusals_total', { gate: row.gate })).toBe(1);
@@ -206,7 +206,7 @@ describe('gates', () => {
       });
       expect(firingOnlyGate.check({ ...ctx, alert: { ...alert(), startsAtMs: T0 } as WebhookAlert })).toEqual({ allow: true });
       const gate = onePerEpisodeGate(kit.receiver.store);
-      const e = kit.receiver.store.insertEpisode({
+      const e = kit.receiver.store.episodes.insert({
         fingerprint: 'ab',
         startsAt: 's',
         startsAtMs: T0,
@@ -217,7 +217,7 @@ describe('gates', () => {
         openedAtMs: T0,
       });
       expect(gate.check({ ...ctx, episode: e, alert: {} as WebhookAlert })).toEqual({ allow: true });
-      kit.receiver.store.startAction({ episodeId: e.id, runbook: 'restart', target: 'checkout', atMs: T0 });
+      kit.receiver.store.actions.start({ episodeId: e.id, runbook: 'restart', target: 'checkout', atMs: T0 });
       expect(gate.check({ ...ctx, episode: e, alert: {} as WebhookAlert })).toEqual({ allow: false, reason: `episode ${e.id} already had its action` });
     } finally {
       kit.close();

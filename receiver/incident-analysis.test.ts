@@ -1,5 +1,5 @@
 import { analyseIncident, AnalysisInput, RangeSeries, RangeSource } from './incident-analysis';
-import { EpisodeRow } from './store';
+import { EpisodeRow } from './store/receiver-store';
 
 const START = Date.parse('2026-11-23T10:00:00Z');
 const S = START / 1000;

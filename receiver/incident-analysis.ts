@@ -7,7 +7,7 @@
  */
 import { ENSEMBLE_MODEL, INCIDENT_PATTERNS, isIncidentPattern, METRIC } from '../common/vocabulary';
 import { sampleCorrelation } from 'simple-statistics';
-import { EpisodeRow } from './store';
+import { EpisodeRow } from './store/receiver-store';
 
 export interface RangeSeries {
   metric: Record<string, string>;

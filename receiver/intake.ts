@@ -13,7 +13,7 @@ import { DecisionEngine, DecisionOutcome } from './decision-engine';
 import { matchesAll } from './label-matcher';
 import { PrometheusClient } from './prometheus-client';
 import { ReceiverConfig, RunbookConfig } from './receiver-config';
-import { EpisodeRow, ReceiverStore, ResolveKind } from './store';
+import { EpisodeRow, ReceiverStore, ResolveKind } from './store/receiver-store';
 
 /** Work to do once the request is acknowledged: one runbook run per executed decision. */
 export interface PendingAction {
@@ -60,7 +60,7 @@ export class Intake {
       const key = `${alert.fingerprint}|${alert.startsAt}|${alert.status}`;
       if (seen.has(key)) continue; // the same alert twice in one group: once is enough
       seen.add(key);
-      const episode = this.store.findEpisode(alert.fingerprint, alert.startsAt);
+      const episode = this.store.episodes.find(alert.fingerprint, alert.startsAt);
       if (alert.status === 'firing') {
         if (episode)
           plans.push({
@@ -95,12 +95,12 @@ export class Intake {
   private write(payload: WebhookPayload, plans: Plan[], nowMs: number, result: IntakeResult): void {
     const s = this.store;
     for (const r of payload.rejected)
-      s.audit(nowMs, 'alert_rejected', null, { index: r.index, reason: r.reason, alert: truncateRaw(r.raw), group: payload.groupKey });
+      s.auditLog.append(nowMs, 'alert_rejected', null, { index: r.index, reason: r.reason, alert: truncateRaw(r.raw), group: payload.groupKey });
     for (const p of plans) {
       if (p.kind === 'duplicate') {
         if (p.alert.status === 'firing')
-          s.addDecision({ episodeId: p.episode.id, atMs: nowMs, runbook: p.episode.runbook, decision: 'duplicate', gate: null, reason: p.why });
-        s.audit(nowMs, 'duplicate_delivery', p.episode.id, { status: p.alert.status, reason: p.why });
+          s.episodes.addDecision({ episodeId: p.episode.id, atMs: nowMs, runbook: p.episode.runbook, decision: 'duplicate', gate: null, reason: p.why });
+        s.auditLog.append(nowMs, 'duplicate_delivery', p.episode.id, { status: p.alert.status, reason: p.why });
         result.decisions.push({ episodeId: p.episode.id, decision: 'duplicate', runbook: p.episode.runbook, gate: null, reason: p.why });
         continue;
       }
@@ -108,20 +108,20 @@ export class Intake {
         let episode = p.episode;
         if (!episode) {
           // Resolved before any firing was received (out of order, or the firing was lost).
-          episode = s.insertEpisode(episodeFields(p.alert, nowMs, 'firing'));
-          s.audit(nowMs, 'resolved_without_firing', episode.id, { labels: p.alert.labels });
+          episode = s.episodes.insert(episodeFields(p.alert, nowMs, 'firing'));
+          s.auditLog.append(nowMs, 'resolved_without_firing', episode.id, { labels: p.alert.labels });
         }
-        s.resolveEpisode(episode.id, nowMs, p.resolveKind);
+        s.episodes.resolve(episode.id, nowMs, p.resolveKind);
         const seconds = Math.max(0, (nowMs - p.alert.startsAtMs) / 1000);
-        s.audit(nowMs, 'episode_resolved', episode.id, { kind: p.resolveKind, seconds_since_start: seconds, note: p.note });
+        s.auditLog.append(nowMs, 'episode_resolved', episode.id, { kind: p.resolveKind, seconds_since_start: seconds, note: p.note });
         result.resolved.push({ episodeId: episode.id, kind: p.resolveKind, seconds });
         continue;
       }
       const o = p.outcome;
-      const episode = s.insertEpisode(episodeFields(p.alert, nowMs, 'firing'));
-      s.audit(nowMs, 'episode_opened', episode.id, { labels: p.alert.labels, startsAt: p.alert.startsAt });
-      if (o.runbook) s.setEpisodeRunbook(episode.id, o.runbook.name);
-      const decisionId = s.addDecision({
+      const episode = s.episodes.insert(episodeFields(p.alert, nowMs, 'firing'));
+      s.auditLog.append(nowMs, 'episode_opened', episode.id, { labels: p.alert.labels, startsAt: p.alert.startsAt });
+      if (o.runbook) s.episodes.setRunbook(episode.id, o.runbook.name);
+      const decisionId = s.episodes.addDecision({
         episodeId: episode.id,
         atMs: nowMs,
         runbook: o.runbook?.name ?? null,
@@ -129,7 +129,7 @@ export class Intake {
         gate: o.gate,
         reason: o.reason,
       });
-      s.audit(nowMs, 'decision', episode.id, {
+      s.auditLog.append(nowMs, 'decision', episode.id, {
         decision: o.decision,
         runbook: o.runbook?.name ?? null,
         gate: o.gate,
@@ -138,17 +138,17 @@ export class Intake {
       });
       result.decisions.push({ episodeId: episode.id, decision: o.decision, runbook: o.runbook?.name ?? null, gate: o.gate, reason: o.reason });
       if (o.decision === 'executed' && o.runbook && o.release) {
-        const actionId = s.startAction({ episodeId: episode.id, runbook: o.runbook.name, target: o.target, atMs: nowMs });
-        s.audit(nowMs, 'action_started', episode.id, { action: actionId, runbook: o.runbook.name, target: o.target });
+        const actionId = s.actions.start({ episodeId: episode.id, runbook: o.runbook.name, target: o.target, atMs: nowMs });
+        s.auditLog.append(nowMs, 'action_started', episode.id, { action: actionId, runbook: o.runbook.name, target: o.target });
         result.actions.push({ actionId, episodeId: episode.id, runbook: o.runbook, alert: p.alert, reason: o.reason, release: o.release });
       } else if (o.decision === 'awaiting_approval' && o.runbook) {
-        const approvalId = s.addApproval({
+        const approvalId = s.approvals.add({
           episodeId: episode.id,
           runbook: o.runbook.name,
           createdAtMs: nowMs,
           expiresAtMs: nowMs + this.config.approvals.timeout,
         });
-        s.audit(nowMs, 'approval_requested', episode.id, {
+        s.auditLog.append(nowMs, 'approval_requested', episode.id, {
           approval: approvalId,
           runbook: o.runbook.name,
           expires_at_ms: nowMs + this.config.approvals.timeout,

@@ -51,10 +51,10 @@ describe('Receiver episodes', () => {
       }
       await kit.receiver.idle();
       expect(target.requests.length - before).toBe(1);
-      const episodes = kit.receiver.store.listEpisodes();
+      const episodes = kit.receiver.store.episodes.list();
       expect(episodes).toHaveLength(1);
-      expect(kit.receiver.store.decisionsOf(episodes[0].id).map((d) => d.decision)).toEqual(['executed', 'duplicate', 'duplicate']);
-      expect(kit.receiver.store.actionsOf(episodes[0].id).map((x) => x.outcome)).toEqual(['succeeded']);
+      expect(kit.receiver.store.episodes.decisionsOf(episodes[0].id).map((d) => d.decision)).toEqual(['executed', 'duplicate', 'duplicate']);
+      expect(kit.receiver.store.actions.of(episodes[0].id).map((x) => x.outcome)).toEqual(['succeeded']);
       expect(await kit.metric('remediation_actions_total', { runbook: 'restart' })).toBe(1);
     } finally {
       kit.close();
@@ -69,10 +69,10 @@ describe('Receiver episodes', () => {
       kit.now.ms = T0 + 300_000;
       const r = await kit.receiver.receive(payload({ ...a, status: 'resolved' }));
       expect(r.resolved).toEqual([{ episodeId: 1, kind: 'recovered', seconds: 300 }]);
-      expect(kit.receiver.store.getEpisode(1)).toMatchObject({ status: 'resolved', resolveKind: 'recovered' });
+      expect(kit.receiver.store.episodes.get(1)).toMatchObject({ status: 'resolved', resolveKind: 'recovered' });
       // The same alert firing again later is a new occurrence (new startsAt): a new episode.
       await kit.receiver.receive(payload({ ...a, startsAt: new Date(T0 + 600_000).toISOString() }));
-      expect(kit.receiver.store.listEpisodes().map((e) => e.status)).toEqual(['firing', 'resolved']);
+      expect(kit.receiver.store.episodes.list().map((e) => e.status)).toEqual(['firing', 'resolved']);
       const text = await kit.registry.metrics();
       expect(text).toContain('remediation_time_to_resolve_seconds_count{kind="recovered"} 1');
       expect(text).toContain('remediation_time_to_resolve_seconds_bucket{le="300",kind="recovered"} 1');
@@ -115,7 +115,7 @@ describe('Receiver episodes', () => {
       expect(r2.decisions[0]).toMatchObject({ decision: 'duplicate' });
       expect(r2.decisions[0].reason).toMatch(/already resolved: a late firing never acts/);
       expect(target.requests.length).toBe(before);
-      const kinds = [...kit.receiver.store.iterateAudit()].map((e) => e.kind);
+      const kinds = [...kit.receiver.store.auditLog.iterate()].map((e) => e.kind);
       expect(kinds).toEqual(['resolved_without_firing', 'episode_resolved', 'duplicate_delivery']);
     } finally {
       kit.close();
@@ -132,7 +132,7 @@ describe('Receiver episodes', () => {
     kit.receiver.close();
     const again = new Receiver(kit.config, new Registry(), silentLogger(), () => T0 + 120_000);
     try {
-      const actions = again.store.actionsOf(1);
+      const actions = again.store.actions.of(1);
       expect(actions.map((x) => x.outcome)).toEqual(['outcome_unknown']);
       expect(actions[0].detail).toMatch(/not retried/);
       // The retried delivery after the restart does not act again.
@@ -154,7 +154,7 @@ describe('Receiver episodes', () => {
       const r = await kit.receiver.receive(payload(alert(), alert({ labels: { service: 'catalog' } }), alert({ labels: { service: 'search' } })));
       expect(r.decisions.map((d) => d.decision)).toEqual(['awaiting_approval', 'awaiting_approval', 'awaiting_approval']);
       expect(target.requests.length).toBe(before);
-      const [a1, a2, a3] = kit.receiver.store.listApprovals('pending');
+      const [a1, a2, a3] = kit.receiver.store.approvals.list('pending');
       expect(await kit.receiver.decideApproval(a1.id, 'approve', 'alice')).toMatchObject({ status: 'approved', decision: 'executed' });
       await kit.receiver.idle();
       expect(target.requests.length).toBe(before + 1);
@@ -162,7 +162,7 @@ describe('Receiver episodes', () => {
       await expect(kit.receiver.decideApproval(a2.id, 'approve', 'bob')).rejects.toThrow(/already rejected/);
       kit.now.ms += 16 * 60_000; // past the 15 m approval timeout
       await expect(kit.receiver.decideApproval(a3.id, 'approve', 'carol')).rejects.toThrow(/expired/);
-      expect(kit.receiver.store.decisionsOf(a3.episodeId).map((d) => [d.decision, d.reason])).toEqual([
+      expect(kit.receiver.store.episodes.decisionsOf(a3.episodeId).map((d) => [d.decision, d.reason])).toEqual([
         ['awaiting_approval', 'runbook restart on search waits for approval'],
         ['refused', 'approval expired'],
       ]);
@@ -191,7 +191,7 @@ runbooks:
       const r = await kit.receiver.receive(payload(alert()));
       kit.receiver.startActions(r.actions);
       await kit.receiver.idle();
-      const [action] = kit.receiver.store.actionsOf(1);
+      const [action] = kit.receiver.store.actions.of(1);
       expect(action.outcome).toBe('failed');
       expect(action.detail).toMatch(
         /^notify: webhook notification → 200; notify: slack notification → 200; http: GET http:\/\/127\.0\.0\.1:\d+\/missing → 200/,
@@ -200,9 +200,9 @@ runbooks:
       expect(webhook).toMatchObject({ runbook: 'notify-then-fail', episodeId: 1, decision: 'executed', alert: { labels: { service: 'checkout' } } });
       expect(slack.text).toMatch(/^\[executed\] AnomalousSignal checkout: checkout latency anomalous \(runbook notify-then-fail, episode 1: /);
       // The secret URL is not in the audit log.
-      expect(JSON.stringify([...kit.receiver.store.iterateAudit()])).not.toContain('/notify');
+      expect(JSON.stringify([...kit.receiver.store.auditLog.iterate()])).not.toContain('/notify');
       expect(await kit.metric('remediation_action_failures_total', { runbook: 'notify-then-fail' })).toBe(1);
-      const steps = [...kit.receiver.store.iterateAudit()].find((e) => e.kind === 'action_failed')!.detail.steps as { type: string; ok: boolean }[];
+      const steps = [...kit.receiver.store.auditLog.iterate()].find((e) => e.kind === 'action_failed')!.detail.steps as { type: string; ok: boolean }[];
       expect(steps.map((x) => `${x.type}:${x.ok}`)).toEqual(['notify:true', 'notify:true', 'http:true', 'exec:false']);
     } finally {
       delete process.env.TEST_NOTIFY_URL;
@@ -216,7 +216,7 @@ runbooks:
     try {
       const r = await kit.receiver.receive({ alerts: [alert(), { status: 'firing', labels: { alertname: 'X' } }] });
       expect([r.received, r.rejected]).toEqual([1, 1]);
-      const rejected = [...kit.receiver.store.iterateAudit()].filter((e) => e.kind === 'alert_rejected');
+      const rejected = [...kit.receiver.store.auditLog.iterate()].filter((e) => e.kind === 'alert_rejected');
       expect(rejected[0].detail).toMatchObject({ index: 1, reason: 'startsAt is missing' });
       expect(await kit.metric('remediation_alerts_rejected_total')).toBe(1);
       expect(await kit.metric('remediation_alerts_received_total')).toBe(2);

@@ -26,7 +26,7 @@ import { ReceiverMetrics } from './receiver-metrics';
 import { runRunbook } from './runbook-runner';
 import { analyseIncident, IncidentAnalysis } from './incident-analysis';
 import { narrate, Narrative } from './llm-narrative';
-import { ReceiverStore } from './store';
+import { ReceiverStore } from './store/receiver-store';
 
 export class ApprovalError extends Error {
   constructor(
@@ -56,7 +56,7 @@ export class Receiver {
     store?: ReceiverStore,
   ) {
     this.store = store ?? new ReceiverStore(config.store.path);
-    this.metrics = new ReceiverMetrics(registry, () => this.store.countOpenEpisodes());
+    this.metrics = new ReceiverMetrics(registry, () => this.store.episodes.countOpen());
     const prom = config.prometheus ? new PrometheusClient(config.prometheus.url, config.prometheus.timeout) : undefined;
     this.prom = prom;
     this.concurrency = new ConcurrencyGate(config.limits.max_concurrent_actions);
@@ -75,7 +75,7 @@ export class Receiver {
     ];
     this.engine = new DecisionEngine(config, gates, this.concurrency);
     this.intake = new Intake(this.store, this.engine, config, prom, log);
-    const interrupted = this.store.markInterruptedActions(this.clock());
+    const interrupted = this.store.actions.markInterrupted(this.clock());
     if (interrupted.length) log.warn('actions interrupted by a restart marked outcome_unknown (not retried)', { actions: interrupted });
   }
 
@@ -105,13 +105,13 @@ export class Receiver {
 
   /** The episode's incident analysis, read from Prometheus now (undefined: no such episode). */
   async analysis(episodeId: number): Promise<IncidentAnalysis | undefined> {
-    const e = this.store.getEpisode(episodeId);
+    const e = this.store.episodes.get(episodeId);
     if (!e) return undefined;
     const runbook = this.config.runbooks.find((r) => r.name === e.runbook);
     return analyseIncident(this.prom, {
       episode: e,
-      decisions: this.store.decisionsOf(e.id),
-      actions: this.store.actionsOf(e.id),
+      decisions: this.store.episodes.decisionsOf(e.id),
+      actions: this.store.actions.of(e.id),
       runbookAnnotations: runbook?.annotations ?? {},
       nowMs: this.clock(),
       windowMs: this.config.analysis.window,
@@ -155,8 +155,8 @@ export class Receiver {
       const detail = outcome.steps.map((s) => `${s.type}: ${s.detail}`).join('; ');
       const now = this.clock();
       this.store.transaction(() => {
-        this.store.finishAction(a.actionId, now, outcome.ok ? 'succeeded' : 'failed', detail);
-        this.store.audit(now, outcome.ok ? 'action_succeeded' : 'action_failed', a.episodeId, {
+        this.store.actions.finish(a.actionId, now, outcome.ok ? 'succeeded' : 'failed', detail);
+        this.store.auditLog.append(now, outcome.ok ? 'action_succeeded' : 'action_failed', a.episodeId, {
           action: a.actionId,
           runbook: a.runbook.name,
           steps: outcome.steps,
@@ -169,7 +169,7 @@ export class Receiver {
       this.metrics.actionFailures.inc({ runbook: a.runbook.name });
       this.log.error('runbook run failed', { runbook: a.runbook.name, episode: a.episodeId, error: errorMessage(err) });
       try {
-        this.store.finishAction(a.actionId, this.clock(), 'failed', errorMessage(err));
+        this.store.actions.finish(a.actionId, this.clock(), 'failed', errorMessage(err));
       } catch {
         // The store is closing; the action stays `running` and becomes outcome_unknown at restart.
       }
@@ -181,19 +181,19 @@ export class Receiver {
   /** Approves or rejects a pending approval; an approved one passes the gates again, then runs. */
   async decideApproval(id: number, decision: 'approve' | 'reject', by: string): Promise<{ status: string; decision?: string; reason?: string }> {
     const now = this.clock();
-    const approval = this.store.getApproval(id);
+    const approval = this.store.approvals.get(id);
     if (!approval) throw new ApprovalError(404, `no approval ${id}`);
     if (approval.status !== 'pending') throw new ApprovalError(409, `approval ${id} is already ${approval.status}`);
     if (now >= approval.expiresAtMs) {
       this.expireApprovals();
       throw new ApprovalError(409, `approval ${id} expired`);
     }
-    const episode = this.store.getEpisode(approval.episodeId)!;
+    const episode = this.store.episodes.get(approval.episodeId)!;
     const alert = episodeAlert(episode);
     if (decision === 'reject') {
       this.store.transaction(() => {
-        this.store.decideApproval(id, 'rejected', now, by);
-        this.store.addDecision({
+        this.store.approvals.decide(id, 'rejected', now, by);
+        this.store.episodes.addDecision({
           episodeId: episode.id,
           atMs: now,
           runbook: approval.runbook,
@@ -201,7 +201,7 @@ export class Receiver {
           gate: 'approval',
           reason: `rejected by ${by}`,
         });
-        this.store.audit(now, 'approval_rejected', episode.id, { approval: id, by });
+        this.store.auditLog.append(now, 'approval_rejected', episode.id, { approval: id, by });
       });
       this.countDecision(approval.runbook, 'refused', 'approval');
       return { status: 'rejected' };
@@ -210,9 +210,9 @@ export class Receiver {
     const outcome = await this.engine.decide(episode, alert, now, 'live');
     let pending: PendingAction | undefined;
     this.store.transaction(() => {
-      this.store.decideApproval(id, 'approved', now, by);
-      this.store.audit(now, 'approval_approved', episode.id, { approval: id, by });
-      this.store.addDecision({
+      this.store.approvals.decide(id, 'approved', now, by);
+      this.store.auditLog.append(now, 'approval_approved', episode.id, { approval: id, by });
+      this.store.episodes.addDecision({
         episodeId: episode.id,
         atMs: now,
         runbook: outcome.runbook?.name ?? null,
@@ -221,8 +221,8 @@ export class Receiver {
         reason: `approved by ${by}; ${outcome.reason}`,
       });
       if (outcome.decision === 'executed' && outcome.runbook && outcome.release) {
-        const actionId = this.store.startAction({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
-        this.store.audit(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
+        const actionId = this.store.actions.start({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
+        this.store.auditLog.append(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
         pending = { actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release };
       }
     });
@@ -234,13 +234,20 @@ export class Receiver {
   /** Marks pending approvals past their deadline as expired. */
   expireApprovals(): number {
     const now = this.clock();
-    const due = this.store.listApprovals('pending').filter((a) => now >= a.expiresAtMs);
+    const due = this.store.approvals.list('pending').filter((a) => now >= a.expiresAtMs);
     if (due.length) {
       this.store.transaction(() => {
         for (const a of due) {
-          this.store.decideApproval(a.id, 'expired', now, null);
-          this.store.addDecision({ episodeId: a.episodeId, atMs: now, runbook: a.runbook, decision: 'refused', gate: 'approval', reason: 'approval expired' });
-          this.store.audit(now, 'approval_expired', a.episodeId, { approval: a.id });
+          this.store.approvals.decide(a.id, 'expired', now, null);
+          this.store.episodes.addDecision({
+            episodeId: a.episodeId,
+            atMs: now,
+            runbook: a.runbook,
+            decision: 'refused',
+            gate: 'approval',
+            reason: 'approval expired',
+          });
+          this.store.auditLog.append(now, 'approval_expired', a.episodeId, { approval: a.id });
         }
       });
     }

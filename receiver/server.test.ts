@@ -62,7 +62,7 @@ describe('receiver HTTP API', () => {
   ])('refuses %s with %s and a reason, and stores nothing', async (_name, headers, status, reason) => {
     const r = await post(payload(alert()), headers as Record<string, string>);
     expect([r.status, r.data.error]).toEqual([status, reason]);
-    expect(kit.receiver.store.listEpisodes()).toEqual([]);
+    expect(kit.receiver.store.episodes.list()).toEqual([]);
   });
 
   it.each([
@@ -73,7 +73,7 @@ describe('receiver HTTP API', () => {
     const r = await post(body);
     expect(r.status).toBe(status);
     expect(r.data.error).toMatch(reason);
-    expect(kit.receiver.store.listEpisodes()).toEqual([]);
+    expect(kit.receiver.store.episodes.list()).toEqual([]);
   });
 
   it('acknowledges a good request with its decisions, then runs the action', async () => {

@@ -10,7 +10,7 @@ import { errorMessage } from '../common/errors';
 import { PayloadError } from './alertmanager-payload';
 import { ApprovalError, Receiver } from './receiver';
 import { AuthCheck } from './request-auth';
-import { EpisodeStatus } from './store';
+import { EpisodeRow, EpisodeStatus } from './store/receiver-store';
 import { assetRouter } from '../common/web';
 import { renderEpisodePage, renderReceiverHome } from './web-pages';
 
@@ -68,7 +68,7 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
   });
   app.get('/episodes/:id', requireAuth, async (req, res) => {
     const id = Number(req.params.id);
-    const e = Number.isInteger(id) ? receiver.store.getEpisode(id) : undefined;
+    const e = Number.isInteger(id) ? receiver.store.episodes.get(id) : undefined;
     if (!e) {
       res.status(404).type('text/plain').send(`no episode ${req.params.id}\n`);
       return;
@@ -110,7 +110,7 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       res.status(400).json({ error: 'since must be an RFC 3339 time' });
       return;
     }
-    const episodes = receiver.store.listEpisodes({
+    const episodes = receiver.store.episodes.list({
       status: status as EpisodeStatus | undefined,
       runbook: typeof req.query.runbook === 'string' ? req.query.runbook : undefined,
       sinceMs: since,
@@ -120,19 +120,19 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
 
   app.get('/api/v1/episodes/:id', requireAuth, (req, res) => {
     const id = Number(req.params.id);
-    const e = Number.isInteger(id) ? receiver.store.getEpisode(id) : undefined;
+    const e = Number.isInteger(id) ? receiver.store.episodes.get(id) : undefined;
     if (!e) {
       res.status(404).json({ error: `no episode ${req.params.id}` });
       return;
     }
     res.json({
       ...episodeJson(e),
-      decisions: receiver.store.decisionsOf(e.id).map((d) => ({ ...d, at: iso(d.atMs) })),
-      actions: receiver.store
-        .actionsOf(e.id)
+      decisions: receiver.store.episodes.decisionsOf(e.id).map((d) => ({ ...d, at: iso(d.atMs) })),
+      actions: receiver.store.actions
+        .of(e.id)
         .map((a) => ({ ...a, started_at: iso(a.startedAtMs), finished_at: a.finishedAtMs === null ? null : iso(a.finishedAtMs) })),
-      approvals: receiver.store.approvalsOf(e.id),
-      timeline: receiver.store.auditOf(e.id).map((ev) => ({ at: iso(ev.atMs), kind: ev.kind, ...ev.detail })),
+      approvals: receiver.store.approvals.of(e.id),
+      timeline: receiver.store.auditLog.of(e.id).map((ev) => ({ at: iso(ev.atMs), kind: ev.kind, ...ev.detail })),
     });
   });
 
@@ -143,13 +143,13 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
       return;
     }
     res.type('application/x-ndjson');
-    for (const ev of receiver.store.iterateAudit(since))
+    for (const ev of receiver.store.auditLog.iterate(since))
       res.write(`${JSON.stringify({ id: ev.id, at: iso(ev.atMs), kind: ev.kind, episode: ev.episodeId, ...ev.detail })}\n`);
     res.end();
   });
 
   app.get('/api/v1/approvals', requireAuth, (_req, res) => {
-    res.json({ approvals: receiver.store.listApprovals('pending') });
+    res.json({ approvals: receiver.store.approvals.list('pending') });
   });
 
   app.post('/api/v1/approvals/:id', requireAuth, express.json({ limit: 16 * 1024 }), async (req, res) => {
@@ -196,7 +196,7 @@ function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-function episodeJson(e: ReturnType<Receiver['store']['getEpisode']> & object) {
+function episodeJson(e: EpisodeRow) {
   return {
     id: e.id,
     fingerprint: e.fingerprint,

@@ -5,7 +5,7 @@
  * need the same auth as the API (the browser sends basic credentials itself).
  */
 import { escapeHtml, renderPage } from '../common/web';
-import { ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from './store';
+import { ActionRow, ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from './store/receiver-store';
 import { IncidentAnalysis } from './incident-analysis';
 import { Narrative } from './llm-narrative';
 
@@ -43,16 +43,16 @@ function approvalRows(approvals: ApprovalRow[], episodes: Map<number, EpisodeRow
 }
 
 export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: number): string {
-  const pending = store.listApprovals('pending');
-  const episodes = store.listEpisodes({ limit: 50 });
-  const byId = new Map(pending.map((a) => [a.episodeId, store.getEpisode(a.episodeId)]));
+  const pending = store.approvals.list('pending');
+  const episodes = store.episodes.list({ limit: 50 });
+  const byId = new Map(pending.map((a) => [a.episodeId, store.episodes.get(a.episodeId)]));
   const approvals = pending.length
     ? `<table id="approvals"><tr><th>episode</th><th>alert</th><th>labels</th><th>runbook</th><th>expires in</th><th></th></tr>${approvalRows(pending, byId, nowMs)}</table>`
     : '<p class="muted" id="no-approvals">No approval is waiting.</p>';
   const rows = episodes
     .map((e) => {
-      const decisions = store.decisionsOf(e.id);
-      const actions = store.actionsOf(e.id);
+      const decisions = store.episodes.decisionsOf(e.id);
+      const actions = store.actions.of(e.id);
       const last = decisions[decisions.length - 1];
       const ttr = e.resolvedAtMs === null ? '–' : `${Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000).toFixed(1)} s`;
       // The episode's course in one line: firing → decision → action → resolved, seconds from firing.
@@ -72,7 +72,7 @@ export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: nu
 <p class="muted">Also: <a href="/api/v1/episodes">/api/v1/episodes</a> · <a href="/api/v1/audit">/api/v1/audit</a> · <a href="/metrics">/metrics</a></p>`;
   return renderPage({
     title: 'remediation receiver',
-    subtitle: `mode <b>${escapeHtml(mode)}</b> · ${store.countOpenEpisodes()} open episodes · ${pending.length} pending approvals`,
+    subtitle: `mode <b>${escapeHtml(mode)}</b> · ${store.episodes.countOpen()} open episodes · ${pending.length} pending approvals`,
     body,
     refreshSeconds: pending.length ? 0 : 10,
     script: APPROVAL_SCRIPT,
@@ -86,7 +86,7 @@ interface TimelineEntry {
 }
 
 /** The episode's story in time order: the audit log, each action's end told with its outcome detail. */
-function timelineOf(e: EpisodeRow, audit: AuditEvent[], actions: ReturnType<ReceiverStore['actionsOf']>): TimelineEntry[] {
+function timelineOf(e: EpisodeRow, audit: AuditEvent[], actions: ActionRow[]): TimelineEntry[] {
   const entries: TimelineEntry[] = [{ atMs: e.startsAtMs, cls: 'firing', text: `alert started firing in Prometheus (startsAt)` }];
   for (const ev of audit) {
     // An action's end comes from the actions table below, which keeps what each step did.
@@ -166,15 +166,15 @@ export function renderEpisodePage(
 ): string {
   const section = analysis ? analysisSection(analysis.analysis, analysis.narrative) : undefined;
   const analysisHtml = section?.html ?? '';
-  const actions = store.actionsOf(e.id);
-  const timeline = timelineOf(e, store.auditOf(e.id), actions);
+  const actions = store.actions.of(e.id);
+  const timeline = timelineOf(e, store.auditLog.of(e.id), actions);
   const items = timeline
     .map(
       (t) =>
         `<li class="${t.cls}"><span class="muted">+${((t.atMs - e.startsAtMs) / 1000).toFixed(1)} s · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`,
     )
     .join('');
-  const approvals = store.approvalsOf(e.id);
+  const approvals = store.approvals.of(e.id);
   const pending = approvals.filter((a) => a.status === 'pending');
   const annotations = Object.entries(e.annotations)
     .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)

@@ -1,4 +1,4 @@
-import { ReceiverStore } from '../store';
+import { ReceiverStore } from '../store/receiver-store';
 import { ALLOW, Gate, refuse } from './gate';
 
 /** At most `max_targets.max` distinct targets per `per` for a runbook: a bad day stays small. */
@@ -8,7 +8,7 @@ export function blastRadiusGate(store: ReceiverStore): Gate {
     check: ({ runbook, target, nowMs }) => {
       const m = runbook.max_targets;
       if (!m) return ALLOW;
-      const targets = store.actedTargets(runbook.name, nowMs - m.per);
+      const targets = store.actions.targets(runbook.name, nowMs - m.per);
       if (targets.includes(target) || targets.length < m.max) return ALLOW;
       return refuse(
         `runbook ${runbook.name} already acted on ${targets.length} targets (${targets.join(', ')}) in the last ${m.per / 1000} s; the cap is ${m.max}`,

@@ -1,4 +1,4 @@
-import { ReceiverStore } from '../store';
+import { ReceiverStore } from '../store/receiver-store';
 import { ALLOW, Gate, refuse } from './gate';
 
 /** After an action on a target, the same runbook waits `cooldown` before acting on it again. */
@@ -6,7 +6,7 @@ export function cooldownGate(store: ReceiverStore): Gate {
   return {
     name: 'cooldown',
     check: ({ runbook, target, nowMs }) => {
-      const last = store.lastActionAt(runbook.name, target);
+      const last = store.actions.lastAt(runbook.name, target);
       if (last === undefined || nowMs - last >= runbook.cooldown) return ALLOW;
       return refuse(`runbook ${runbook.name} acted on ${target} ${Math.round((nowMs - last) / 1000)} s ago; cooldown is ${runbook.cooldown / 1000} s`);
     },

@@ -1,6 +1,6 @@
 import { WebhookAlert } from '../alertmanager-payload';
 import { RunbookConfig } from '../receiver-config';
-import { EpisodeRow } from '../store';
+import { EpisodeRow } from '../store/receiver-store';
 
 /** What a gate sees: the episode, its alert, the runbook that matched, the target and the time. */
 export interface GateContext {

@@ -1,5 +1,5 @@
 import { ReceiverConfig } from '../receiver-config';
-import { ReceiverStore } from '../store';
+import { ReceiverStore } from '../store/receiver-store';
 import { ALLOW, Gate, refuse } from './gate';
 
 /** At most `rate_limit.max` actions of the runbook per `rate_limit.per`. */
@@ -9,7 +9,7 @@ export function runbookRateGate(store: ReceiverStore): Gate {
     check: ({ runbook, nowMs }) => {
       const r = runbook.rate_limit;
       if (!r) return ALLOW;
-      const n = store.countActions(nowMs - r.per, runbook.name);
+      const n = store.actions.count(nowMs - r.per, runbook.name);
       return n < r.max ? ALLOW : refuse(`runbook ${runbook.name} ran ${n} actions in the last ${r.per / 1000} s; the limit is ${r.max}`);
     },
   };
@@ -21,7 +21,7 @@ export function globalRateGate(store: ReceiverStore, limit: ReceiverConfig['limi
     name: 'global_rate_limit',
     check: ({ nowMs }) => {
       if (!limit) return ALLOW;
-      const n = store.countActions(nowMs - limit.per);
+      const n = store.actions.count(nowMs - limit.per);
       return n < limit.max ? ALLOW : refuse(`${n} actions in the last ${limit.per / 1000} s across runbooks; the global limit is ${limit.max}`);
     },
   };

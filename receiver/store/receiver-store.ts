@@ -1,0 +1,41 @@
+/**
+ * The receiver's durable store, by what it keeps: episodes (with their decisions), actions,
+ * approvals and the audit log, over one SQLite database (see database.ts).
+ */
+import Database from 'better-sqlite3';
+import { ActionStore } from './action-store';
+import { ApprovalStore } from './approval-store';
+import { AuditLog } from './audit-log';
+import { openDatabase } from './database';
+import { EpisodeStore } from './episode-store';
+
+export * from './episode-store';
+export * from './action-store';
+export * from './approval-store';
+export * from './audit-log';
+
+export class ReceiverStore {
+  readonly db: Database.Database;
+  readonly episodes: EpisodeStore;
+  readonly actions: ActionStore;
+  readonly approvals: ApprovalStore;
+  readonly auditLog: AuditLog;
+
+  /** Opens (creating or migrating if needed) the database at `path`; ':memory:' for tests. */
+  constructor(path: string) {
+    this.db = openDatabase(path);
+    this.episodes = new EpisodeStore(this.db);
+    this.auditLog = new AuditLog(this.db);
+    this.actions = new ActionStore(this.db, this.auditLog);
+    this.approvals = new ApprovalStore(this.db);
+  }
+
+  /** Runs `fn` in one transaction: all of it is stored, or none. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

@@ -6,8 +6,8 @@ import { Logger } from '../common/logger';
 import { Receiver } from './receiver';
 import { parseListenAddress, listenUrl } from '../common/listen-address';
 import { RECEIVER_DEFAULT_HOST, ReceiverConfig } from './receiver-config';
-import { authCheck } from './request-auth';
-import { createReceiverApp } from './server';
+import { authCheck } from './http/request-auth';
+import { createReceiverApp } from './http/receiver-app';
 
 export class ReceiverDaemon {
   readonly registry = new Registry();

@@ -1,6 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { ReceiverConfig } from './receiver-config';
-import { readSecret } from '../common/secrets';
+import { ReceiverConfig } from '../receiver-config';
+import { readSecret } from '../../common/secrets';
 
 /** Checks an Authorization header against the configured bearer token or basic credentials. */
 export type AuthCheck = (authorization: string | undefined) => { ok: true; user: string } | { ok: false; reason: string };

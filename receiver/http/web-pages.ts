@@ -4,10 +4,10 @@
  * resolved). Server-rendered from the store; the buttons call POST /api/v1/approvals/:id, so they
  * need the same auth as the API (the browser sends basic credentials itself).
  */
-import { escapeHtml, renderPage } from '../common/web';
-import { ActionRow, ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from './store/receiver-store';
-import { IncidentAnalysis } from './incident-analysis';
-import { Narrative } from './llm-narrative';
+import { escapeHtml, renderPage } from '../../common/web';
+import { ActionRow, ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from '../store/receiver-store';
+import { IncidentAnalysis } from '../incident-analysis';
+import { Narrative } from '../llm-narrative';
 
 const time = (ms: number | null) => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
 const labelText = (l: Record<string, string>) =>

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { authCheck } from './request-auth';
-import { alert, Kit, makeReceiver, payload, startTarget } from '../test/doubles/receiver-test-kit';
-import { createReceiverApp } from './server';
+import { alert, Kit, makeReceiver, payload, startTarget } from '../../test/doubles/receiver-test-kit';
+import { createReceiverApp } from './receiver-app';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;
 let target: Target;

@@ -1,0 +1,45 @@
+/**
+ * The receiver's HTTP surface (express), one router per concern: the Alertmanager webhook, the
+ * episode and audit API, approvals and the web pages, all behind the configured auth; /metrics
+ * and /healthz open, as for every exporter.
+ */
+import express from 'express';
+import { Registry } from 'prom-client';
+import { Receiver } from '../receiver';
+import { approvalsRouter } from './approvals-router';
+import { episodesRouter } from './episodes-router';
+import { pagesRouter } from './pages-router';
+import { AuthCheck } from './request-auth';
+import { requireAuth } from './require-auth';
+import { webhookRouter } from './webhook-router';
+
+export function createReceiverApp(receiver: Receiver, registry: Registry, auth: AuthCheck, bodyLimitBytes: number): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const authenticated = requireAuth(receiver, auth);
+
+  app.get('/healthz', (_req, res) => {
+    res.type('text/plain').send('ok\n');
+  });
+  app.get('/metrics', async (_req, res) => {
+    res.type(registry.contentType).send(await registry.metrics());
+  });
+  app.use(webhookRouter(receiver, authenticated, bodyLimitBytes));
+  app.use(pagesRouter(receiver, authenticated));
+  app.use(episodesRouter(receiver, authenticated));
+  app.use(approvalsRouter(receiver, authenticated));
+
+  // Body parser errors: too large (413) or not JSON (400); a reason, and nothing changed.
+  app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (req.path.startsWith('/webhook')) receiver.metrics.requests.inc({ code: String(status) });
+    const reason =
+      err.type === 'entity.too.large'
+        ? `body larger than ${bodyLimitBytes} bytes`
+        : err.type === 'entity.parse.failed'
+          ? `body is not valid JSON: ${err.message}`
+          : err.message;
+    res.status(status).json({ error: reason });
+  });
+  return app;
+}

@@ -1,7 +1,8 @@
 /** The receiver process: the store, the HTTP server and the approval-expiry timer. */
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Registry } from 'prom-client';
+import { registerProcessMetrics } from '../common/process-metrics';
 import { Logger } from '../common/logger';
 import { Receiver } from './receiver';
 import { parseListenAddress, listenUrl } from '../common/listen-address';
@@ -19,7 +20,7 @@ export class ReceiverDaemon {
     readonly config: ReceiverConfig,
     readonly log: Logger,
   ) {
-    collectDefaultMetrics({ register: this.registry });
+    registerProcessMetrics(this.registry);
     this.receiver = new Receiver(config, this.registry, log);
   }
 

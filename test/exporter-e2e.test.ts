@@ -156,6 +156,11 @@ describe('exporter on a real Prometheus', () => {
     const text = (await axios.get(`${exporterUrl}/metrics`, { responseType: 'text' })).data as string;
     expect(text).toContain('anomaly_score{');
     expect(text).toContain('anomaly_exporter_source_up 1');
+    // The process and Node.js metrics every exporter has (common/process-metrics.ts).
+    expect(text).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d/m);
+    expect(text).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    expect(text).not.toContain('nodejs_active_handles_total');
     expect(text).toMatch(/anomaly_signal_correlation\{service="checkout",signal_a="latency",signal_b="traffic",method="spearman"\} /);
     const check = promtoolCheckMetrics(text);
     expect(check.output).toBe('');

@@ -16,7 +16,7 @@ import { ExporterDaemon } from '../exporter/daemon/daemon';
 import { ReceiverDaemon } from '../receiver/receiver-daemon';
 import { parseReceiverConfig } from '../receiver/receiver-config';
 import { startTarget } from './doubles/receiver-test-kit';
-import { AlertmanagerProcess, freePort, PrometheusProcess, scrapeJob, startAlertmanager, startPrometheus, waitFor } from './stack';
+import { AlertmanagerProcess, freePort, PrometheusProcess, promtoolCheckMetrics, scrapeJob, startAlertmanager, startPrometheus, waitFor } from './stack';
 
 jest.setTimeout(240_000);
 
@@ -194,6 +194,13 @@ describe('the remediation loop on real Prometheus and Alertmanager', () => {
     expect(metrics).toMatch(/remediation_time_to_action_seconds_count\{runbook="restart-demo-service"\} 1/);
     expect(metrics).toMatch(/remediation_time_to_resolve_seconds_count\{kind="recovered"\} 1/);
     expect(metrics).toMatch(/remediation_actions_total\{runbook="restart-demo-service"\} 1/);
+    // After a whole episode every family has samples; the exposition must still pass promtool,
+    // process and Node.js metrics included (common/process-metrics.ts).
+    expect(metrics).toMatch(/^process_cpu_seconds_total \d/m);
+    expect(metrics).toMatch(/^nodejs_heap_size_used_bytes \d/m);
+    const check = promtoolCheckMetrics(metrics);
+    expect(check.output).toBe('');
+    expect(check.ok).toBe(true);
     process.stdout.write(`loop: fault → resolved ${((Date.now() - faultAt) / 1000).toFixed(1)} s\n`);
 
     // The incident analysis, read from the real Prometheus: latency first, the exporter's pattern,

@@ -3,6 +3,7 @@ import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import cron, { ScheduledTask } from 'node-cron';
 import { Registry } from 'prom-client';
+import { registerProcessMetrics } from '../../common/process-metrics';
 import { formatDurationMs } from '../../common/duration';
 import { errorMessage } from '../../common/errors';
 import { Logger } from '../../common/logger';
@@ -53,6 +54,7 @@ export class ExporterDaemon {
     this.version = opts.version;
     const signals = Object.keys(config.reader.signals);
     this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000);
+    registerProcessMetrics(this.registry);
     const reader = opts.reader ?? createReader(config);
     tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);

@@ -1,0 +1,81 @@
+import { DEFAULT_SCORE_OPTIONS, SeriesModel, SeriesModelConfig } from '../../models';
+import { SeriesTracker, TrackerContext } from './series-tracker';
+
+const modelConfig: SeriesModelConfig = {
+  detectors: { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 0 } },
+  combine: 'max',
+  scoring: DEFAULT_SCORE_OPTIONS,
+  levelAlpha: 0.1,
+};
+const ctx: TrackerContext = { signal: 'latency', modelConfig, holdSamples: 3, historySamples: 10 };
+
+/** A tracker whose model knows a level of 10 ± about 1. */
+function fitted(labels: Record<string, string> = { service: 'checkout' }): SeriesTracker {
+  const model = new SeriesModel(modelConfig);
+  model.fit(
+    Float64Array.from({ length: 200 }, (_, i) => 10 + Math.sin(i)),
+    0,
+  );
+  return new SeriesTracker(labels, model, ctx, 0);
+}
+
+const raw = (from: number, values: number[]) => ({
+  labels: {},
+  timestamps: Float64Array.from(values, (_, i) => (from + i) * 60),
+  values: Float64Array.from(values),
+});
+
+describe('series tracker', () => {
+  it('publishes with signal added, and keeps a source label named signal or model as exported_<name>', () => {
+    const t = fitted({ service: 'checkout', signal: 'src', model: 'm' });
+    expect(t.publicLabels).toEqual({ service: 'checkout', exported_signal: 'src', exported_model: 'm', signal: 'latency' });
+  });
+
+  it('scores each sample once: a second read of the same range changes nothing', () => {
+    const t = fitted();
+    const first = t.score(raw(1, [10, 10.5, 9.5]));
+    expect(first?.timestampSeconds).toBe(180);
+    expect(t.history.size).toBe(3);
+    expect(t.score(raw(1, [10, 10.5, 9.5]))).toBe(first);
+    expect(t.history.size).toBe(3);
+  });
+
+  it('is anomalous from the first score above 1 until hold_samples normal samples pass', () => {
+    const t = fitted();
+    t.score(raw(1, [10]));
+    expect(t.latest?.anomalous).toBe(false);
+    const spike = t.score(raw(2, [50]))!;
+    expect(spike.ensemble).toBeGreaterThan(1);
+    expect(spike).toMatchObject({ anomalous: true, onsetSeconds: 120 });
+    expect(t.score(raw(3, [10, 10]))).toMatchObject({ anomalous: true, onsetSeconds: 120 });
+    expect(t.score(raw(5, [10]))).toMatchObject({ anomalous: false, onsetSeconds: undefined });
+  });
+
+  it('keeps the onset of a stretch while it goes on', () => {
+    const t = fitted();
+    t.score(raw(1, [50, 10, 50, 10]));
+    expect(t.latest).toMatchObject({ anomalous: true, onsetSeconds: 60 });
+  });
+
+  it('skips NaN and ±Inf samples, which are gaps, not values', () => {
+    const t = fitted();
+    expect(t.score(raw(1, [10, NaN, Infinity]))?.timestampSeconds).toBe(60);
+    expect(t.lastTs).toBe(60);
+  });
+
+  it('keeps the recent finite samples within the correlation window', () => {
+    const t = fitted();
+    t.keepRecent(raw(1, [1, 2, NaN, 4]), 120);
+    expect(t.recent).toEqual({ ts: [120, 240], values: [2, 4] });
+    t.keepRecent(raw(3, [NaN, 4, 5]), 200);
+    expect(t.recent).toEqual({ ts: [240, 300], values: [4, 5] });
+  });
+
+  it('goes on from saved state: last scored sample and the anomalous stretch', () => {
+    const saved = fitted();
+    saved.score(raw(1, [10, 50]));
+    const t = SeriesTracker.restore({ labels: saved.labels, lastTs: saved.lastTs, onset: saved.onset, sinceFlag: saved.sinceFlag }, saved.model, ctx);
+    expect(t.score(raw(1, [10, 50]))).toBeUndefined();
+    expect(t.score(raw(3, [10]))).toMatchObject({ anomalous: true, onsetSeconds: 120 });
+  });
+});

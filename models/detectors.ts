@@ -2,8 +2,8 @@
  * The detector registry: every per-series detector by name, with how to create it, how to load it
  * from saved state and what its saved fit depends on. The series model, the exporter's config
  * mapping and its state store all go through this table, so adding a detector is one model file
- * plus one line here (and its options in the exporter's config schema, which the compiler asks
- * for through `DetectorName`).
+ * plus one line here (and its section in the exporter's config, exporter/config/detector-config.ts,
+ * which the compiler asks for through `DetectorName`).
  *
  * The order of the table is the order detectors run and combine in a series model.
  */
@@ -12,16 +12,6 @@ import { MadDetector, MadOptions } from './mad-detector';
 import { PatternDetector, PatternOptions } from './pattern-detector';
 import { Detector, DetectorState, ScoreOptions } from './types';
 import { ZScoreDetector, ZScoreOptions } from './zscore-detector';
-
-/** Each detector's options, by its name (the name is also its key in the config's `models:`). */
-export interface DetectorOptionsByName {
-  zscore: ZScoreOptions;
-  mad: MadOptions;
-  isolation_forest: IsolationForestDetectorOptions;
-  pattern: PatternOptions;
-}
-
-export type DetectorName = keyof DetectorOptionsByName;
 
 /** The detectors a series model runs, each with its options; an absent name is not run. */
 export type DetectorOptionsMap = { [N in DetectorName]?: DetectorOptionsByName[N] };
@@ -45,23 +35,48 @@ export interface DetectorKind<O> {
   optionsKey(opts: O, ctx: DetectorContext): unknown;
 }
 
-export const DETECTORS: { readonly [N in DetectorName]: DetectorKind<DetectorOptionsByName[N]> } = {
-  zscore: { create: (o, c) => new ZScoreDetector(o, c.scoring), load: (s, o, c) => ZScoreDetector.load(s, o, c.scoring), optionsKey: (o) => o },
-  mad: { create: (o, c) => new MadDetector(o, c.scoring), load: (s, o, c) => MadDetector.load(s, o, c.scoring), optionsKey: (o) => o },
-  isolation_forest: {
+/** A registry entry, typed by its options. */
+const kind = <O>(k: DetectorKind<O>): DetectorKind<O> => k;
+
+/** The registry: one line per detector. Its name is also its key in the config's `models:`. */
+export const DETECTORS = {
+  zscore: kind<ZScoreOptions>({
+    create: (o, c) => new ZScoreDetector(o, c.scoring),
+    load: (s, o, c) => ZScoreDetector.load(s, o, c.scoring),
+    optionsKey: (o) => o,
+  }),
+  mad: kind<MadOptions>({ create: (o, c) => new MadDetector(o, c.scoring), load: (s, o, c) => MadDetector.load(s, o, c.scoring), optionsKey: (o) => o }),
+  // The forest isolates on the level feature too, whose smoothing is set by levelAlpha.
+  isolation_forest: kind<IsolationForestDetectorOptions>({
     create: (o, c) => new IsolationForestDetector(o, c.scoring),
     load: (s, o, c) => IsolationForestDetector.load(s, o, c.scoring),
-    // The forest isolates on the level feature too, whose smoothing is set by levelAlpha.
     optionsKey: (o, c) => ({ ...o, levelAlpha: c.levelAlpha }),
-  },
-  pattern: { create: (o, c) => new PatternDetector(o, c.scoring), load: (s, o, c) => PatternDetector.load(s, o, c.scoring), optionsKey: (o) => o },
+  }),
+  pattern: kind<PatternOptions>({
+    create: (o, c) => new PatternDetector(o, c.scoring),
+    load: (s, o, c) => PatternDetector.load(s, o, c.scoring),
+    optionsKey: (o) => o,
+  }),
 };
+
+export type DetectorName = keyof typeof DETECTORS;
+
+/** Each detector's options, by its name (from the registry). */
+export type DetectorOptionsByName = { [N in DetectorName]: (typeof DETECTORS)[N] extends DetectorKind<infer O> ? O : never };
+
+/** The registry, each entry typed by its own name's options (checked, not cast). */
+const KINDS: { readonly [N in DetectorName]: DetectorKind<DetectorOptionsByName[N]> } = DETECTORS;
 
 /** Every detector name, in registry order. */
 export const DETECTOR_NAMES = Object.keys(DETECTORS) as DetectorName[];
 
 export function isDetectorName(name: string): name is DetectorName {
   return Object.prototype.hasOwnProperty.call(DETECTORS, name);
+}
+
+/** A registry entry, typed by its name's options. */
+export function detectorKind<N extends DetectorName>(name: N): DetectorKind<DetectorOptionsByName[N]> {
+  return KINDS[name];
 }
 
 /** One configured detector: its name, options and registry entry, typed together. */
@@ -82,7 +97,7 @@ export function configuredDetectors(options: DetectorOptionsMap): Configured<Det
 }
 
 function configured<N extends DetectorName>(name: N, opts: DetectorOptionsByName[N]): Configured<N> {
-  return { name, opts, kind: DETECTORS[name] };
+  return { name, opts, kind: KINDS[name] };
 }
 
 /** Unfitted detectors for the configured options, in registry order. */

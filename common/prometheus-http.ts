@@ -7,20 +7,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import axios, { AxiosError, AxiosInstance } from 'axios';
+import { PrometheusError } from './prometheus-error';
 
-/** How a request to Prometheus failed. */
-export type PrometheusErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse';
-
-export class PrometheusError extends Error {
-  constructor(
-    readonly kind: PrometheusErrorKind,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message);
-    this.name = 'PrometheusError';
-  }
-}
+export { PrometheusError } from './prometheus-error';
+export type { PrometheusErrorKind } from './prometheus-error';
 
 export interface PrometheusHttpOptions {
   url: string;

@@ -1,4 +1,4 @@
-import { PrometheusError, PrometheusErrorKind } from '../../common/prometheus-http';
+import { PrometheusError, PrometheusErrorKind } from '../../common/prometheus-error';
 
 /** What the pipeline needs from a source: range queries that fail as data, never as crashes. */
 export interface RangeQuery {
@@ -24,8 +24,8 @@ export interface Reader {
 }
 
 /** A reader fails with the shared Prometheus client's error kinds (common/prometheus-http.ts). */
-export { PrometheusError as ReaderError } from '../../common/prometheus-http';
-export type { PrometheusErrorKind as ReaderErrorKind } from '../../common/prometheus-http';
+export { PrometheusError as ReaderError } from '../../common/prometheus-error';
+export type { PrometheusErrorKind as ReaderErrorKind } from '../../common/prometheus-error';
 
 /**
  * Why a signal's read failed, as reported per signal: a reader error's kind with HTTP split into

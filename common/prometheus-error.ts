@@ -1,0 +1,13 @@
+/** How a request to Prometheus' HTTP API failed (see prometheus-http.ts); no dependencies, so readers and tests can use it alone. */
+export type PrometheusErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse';
+
+export class PrometheusError extends Error {
+  constructor(
+    readonly kind: PrometheusErrorKind,
+    message: string,
+    readonly status?: number,
+  ) {
+    super(message);
+    this.name = 'PrometheusError';
+  }
+}

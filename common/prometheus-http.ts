@@ -59,9 +59,9 @@ export class PrometheusHttp {
    * POSTs `params` as a form to an API path (`/api/v1/query_range`) and returns the body of a 2xx
    * answer. Throws PrometheusError: `promql` for a query Prometheus refused (400/422 with its
    * message), `http` for other statuses, `network`, `timeout` or `aborted`. `what` starts every
-   * message (e.g. `signal latency`).
+   * message when given (e.g. `signal latency`).
    */
-  async post(path: string, params: Record<string, string>, what: string, signal?: AbortSignal): Promise<string> {
+  async post(path: string, params: Record<string, string>, what?: string, signal?: AbortSignal): Promise<string> {
     let res;
     try {
       res = await this.http.post<string>(path, new URLSearchParams(params).toString(), {
@@ -75,14 +75,16 @@ export class PrometheusHttp {
     if (res.status >= 200 && res.status < 300) return body;
     const refused = res.status === 400 || res.status === 422 ? apiError(body) : undefined;
     // Prometheus answers a bad query with a JSON error body; keep its message.
-    if (refused) throw new PrometheusError('promql', `${what}: ${refused.errorType}: ${refused.error}`, res.status);
-    throw new PrometheusError('http', `${what}: HTTP ${res.status} from ${this.opts.url}: ${body.slice(0, 200).trim()}`, res.status);
+    const prefix = what ? `${what}: ` : '';
+    if (refused) throw new PrometheusError('promql', `${prefix}${refused.errorType}: ${refused.error}`, res.status);
+    throw new PrometheusError('http', `${prefix}HTTP ${res.status} from ${this.opts.url}: ${body.slice(0, 200).trim()}`, res.status);
   }
 
-  private transportError(err: unknown, what: string, abort?: AbortSignal): PrometheusError {
-    if (abort?.aborted || axios.isCancel(err)) return new PrometheusError('aborted', `${what}: query aborted (cycle timeout or shutdown)`);
+  private transportError(err: unknown, what: string | undefined, abort?: AbortSignal): PrometheusError {
+    const prefix = what ? `${what}: ` : '';
+    if (abort?.aborted || axios.isCancel(err)) return new PrometheusError('aborted', `${prefix}query aborted (cycle timeout or shutdown)`);
     const e = err as AxiosError;
-    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return new PrometheusError('timeout', `${what}: no answer within ${this.opts.timeoutMs} ms`);
-    return new PrometheusError('network', `${what}: ${e.code ?? 'network error'}: ${e.message}`);
+    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return new PrometheusError('timeout', `${prefix}no answer within ${this.opts.timeoutMs} ms`);
+    return new PrometheusError('network', `${prefix}${e.code ?? 'network error'}: ${e.message}`);
   }
 }

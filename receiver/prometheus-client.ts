@@ -39,7 +39,8 @@ export class PrometheusClient implements RangeSource {
   }
 
   private async post<R>(path: string, params: Record<string, string>, signal?: AbortSignal): Promise<Envelope<R>> {
-    const text = await this.http.post(path, params, 'Prometheus', signal);
+    // No prefix: callers say it was Prometheus ("confirmation query failed: …", "Prometheus: …").
+    const text = await this.http.post(path, params, undefined, signal);
     let body: Envelope<R>;
     try {
       body = JSON.parse(text) as Envelope<R>;

@@ -1,0 +1,195 @@
+/**
+ * npm run bench:detect: the product's default config on three labelled dev corpora (NAB subset,
+ * Cloud Monitoring, ASD), side by side with the hand-written 1-day z-score computed in the same
+ * run, each scored by the corpus' own scorer. Detectors get copies of the data without labels.
+ *
+ * Prints per corpus the product at its threshold (score > 1) and at its best threshold, the
+ * reference at 3 σ and at its best, then a leave-one-corpus-out view: the alert threshold chosen
+ * on two corpora, reported on the third. Last line: one JSON object.
+ *
+ * SHARED_DIR (default ../shared beside the checkout) holds the corpora.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { silentLogger } from '../common/logger';
+import { backtestFiles, csvInputs } from '../exporter/backtest/backtest-files';
+import { readCsvSeries } from '../exporter/backtest/csv-series';
+import { parseConfig } from '../exporter/config/config';
+import { Corpus, corpora, CorpusScore, scoreCorpus, unlabelled } from './detect-corpora';
+import { leaveOneOut, LeaveOneOut } from './leave-one-out';
+import { referenceZScore } from './reference-zscore';
+
+const SHARED = process.env.SHARED_DIR ?? join(__dirname, '..', '..', '..', 'shared');
+/** The alert thresholds tried for the leave-one-corpus-out view (the reference's K is 3 × threshold). */
+const GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3];
+/** The reference's figures in ../shared/detect/README.md (event F1 at K = 3 / at its best threshold). */
+const REFERENCE_README: Record<string, [number, number]> = { 'cloud-monitoring': [0.28, 0.498], asd: [0.075, 0.103] };
+
+type Detector = 'product' | 'reference';
+
+interface CorpusResult {
+  corpus: string;
+  files: number;
+  rows: number;
+  product: CorpusScore & { threshold: number };
+  productBest: CorpusScore & { threshold: number };
+  reference: CorpusScore & { threshold: number };
+  referenceBest: CorpusScore & { threshold: number };
+  /** Headline score per detector at each GRID threshold. */
+  grid: Record<Detector, number[]>;
+}
+
+const log = (text: string) => process.stderr.write(`bench:detect: ${text}\n`);
+
+async function runCorpus(c: Corpus, work: string): Promise<CorpusResult> {
+  const data = unlabelled(c, join(work, c.name, 'data'));
+  const productOut = join(work, c.name, 'product');
+  const referenceOut = join(work, c.name, 'reference');
+  const config = parseConfig('reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n', '(defaults)');
+  const started = Date.now();
+  let lastReport = 0;
+  const files = await backtestFiles(data, productOut, config, undefined, silentLogger(), (k, n, rel) => {
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      log(`${c.name}: file ${k + 1}/${n} ${rel}`);
+    }
+  });
+  const rows = files.reduce((a, f) => a + f.rows, 0);
+  log(`${c.name}: ${files.length} files, ${rows} rows backtested in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  for (const { file, rel } of csvInputs(data)) {
+    const s = readCsvSeries(file);
+    const score = referenceZScore(s.times, s.values, 3);
+    mkdirSync(dirname(join(referenceOut, rel)), { recursive: true });
+    writeFileSync(join(referenceOut, rel), `timestamp,anomaly_score\n${s.timestampText.map((t, i) => `${t},${score[i]}`).join('\n')}\n`);
+  }
+  const out = (d: Detector) => (d === 'product' ? productOut : referenceOut);
+  const grid = { product: [] as number[], reference: [] as number[] };
+  for (const d of ['product', 'reference'] as const) for (const t of GRID) grid[d].push(scoreCorpus(c, SHARED, out(d), t).headline);
+  return {
+    corpus: c.name,
+    files: files.length,
+    rows,
+    product: scoreCorpus(c, SHARED, productOut, 1),
+    productBest: scoreCorpus(c, SHARED, productOut, 1, true),
+    reference: scoreCorpus(c, SHARED, referenceOut, 1),
+    referenceBest: scoreCorpus(c, SHARED, referenceOut, 1, true),
+    grid,
+  };
+}
+
+const num = (x: number | undefined | null, d = 3) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
+
+function printCorpus(r: CorpusResult): void {
+  const cols = [
+    ['product, score > 1', r.product],
+    [`product, best (> ${num(r.productBest.threshold, 2)})`, r.productBest],
+    ['z-score 1d, 3 σ', r.reference],
+    [`z-score 1d, best (${num(3 * r.referenceBest.threshold, 2)} σ)`, r.referenceBest],
+  ] as const;
+  process.stdout.write(`\n${r.corpus}: ${r.files} files, ${r.rows} rows\n`);
+  const line = (label: string, cells: string[]) => process.stdout.write(`  ${label.padEnd(26)}${cells.map((c) => c.padStart(26)).join('')}\n`);
+  line(
+    '',
+    cols.map(([name]) => name),
+  );
+  if (r.product.nabStandard !== undefined) {
+    line(
+      'NAB standard',
+      cols.map(([, s]) => num(s.nabStandard, 2)),
+    );
+    line(
+      'NAB reward low FP',
+      cols.map(([, s]) => num(s.nabLowFp, 2)),
+    );
+    line(
+      'NAB reward low FN',
+      cols.map(([, s]) => num(s.nabLowFn, 2)),
+    );
+    return;
+  }
+  line(
+    'event F1',
+    cols.map(([, s]) => num(s.f1)),
+  );
+  line(
+    'recall',
+    cols.map(([, s]) => num(s.recall)),
+  );
+  line(
+    'precision',
+    cols.map(([, s]) => num(s.precision)),
+  );
+  line(
+    'false alarms / series-day',
+    cols.map(([, s]) => num(s.falseAlarmsPerSeriesDay)),
+  );
+  line(
+    'median delay (rows)',
+    cols.map(([, s]) => (s.medianDelayRows === null || s.medianDelayRows === undefined ? '-' : String(s.medianDelayRows))),
+  );
+}
+
+function printLeaveOneOut(name: string, rows: LeaveOneOut[]): void {
+  process.stdout.write(`\nLeave one corpus out, ${name}: the alert threshold that is best on the other two corpora (mean headline), on the held-out one\n`);
+  process.stdout.write(
+    `  ${'held out'.padEnd(18)}${'chosen threshold'.padStart(18)}${'held-out score'.padStart(16)}${'at threshold 1'.padStart(16)}${'its own best'.padStart(14)}\n`,
+  );
+  for (const l of rows) {
+    process.stdout.write(
+      `  ${l.heldOut.padEnd(18)}${num(l.threshold, 2).padStart(18)}${num(l.score, 1).padStart(16)}${num(l.atOne, 1).padStart(16)}${num(l.best, 1).padStart(14)}\n`,
+    );
+  }
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(SHARED, 'detect', 'event-score.mjs')) || !existsSync(join(SHARED, 'nab', 'nab-score.mjs'))) {
+    throw new Error(`labelled corpora not found under ${SHARED} (set SHARED_DIR to the folder holding nab/ and detect/)`);
+  }
+  const work = mkdtempSync(join(tmpdir(), 'ae-detect-'));
+  const started = Date.now();
+  try {
+    const results: CorpusResult[] = [];
+    for (const c of corpora(SHARED)) results.push(await runCorpus(c, work));
+    process.stdout.write('Headline: NAB standard score (0 null, 100 perfect); event F1 on Cloud Monitoring and ASD (on-call counting, ../shared/detect)\n');
+    results.forEach(printCorpus);
+    const grids = (d: Detector) => Object.fromEntries(results.map((r) => [r.corpus, r.grid[d]]));
+    const loo = { product: leaveOneOut(GRID, grids('product')), reference: leaveOneOut(GRID, grids('reference')) };
+    printLeaveOneOut('product', loo.product);
+    printLeaveOneOut('z-score 1d (threshold × 3 = K σ)', loo.reference);
+    // Our z-score against the figures in ../shared/detect/README.md.
+    const check = Object.entries(REFERENCE_README).map(([corpus, [atK3, best]]) => {
+      const r = results.find((x) => x.corpus === corpus)!;
+      const ok = Math.abs((r.reference.f1 ?? NaN) - atK3) < 0.0015 && Math.abs((r.referenceBest.f1 ?? NaN) - best) < 0.0015;
+      return { corpus, ok, expected: [atK3, best], got: [r.reference.f1, r.referenceBest.f1] };
+    });
+    for (const c of check)
+      process.stdout.write(
+        `\nreference check ${c.corpus}: F1 ${c.got.join(' / ')} (README: ${c.expected.join(' / ')}) ${c.ok ? 'reproduced' : 'NOT REPRODUCED'}`,
+      );
+    process.stdout.write(`\n\nbench:detect: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+    const summary = Object.fromEntries(
+      results.map((r) => [
+        r.corpus,
+        {
+          product: Number(r.product.headline.toFixed(2)),
+          product_best: Number(r.productBest.headline.toFixed(2)),
+          reference: Number(r.reference.headline.toFixed(2)),
+          reference_best: Number(r.referenceBest.headline.toFixed(2)),
+          ...(r.product.f1 !== undefined
+            ? { recall: r.product.recall, precision: r.product.precision, false_alarms_per_series_day: r.product.falseAlarmsPerSeriesDay }
+            : {}),
+        },
+      ]),
+    );
+    process.stdout.write(`${JSON.stringify({ headline: summary, leave_one_out: loo, reference_reproduced: check.every((c) => c.ok) })}\n`);
+    if (!check.every((c) => c.ok)) process.exitCode = 1;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench:detect failed: ${(err as Error).stack}\n`);
+  process.exit(1);
+});

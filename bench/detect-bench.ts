@@ -88,7 +88,7 @@ function printCorpus(r: CorpusResult): void {
     [`z-score 1d, best (${num(3 * r.referenceBest.threshold, 2)} σ)`, r.referenceBest],
   ] as const;
   process.stdout.write(`\n${r.corpus}: ${r.files} files, ${r.rows} rows\n`);
-  const line = (label: string, cells: string[]) => process.stdout.write(`  ${label.padEnd(26)}${cells.map((c) => c.padStart(26)).join('')}\n`);
+  const line = (label: string, cells: string[]) => process.stdout.write(`  ${label.padEnd(26)}${cells.map((c) => c.padStart(30)).join('')}\n`);
   line(
     '',
     cols.map(([name]) => name),
@@ -182,7 +182,9 @@ async function main(): Promise<void> {
         },
       ]),
     );
-    process.stdout.write(`${JSON.stringify({ headline: summary, leave_one_out: loo, reference_reproduced: check.every((c) => c.ok) })}\n`);
+    const round = (l: LeaveOneOut) => ({ ...l, score: Number(l.score.toFixed(2)), atOne: Number(l.atOne.toFixed(2)), best: Number(l.best.toFixed(2)) });
+    const looJson = { product: loo.product.map(round), reference: loo.reference.map(round) };
+    process.stdout.write(`${JSON.stringify({ headline: summary, leave_one_out: looJson, reference_reproduced: check.every((c) => c.ok) })}\n`);
     if (!check.every((c) => c.ok)) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });

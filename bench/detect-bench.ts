@@ -42,11 +42,33 @@ interface CorpusResult {
 
 const log = (text: string) => process.stderr.write(`bench:detect: ${text}\n`);
 
+const DEFAULTS = 'reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n';
+
+/**
+ * With BENCH_DETECT_MODELS=1: what each model adds: each detector alone
+ * as the alerting score (its own score, unscaled), same everything else.
+ */
+const VARIANTS: { name: string; yaml: string }[] = [
+  { name: 'pattern alone', yaml: 'ensemble: {models: [pattern]}\n' },
+  { name: 'zscore alone', yaml: 'ensemble: {models: [zscore]}\n' },
+  { name: 'mad alone', yaml: 'ensemble: {models: [mad]}\n' },
+  { name: 'isolation_forest alone', yaml: 'ensemble: {models: [isolation_forest]}\n' },
+];
+
+/** The product's headline on a corpus at threshold 1 and at its best, for one config. */
+async function productOnly(c: Corpus, work: string, data: string, yaml: string, tag: string): Promise<{ atOne: number; best: number }> {
+  const out = join(work, c.name, `variant-${tag}`);
+  await backtestFiles(data, out, parseConfig(DEFAULTS + yaml, '(variant)'), undefined, silentLogger());
+  const r = { atOne: scoreCorpus(c, SHARED, out, 1).headline, best: scoreCorpus(c, SHARED, out, 1, true).headline };
+  rmSync(out, { recursive: true, force: true });
+  return r;
+}
+
 async function runCorpus(c: Corpus, work: string): Promise<CorpusResult> {
   const data = unlabelled(c, join(work, c.name, 'data'));
   const productOut = join(work, c.name, 'product');
   const referenceOut = join(work, c.name, 'reference');
-  const config = parseConfig('reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n', '(defaults)');
+  const config = parseConfig(DEFAULTS, '(defaults)');
   const started = Date.now();
   let lastReport = 0;
   const files = await backtestFiles(data, productOut, config, undefined, silentLogger(), (k, n, rel) => {
@@ -167,6 +189,7 @@ async function main(): Promise<void> {
       process.stdout.write(
         `\nreference check ${c.corpus}: F1 ${c.got.join(' / ')} (README: ${c.expected.join(' / ')}) ${c.ok ? 'reproduced' : 'NOT REPRODUCED'}`,
       );
+    const models = process.env.BENCH_DETECT_MODELS === '1' ? await modelTable(work) : undefined;
     process.stdout.write(`\n\nbench:detect: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     const summary = Object.fromEntries(
       results.map((r) => [
@@ -184,11 +207,34 @@ async function main(): Promise<void> {
     );
     const round = (l: LeaveOneOut) => ({ ...l, score: Number(l.score.toFixed(2)), atOne: Number(l.atOne.toFixed(2)), best: Number(l.best.toFixed(2)) });
     const looJson = { product: loo.product.map(round), reference: loo.reference.map(round) };
-    process.stdout.write(`${JSON.stringify({ headline: summary, leave_one_out: looJson, reference_reproduced: check.every((c) => c.ok) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ headline: summary, leave_one_out: looJson, ...(models ? { models } : {}), reference_reproduced: check.every((c) => c.ok) })}\n`,
+    );
     if (!check.every((c) => c.ok)) process.exitCode = 1;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Each variant on each corpus: headline at threshold 1 / at the best threshold. */
+async function modelTable(work: string): Promise<Record<string, Record<string, [number, number]>>> {
+  const table: Record<string, Record<string, [number, number]>> = {};
+  const cs = corpora(SHARED);
+  for (const [k, v] of VARIANTS.entries()) {
+    table[v.name] = {};
+    for (const c of cs) {
+      log(`models: ${v.name} on ${c.name}`);
+      const r = await productOnly(c, work, join(work, c.name, 'data'), v.yaml, String(k));
+      table[v.name][c.name] = [Number(r.atOne.toFixed(2)), Number(r.best.toFixed(2))];
+    }
+  }
+  process.stdout.write(
+    `\n\nWhat each model adds (headline at score > 1 / at the best threshold):\n  ${''.padEnd(26)}${cs.map((c) => c.name.padStart(24)).join('')}\n`,
+  );
+  for (const [name, row] of Object.entries(table)) {
+    process.stdout.write(`  ${name.padEnd(26)}${cs.map((c) => `${row[c.name][0].toFixed(1)} / ${row[c.name][1].toFixed(1)}`.padStart(24)).join('')}\n`);
+  }
+  return table;
 }
 
 main().catch((err) => {

@@ -7,9 +7,10 @@
  * reference at 3 σ and at its best, then a leave-one-corpus-out view: the alert threshold chosen
  * on two corpora, reported on the third. Last line: one JSON object.
  *
- * SHARED_DIR (default ../shared beside the checkout) holds the corpora.
+ * SHARED_DIR (default ../shared beside the checkout) holds the corpora; BENCH_DETECT_CONFIG names a
+ * YAML file of config sections to try instead of the defaults.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { silentLogger } from '../common/logger';
@@ -42,7 +43,14 @@ interface CorpusResult {
 
 const log = (text: string) => process.stderr.write(`bench:detect: ${text}\n`);
 
-const DEFAULTS = 'reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n';
+/**
+ * The config every corpus is backtested with: the product's defaults, or with BENCH_DETECT_CONFIG
+ * a YAML file of other top-level sections (models, ensemble, scheduler) to judge a candidate
+ * default on all corpora at once.
+ */
+const DEFAULTS =
+  'reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n' +
+  (process.env.BENCH_DETECT_CONFIG ? readFileSync(process.env.BENCH_DETECT_CONFIG, 'utf8') : '');
 
 /**
  * With BENCH_DETECT_MODELS=1: what each model adds: each detector alone

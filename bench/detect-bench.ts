@@ -123,41 +123,25 @@ function printCorpus(r: CorpusResult): void {
     '',
     cols.map(([name]) => name),
   );
-  if (r.product.nabStandard !== undefined) {
+  const rows: [string, (s: CorpusScore) => string][] =
+    r.product.nabStandard !== undefined
+      ? [
+          ['NAB standard', (s) => num(s.nabStandard, 2)],
+          ['NAB reward low FP', (s) => num(s.nabLowFp, 2)],
+          ['NAB reward low FN', (s) => num(s.nabLowFn, 2)],
+        ]
+      : [
+          ['event F1', (s) => num(s.f1)],
+          ['recall', (s) => num(s.recall)],
+          ['precision', (s) => num(s.precision)],
+          ['false alarms / series-day', (s) => num(s.falseAlarmsPerSeriesDay)],
+          ['median delay (rows)', (s) => (s.medianDelayRows === null || s.medianDelayRows === undefined ? '-' : String(s.medianDelayRows))],
+        ];
+  for (const [label, cell] of rows)
     line(
-      'NAB standard',
-      cols.map(([, s]) => num(s.nabStandard, 2)),
+      label,
+      cols.map(([, s]) => cell(s)),
     );
-    line(
-      'NAB reward low FP',
-      cols.map(([, s]) => num(s.nabLowFp, 2)),
-    );
-    line(
-      'NAB reward low FN',
-      cols.map(([, s]) => num(s.nabLowFn, 2)),
-    );
-    return;
-  }
-  line(
-    'event F1',
-    cols.map(([, s]) => num(s.f1)),
-  );
-  line(
-    'recall',
-    cols.map(([, s]) => num(s.recall)),
-  );
-  line(
-    'precision',
-    cols.map(([, s]) => num(s.precision)),
-  );
-  line(
-    'false alarms / series-day',
-    cols.map(([, s]) => num(s.falseAlarmsPerSeriesDay)),
-  );
-  line(
-    'median delay (rows)',
-    cols.map(([, s]) => (s.medianDelayRows === null || s.medianDelayRows === undefined ? '-' : String(s.medianDelayRows))),
-  );
 }
 
 function printLeaveOneOut(name: string, rows: LeaveOneOut[]): void {

@@ -12,7 +12,7 @@ export interface SecretSource {
 }
 
 /** The secret, or an error that names where it was looked for (never the value). */
-export function readSecret(source: SecretSource, what?: string, env: NodeJS.ProcessEnv = process.env): string {
+export function readSecret(source: SecretSource, what?: string): string {
   if (source.file) {
     try {
       return readFileSync(source.file, 'utf8').trim();
@@ -20,7 +20,7 @@ export function readSecret(source: SecretSource, what?: string, env: NodeJS.Proc
       throw new Error(`cannot read ${what ?? 'secret'} file ${source.file}: ${(err as NodeJS.ErrnoException).code ?? 'error'}`);
     }
   }
-  const v = source.env ? env[source.env] : undefined;
+  const v = source.env ? process.env[source.env] : undefined;
   if (!v) throw new Error(`environment variable ${source.env ?? '(none)'}${what ? ` (${what})` : ''} is not set`);
   return v;
 }

@@ -70,10 +70,6 @@ const KINDS: { readonly [N in DetectorName]: DetectorKind<DetectorOptionsByName[
 /** Every detector name, in registry order. */
 export const DETECTOR_NAMES = Object.keys(DETECTORS) as DetectorName[];
 
-export function isDetectorName(name: string): name is DetectorName {
-  return Object.prototype.hasOwnProperty.call(DETECTORS, name);
-}
-
 /** A registry entry, typed by its name's options. */
 export function detectorKind<N extends DetectorName>(name: N): DetectorKind<DetectorOptionsByName[N]> {
   return KINDS[name];

@@ -8,7 +8,7 @@ export type { Detector, DetectorState, FeatureMatrix, Scores, ScoreOptions, Dire
 export { NotEnoughDataError, StateFormatError, DEFAULT_SCORE_OPTIONS, columnMatrix } from './types';
 // Every detector by name: create, load, what its saved fit depends on.
 export type { DetectorName, DetectorOptionsByName, DetectorOptionsMap, DetectorContext, DetectorKind } from './detectors';
-export { DETECTORS, DETECTOR_NAMES, isDetectorName, detectorKind, createDetectors, detectorOptionsKeys } from './detectors';
+export { DETECTORS, DETECTOR_NAMES, detectorKind, createDetectors, detectorOptionsKeys } from './detectors';
 export type { ZScoreOptions } from './zscore-detector';
 export type { MadOptions } from './mad-detector';
 export type { BandOptions } from './band-detector';

@@ -1,5 +1,5 @@
 /** The receiver's only view of the exporter: queries to Prometheus' HTTP API (common/prometheus-http.ts). */
-import { apiError, PrometheusHttp } from '../common/prometheus-http';
+import { PrometheusHttp } from '../common/prometheus-http';
 import { RangeSeries, RangeSource } from './incident-analysis';
 
 export interface InstantSample {
@@ -9,6 +9,7 @@ export interface InstantSample {
 
 interface Envelope<R> {
   status?: string;
+  error?: string;
   data?: { resultType?: string; result?: R };
 }
 
@@ -47,7 +48,7 @@ export class PrometheusClient implements RangeSource {
     } catch {
       throw new Error(`Prometheus answered with no JSON (starts with ${JSON.stringify(text.slice(0, 60))})`);
     }
-    if (body?.status !== 'success') throw new Error(`Prometheus answered ${apiError(text)?.error ?? 'without success'}`);
+    if (body?.status !== 'success') throw new Error(`Prometheus answered ${body?.error ?? 'without success'}`);
     return body;
   }
 }

@@ -160,8 +160,7 @@ function groupForests(config: ExporterConfig): GroupForests | undefined {
     contamination: gf.contamination,
     calibrationSamples: gf.calibration_samples,
     minSamples: gf.min_samples,
-    fitEverySeconds: sched.fit_every / 1000,
+    ...fitOptions(sched),
     windowRows: Math.ceil(sched.fit_window / sched.step),
-    warmupRefitSeconds: Math.min(sched.fit_every, 5 * sched.infer_every) / 1000,
   });
 }

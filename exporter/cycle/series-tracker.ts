@@ -51,7 +51,7 @@ export class SeriesTracker {
 
   constructor(
     readonly labels: Record<string, string>,
-    public model: SeriesModel,
+    readonly model: SeriesModel,
     private readonly ctx: TrackerContext,
     seenAt: number,
   ) {

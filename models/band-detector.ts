@@ -1,6 +1,7 @@
 import { bandHalfWidth, deviationScore } from './deviation-score';
 import { firstColumn } from './columns';
 import { sortedQuantile } from './quantile';
+import { tailThreshold } from './tail-threshold';
 import { Detector, DetectorState, FeatureMatrix, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
 
 export interface BandOptions {
@@ -14,6 +15,12 @@ export interface BandOptions {
    * inside the window (less than `contamination` of it) does not widen the band to its size.
    */
   contamination: number;
+  /**
+   * Tail calibration (tail-threshold.ts): when above 0, the band edge is at least the deviation
+   * the training window exceeds with this probability per sample, from a fitted tail, instead of
+   * the contamination quantile's.
+   */
+  risk?: number;
   /**
    * Online updates: after scoring, each sample moves the centre and spread by an exponentially
    * weighted step with weight 2/(adaptSamples+1), its deviation clipped at HUBER_K spreads, so a
@@ -63,7 +70,8 @@ export abstract class BandDetector implements Detector {
     const dev = new Float64Array(values.length);
     for (let i = 0; i < values.length; i++) dev[i] = Math.abs(values[i] - center);
     dev.sort();
-    const tail = spread > 0 ? (TAIL_FACTOR * sortedQuantile(dev, 1 - this.opts.contamination)) / spread : 0;
+    const tailDeviation = this.opts.risk ? tailThreshold(dev, this.opts.risk) : TAIL_FACTOR * sortedQuantile(dev, 1 - this.opts.contamination);
+    const tail = spread > 0 ? tailDeviation / spread : 0;
     this.center = center;
     this.spread = spread;
     this.edge = Math.max(this.opts.threshold, tail);

@@ -9,10 +9,15 @@ import { decodeState, encodeState } from './typed-array-codec';
 export interface SeriesModelConfig {
   /** The detectors to run (see the registry in detectors.ts), each with its options. */
   detectors: DetectorOptionsMap;
-  /** With a seasonal profile, every model fits and scores `value - seasonal offset`. */
+  /** With a seasonal profile, the models in `seasonalModels` fit and score `value - seasonal offset`. */
   seasonal?: SeasonalOptions;
+  /** Detectors that score the residual against the seasonal profile (all when absent); the others score the value itself. */
+  seasonalModels?: string[];
   combine: CombineMethod;
-  /** Detectors whose scores make the ensemble score (all when absent); every band detector gives the band. */
+  /**
+   * Detectors whose scores make the ensemble score (all when absent). Their bands (scaled as their
+   * scores are) make the published band, so a value outside it scores above 1.
+   */
   ensembleModels?: string[];
   /** Per detector, a factor its score is multiplied by in the ensemble (1 when absent). */
   ensembleScale?: Record<string, number>;
@@ -34,6 +39,10 @@ export interface SeriesScores {
 export interface SeriesModelState {
   version: number;
   extractor: FeatureExtractorState;
+  /** The feature stream of the detectors that score values, when it differs from the residuals'. */
+  valueExtractor?: FeatureExtractorState;
+  /** Every training value was >= 0: the band is not drawn below 0. */
+  nonNegative?: boolean;
   detectors: DetectorState[];
   seasonal?: SeasonalState;
 }
@@ -55,14 +64,28 @@ export interface FitOutcome {
  */
 export class SeriesModel {
   static readonly VERSION = 1;
+  /** Features of the residuals against the seasonal profile (of the values when there is none). */
   private extractor: FeatureExtractor;
+  /** Features of the values, for the detectors that do not score residuals; only with a seasonal profile. */
+  private valueExtractor?: FeatureExtractor;
   private detectors: Detector[];
   private seasonal?: SeasonalProfile;
+  private nonNegative = false;
 
   constructor(readonly config: SeriesModelConfig) {
     this.extractor = new FeatureExtractor(config.levelAlpha);
     this.detectors = SeriesModel.freshDetectors(config);
     if (config.seasonal) this.seasonal = new SeasonalProfile(config.seasonal);
+    if (this.twoStreams) this.valueExtractor = new FeatureExtractor(config.levelAlpha);
+  }
+
+  /** A seasonal profile, and some detector that scores values rather than residuals. */
+  private get twoStreams(): boolean {
+    return Boolean(this.config.seasonal) && this.detectors.some((d) => !this.onResidual(d.name));
+  }
+
+  private onResidual(detector: string): boolean {
+    return Boolean(this.config.seasonal) && (!this.config.seasonalModels || this.config.seasonalModels.includes(detector));
   }
 
   get detectorNames(): string[] {
@@ -95,6 +118,10 @@ export class SeriesModel {
     const adjusted = this.seasonal && season ? this.seasonalTraining(values, season) : values;
     const extractor = new FeatureExtractor(this.config.levelAlpha);
     const features = extractor.extract(adjusted);
+    const valueExtractor = this.twoStreams ? new FeatureExtractor(this.config.levelAlpha) : undefined;
+    const valueFeatures = valueExtractor ? valueExtractor.extract(values) : features;
+    let min = Infinity;
+    for (let i = 0; i < values.length; i++) if (values[i] < min) min = values[i];
     const fresh = SeriesModel.freshDetectors(this.config);
     const outcome: FitOutcome = { fitted: [], warmingUp: [] };
     this.detectors = fresh.map((d, i) => {
@@ -104,7 +131,7 @@ export class SeriesModel {
         return previous?.fitted ? previous : d;
       }
       try {
-        d.fit(features, fittedAtSeconds);
+        d.fit(this.onResidual(d.name) ? features : valueFeatures, fittedAtSeconds);
         outcome.fitted.push(d.name);
         return d;
       } catch (err) {
@@ -118,6 +145,8 @@ export class SeriesModel {
       }
     });
     this.extractor = extractor;
+    this.valueExtractor = valueExtractor;
+    if (values.length > 0) this.nonNegative = min >= 0;
     return outcome;
   }
 
@@ -159,29 +188,27 @@ export class SeriesModel {
   score(values: Float64Array, slots?: Uint8Array): SeriesScores {
     const seasonal = this.seasonal && slots ? this.seasonal : undefined;
     const features = this.extractor.extract(seasonal ? seasonal.residuals(values, slots!) : values);
+    const valueFeatures = this.valueExtractor ? this.valueExtractor.extract(values) : features;
     const rows = features.rows;
     const models: Record<string, Float64Array> = {};
     const parts: Scores[] = [];
-    const bandParts: Scores[] = [];
     const voters = this.config.ensembleModels;
     for (const d of this.detectors) {
       if (!d.fitted) {
         models[d.name] = new Float64Array(rows);
         continue;
       }
-      const s = d.score(features);
+      const residual = this.onResidual(d.name);
+      const s = d.score(residual ? features : valueFeatures);
       models[d.name] = s.score;
-      if (!voters || voters.includes(d.name)) parts.push(scaled(s, this.config.ensembleScale?.[d.name]));
-      bandParts.push(s);
+      if (voters && !voters.includes(d.name)) continue;
+      const part = scaled(s, this.config.ensembleScale?.[d.name]);
+      if (seasonal && residual && part.expected) shiftBand(part, seasonal, slots!);
+      parts.push(part);
     }
-    const combined = combineScores(parts, this.config.combine, rows, bandParts);
-    if (seasonal) {
-      for (let r = 0; r < rows; r++) {
-        const o = seasonal.offset(slots![r]);
-        combined.expected[r] += o;
-        combined.lower[r] += o;
-        combined.upper[r] += o;
-      }
+    const combined = combineScores(parts, this.config.combine, rows);
+    if (this.nonNegative) {
+      for (let r = 0; r < rows; r++) if (combined.lower[r] < 0) combined.lower[r] = 0;
     }
     return { rows, models, ensemble: combined.score, expected: combined.expected, lower: combined.lower, upper: combined.upper };
   }
@@ -191,6 +218,8 @@ export class SeriesModel {
     return {
       version: SeriesModel.VERSION,
       extractor: this.extractor.toJSON(),
+      valueExtractor: this.valueExtractor?.toJSON(),
+      nonNegative: this.nonNegative,
       detectors: this.detectors.map((d) => d.toState()),
       seasonal: this.seasonal?.toState(),
     };
@@ -213,6 +242,8 @@ export class SeriesModel {
       return d;
     });
     this.extractor = other.extractor;
+    this.valueExtractor = other.valueExtractor;
+    this.nonNegative = other.nonNegative;
     if (other.seasonal) this.seasonal = other.seasonal;
   }
 
@@ -222,6 +253,9 @@ export class SeriesModel {
     const m = new SeriesModel(config);
     state = decodeState(state) as SeriesModelState;
     m.extractor = FeatureExtractor.load(state.extractor, config.levelAlpha);
+    // A state saved before the value stream existed: it starts from the residuals' stream.
+    if (m.valueExtractor) m.valueExtractor = FeatureExtractor.load(state.valueExtractor ?? state.extractor, config.levelAlpha);
+    m.nonNegative = state.nonNegative === true;
     if (config.seasonal && state.seasonal) m.seasonal = SeasonalProfile.load(state.seasonal, config.seasonal);
     const byName = new Map(state.detectors.map((d) => [d.name, d]));
     const ctx = detectorContext(config);
@@ -252,10 +286,33 @@ export function detectorContext(config: SeriesModelConfig): DetectorContext {
   return { scoring: config.scoring, levelAlpha: config.levelAlpha };
 }
 
-/** The scores multiplied by `factor` (for the ensemble only; the model's own score is published as is). */
+/**
+ * The scores multiplied by `factor` (for the ensemble only; the model's own score is published as
+ * is), and the band divided by it about the expected value, so the band still lies at score 1.
+ */
 function scaled(s: Scores, factor: number | undefined): Scores {
   if (factor === undefined || factor === 1) return s;
   const score = new Float64Array(s.score.length);
   for (let i = 0; i < score.length; i++) score[i] = s.score[i] * factor;
-  return { ...s, score };
+  if (!s.expected || !s.lower || !s.upper) return { score };
+  const lower = new Float64Array(score.length);
+  const upper = new Float64Array(score.length);
+  for (let i = 0; i < score.length; i++) {
+    lower[i] = s.expected[i] - (s.expected[i] - s.lower[i]) / factor;
+    upper[i] = s.expected[i] + (s.upper[i] - s.expected[i]) / factor;
+  }
+  return { score, expected: s.expected, lower, upper };
+}
+
+/** Moves a band fitted on residuals back by each row's seasonal offset (in place: the arrays are the detector's fresh output). */
+function shiftBand(s: Scores, seasonal: SeasonalProfile, slots: Uint8Array): void {
+  const expected = s.expected as Float64Array;
+  const lower = s.lower as Float64Array;
+  const upper = s.upper as Float64Array;
+  for (let r = 0; r < expected.length; r++) {
+    const o = seasonal.offset(slots[r]);
+    expected[r] += o;
+    lower[r] += o;
+    upper[r] += o;
+  }
 }

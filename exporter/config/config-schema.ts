@@ -62,6 +62,8 @@ export const configSchema = z
         infer_every: duration(1).prefault('1m'),
         fit_every: duration(1).prefault('1h'),
         fit_window: duration(1).prefault('24h'),
+        /** Least number of steps a refit trains on: the fit window grows to hold them when the step is long. */
+        fit_min_samples: z.number().int().min(2).max(100000).default(168),
         fit_cron: z.string().optional(),
         timezone: z.string().default('UTC'),
         cycle_timeout: duration(1).optional(),
@@ -75,6 +77,12 @@ export const configSchema = z
           .strictObject({
             min_samples_per_slot: z.number().int().min(1).default(3),
             memory: z.number().int().min(1).default(240),
+            /**
+             * Models that score the residual against the profile; the others score the value itself.
+             * The z-score scores values by default: on the three dev corpora a band around the
+             * profile is too tight wherever the profile is off (bench:detect, docs/detection.md).
+             */
+            models: z.array(z.enum(SCORING_MODELS)).default(['pattern', 'isolation_forest']),
           })
           .optional(),
         ...detectorSections,
@@ -133,7 +141,7 @@ export type ExporterConfig = z.output<typeof configSchema>;
 
 /**
  * The ensemble's models as configured, or the default: with the pattern model enabled, the
- * pattern model and the z-score (scaled by DEFAULT_ZSCORE_SCALE, below); else every enabled model.
+ * pattern model and the z-score; else every enabled model.
  */
 export function ensembleModels(config: Pick<ExporterConfig, 'models' | 'ensemble'>): string[] {
   if (config.ensemble.models) return config.ensemble.models;
@@ -142,17 +150,8 @@ export function ensembleModels(config: Pick<ExporterConfig, 'models' | 'ensemble
   return SCORING_MODELS.filter((name) => Boolean(m[name]));
 }
 
-/**
- * In the default ensemble the z-score counts only beyond three times its band (12 σ at the default
- * threshold): a gross change in level that the pattern model, calibrated on the noisiest moments
- * of its history, could under-rate. NAB subset at threshold 1: 57.0 with it, 55.8 without.
- */
-export const DEFAULT_ZSCORE_SCALE = 1 / 3;
-
-/** Per-model factors on the ensemble's inputs: as configured, or the default ensemble's. */
+/** Per-model factors on the ensemble's inputs, as configured (none by default: every model's band is its own score 1). */
 export function ensembleScale(config: Pick<ExporterConfig, 'models' | 'ensemble'>): Record<string, number> | undefined {
-  if (config.ensemble.scale) return config.ensemble.scale;
-  if (!config.ensemble.models && config.models.pattern && config.models.zscore) return { zscore: DEFAULT_ZSCORE_SCALE };
-  return undefined;
+  return config.ensemble.scale;
 }
 export type SignalConfig = ExporterConfig['reader']['signals'][string];

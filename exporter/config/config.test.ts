@@ -20,19 +20,22 @@ function problems(text: string): string[] {
 describe('config', () => {
   it('fills every default from a minimal file', () => {
     const c = parseConfig(minimal, 'ok.yml');
-    expect(c.scheduler).toMatchObject({ step: 60_000, infer_every: 60_000, fit_every: 3_600_000, fit_window: 86_400_000, timezone: 'UTC' });
+    expect(c.scheduler).toMatchObject({ step: 60_000, infer_every: 60_000, fit_every: 3_600_000, fit_window: 86_400_000, fit_min_samples: 168, timezone: 'UTC' });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
     expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
+    expect(c.models.zscore).toEqual({ threshold: 6.5, min_samples: 30, contamination: 0.001, adapt_samples: 120, risk: 0 });
+    expect(c.models.seasonal).toEqual({ min_samples_per_slot: 3, memory: 240, models: ['pattern', 'isolation_forest'] });
     expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
     expect(c.models.isolation_forest).toMatchObject({ trees: 50, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
   });
 
-  it('defaults the ensemble to the pattern model and the scaled z-score when enabled, else to every enabled model', () => {
+  it('defaults the ensemble to the pattern model and the z-score at its own scale when enabled, else to every enabled model', () => {
     expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern', 'zscore']);
-    expect(ensembleScale(parseConfig(minimal, 'ok.yml'))).toEqual({ zscore: 1 / 3 });
+    expect(ensembleScale(parseConfig(minimal, 'ok.yml'))).toBeUndefined();
+    expect(ensembleScale(parseConfig(minimal + 'ensemble: {scale: {zscore: 0.5}}\n', 'ok.yml'))).toEqual({ zscore: 0.5 });
     expect(ensembleModels(parseConfig(minimal + 'models: {pattern: {}, mad: {}}\n', 'ok.yml'))).toEqual(['pattern']);
     expect(ensembleScale(parseConfig(minimal + 'ensemble: {models: [zscore, pattern]}\n', 'ok.yml'))).toBeUndefined();
     expect(ensembleModels(parseConfig(minimal + 'models: {zscore: {}, mad: {}}\n', 'ok.yml'))).toEqual(['zscore', 'mad']);

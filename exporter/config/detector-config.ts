@@ -7,12 +7,13 @@ import { z } from 'zod';
 import { BandOptions, DETECTOR_NAMES, DetectorName, DetectorOptionsByName, DetectorOptionsMap } from '../../models';
 
 /** zscore and mad: a band of centre ± edge·spread, calibrated on training, updated online. */
-const bandModel = (threshold: number) =>
+const bandModel = (d: { threshold: number; contamination: number; adapt_samples: number }) =>
   z.strictObject({
-    threshold: z.number().positive().default(threshold),
+    threshold: z.number().positive().default(d.threshold),
     min_samples: z.number().int().min(2).default(30),
-    contamination: z.number().gt(0).lt(0.5).default(0.01),
-    adapt_samples: z.number().int().min(0).default(30),
+    contamination: z.number().gt(0).lt(0.5).default(d.contamination),
+    adapt_samples: z.number().int().min(0).default(d.adapt_samples),
+    risk: z.number().min(0).lt(0.5).default(0),
   });
 
 /** Options shared by the per-series and the per-group isolation forests. */
@@ -26,7 +27,7 @@ export const forestOptions = {
 };
 
 function bandOptions(m: z.output<ReturnType<typeof bandModel>>): BandOptions {
-  return { threshold: m.threshold, minSamples: m.min_samples, contamination: m.contamination, adaptSamples: m.adapt_samples };
+  return { threshold: m.threshold, minSamples: m.min_samples, contamination: m.contamination, risk: m.risk, adaptSamples: m.adapt_samples };
 }
 
 const isolationForest = z.strictObject({
@@ -49,7 +50,16 @@ const pattern = z
   .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] });
 
 /** Each detector's config section, by the registry's names. */
-const SECTION_SCHEMAS = { zscore: bandModel(4), mad: bandModel(5), isolation_forest: isolationForest, pattern } satisfies Record<DetectorName, z.ZodType>;
+/**
+ * The z-score is in the default alerting score at its own scale: its band is 6.5 σ, or 1.5 times
+ * the largest deviation of the training window (contamination 0.001 takes the largest), whichever
+ * is wider, and follows a lasting change over about 120 samples. Chosen on all three dev corpora
+ * together (bench:detect; docs/detection.md has the table of what was tried).
+ */
+const ZSCORE_DEFAULTS = { threshold: 6.5, contamination: 0.001, adapt_samples: 120 };
+const MAD_DEFAULTS = { threshold: 5, contamination: 0.01, adapt_samples: 30 };
+
+const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD_DEFAULTS), isolation_forest: isolationForest, pattern } satisfies Record<DetectorName, z.ZodType>;
 
 /** A detector's validated section (defaults applied). */
 export type DetectorSections = { [N in DetectorName]: z.output<(typeof SECTION_SCHEMAS)[N]> };

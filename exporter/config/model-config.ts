@@ -10,6 +10,7 @@ export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig):
   return {
     detectors: detectorOptions(sections),
     seasonal: m.seasonal ? { minSamplesPerSlot: m.seasonal.min_samples_per_slot, memory: m.seasonal.memory } : undefined,
+    seasonalModels: m.seasonal?.models,
     combine: config.ensemble.combine,
     ensembleModels: ensembleModels(config),
     ensembleScale: ensembleScale(config),

@@ -36,3 +36,12 @@ export function fitDecision(endSeconds: number, s: FitScheduleState, o: FitSched
   if (s.warming && endSeconds - s.lastFitAttempt >= o.warmupRefitSeconds) return { due: true, scope: 'warming' };
   return { due: false };
 }
+
+/**
+ * The span a refit reads and trains on: `fit_window`, but at least `fit_min_samples` steps, so a
+ * slow series (hourly recording rules, business KPIs) trains on as many samples as a fast one
+ * instead of on the 24 that a day holds.
+ */
+export function fitWindowSeconds(scheduler: { fit_window: number; fit_min_samples: number; step: number }): number {
+  return Math.max(scheduler.fit_window, scheduler.fit_min_samples * scheduler.step) / 1000;
+}

@@ -17,7 +17,7 @@ import { isSourceDown, Reader } from '../read/reader';
 import { exportSignal, restoreSignal, StateHashes, stateHashes } from '../state/model-state';
 import { SavedSignal } from '../state/state-store';
 import { Fitter } from './fit-dispatch';
-import { fitOptions } from './fit-schedule';
+import { fitOptions, fitWindowSeconds } from './fit-schedule';
 import { buildSnapshot } from './snapshot-build';
 import { HistoryArrays, SeriesHistory } from './series-history';
 import { CycleContext, SignalCycle, SignalReport } from './signal-cycle';
@@ -68,7 +68,7 @@ export class ScoringPipeline implements Pipeline {
       fitSlot: new Mutex(),
       histories: this.histories,
       stepSeconds: this.stepS,
-      fitWindowSeconds: sched.fit_window / 1000,
+      fitWindowSeconds: fitWindowSeconds(sched),
       inferEverySeconds: sched.infer_every / 1000,
       correlationWindowSeconds: c.window / 1000,
       fitSchedule: fitOptions(sched),
@@ -161,6 +161,6 @@ function groupForests(config: ExporterConfig): GroupForests | undefined {
     calibrationSamples: gf.calibration_samples,
     minSamples: gf.min_samples,
     ...fitOptions(sched),
-    windowRows: Math.ceil(sched.fit_window / sched.step),
+    windowRows: Math.ceil((fitWindowSeconds(sched) * 1000) / sched.step),
   });
 }

@@ -22,10 +22,12 @@ export interface BandOptions {
    */
   risk?: number;
   /**
-   * Online updates: after scoring, each sample moves the centre and spread by an exponentially
-   * weighted step with weight 2/(adaptSamples+1), its deviation clipped at HUBER_K spreads, so a
-   * level shift that holds is absorbed within about adaptSamples samples while a single spike
-   * barely moves the band. 0 keeps the fit fixed until the next refit.
+   * Online updates: after scoring, each sample within the band moves the centre and spread by an
+   * exponentially weighted step with weight 2/(adaptSamples+1), its deviation clipped at HUBER_K
+   * spreads, so the band follows a drift, and a shift near its edge within about adaptSamples
+   * samples (the band widens by up to 5 % a sample at the default 120). Samples outside the band do not move it:
+   * an ongoing anomaly is not learned as normal (a lasting one is taken in by a refit, see
+   * scheduler.accept_after). 0 keeps the fit fixed until the next refit.
    */
   adaptSamples: number;
 }
@@ -93,16 +95,17 @@ export abstract class BandDetector implements Detector {
       lower[r] = this.center - half;
       upper[r] = this.center + half;
       score[r] = deviationScore(x, this.center, half, this.scoring);
-      if (alpha > 0) this.adapt(x, alpha);
+      // A sample outside the band does not move it: an incident is not learned while it lasts (a
+      // lasting one is taken in on purpose by a refit, after scheduler.accept_after).
+      if (alpha > 0 && score[r] <= 1) this.adapt(x, alpha);
     }
     return { score, expected, lower, upper };
   }
 
   /**
    * Exponentially weighted centre and spread (West, 1979), each deviation clipped at
-   * HUBER_K spreads (Huber, 1964). Under a shift that holds, the variance grows by a factor
-   * (1 - α)(1 + α·K²) ≈ 1.2 per sample for K = 2 and α = 2/31, so the band takes in a shift of
-   * 20 spreads in about 15 to 30 samples; a lone spike widens it by at most that factor once.
+   * HUBER_K spreads (Huber, 1964): one sample widens the band by at most a factor
+   * (1 - α)(1 + α·K²) (1.05 for K = 2 and α = 2/121).
    */
   private adapt(x: number, alpha: number): void {
     const limit = HUBER_K * this.spread;

@@ -64,6 +64,11 @@ export const configSchema = z
         fit_window: duration(1).prefault('24h'),
         /** Least number of steps a refit trains on: the fit window grows to hold them when the step is long. */
         fit_min_samples: z.number().int().min(2).max(100000).default(168),
+        /**
+         * An anomaly lasting this long is a new normal: refits before then train without its
+         * samples (so it stays flagged), the first refit after trains on them alone.
+         */
+        accept_after: duration(1).prefault('30m'),
         fit_cron: z.string().optional(),
         timezone: z.string().default('UTC'),
         cycle_timeout: duration(1).optional(),

@@ -20,7 +20,14 @@ function problems(text: string): string[] {
 describe('config', () => {
   it('fills every default from a minimal file', () => {
     const c = parseConfig(minimal, 'ok.yml');
-    expect(c.scheduler).toMatchObject({ step: 60_000, infer_every: 60_000, fit_every: 3_600_000, fit_window: 86_400_000, fit_min_samples: 168, timezone: 'UTC' });
+    expect(c.scheduler).toMatchObject({
+      step: 60_000,
+      infer_every: 60_000,
+      fit_every: 3_600_000,
+      fit_window: 86_400_000,
+      fit_min_samples: 168,
+      timezone: 'UTC',
+    });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
     expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);

@@ -59,7 +59,10 @@ const pattern = z
 const ZSCORE_DEFAULTS = { threshold: 6.5, contamination: 0.001, adapt_samples: 120 };
 const MAD_DEFAULTS = { threshold: 5, contamination: 0.01, adapt_samples: 30 };
 
-const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD_DEFAULTS), isolation_forest: isolationForest, pattern } satisfies Record<DetectorName, z.ZodType>;
+const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD_DEFAULTS), isolation_forest: isolationForest, pattern } satisfies Record<
+  DetectorName,
+  z.ZodType
+>;
 
 /** A detector's validated section (defaults applied). */
 export type DetectorSections = { [N in DetectorName]: z.output<(typeof SECTION_SCHEMAS)[N]> };

@@ -26,6 +26,9 @@ export interface FitRequest {
   endSeconds: number;
   /** Fit only the series whose models are not fully fitted yet. */
   warmingOnly: boolean;
+  /** scheduler.accept_after in seconds: see SeriesTracker.trainingExclusions. */
+  acceptAfterSeconds: number;
+  fitWindowSeconds: number;
 }
 
 /** Refits the trackers on their series' training samples; returns how many series were handed to the fitter. */
@@ -39,7 +42,8 @@ export async function fitSeries(fitter: Fitter, req: FitRequest, raw: RawSeries[
     for (let k = from; k < Math.min(raw.length, from + FIT_BATCH); k++) {
       const tracker = trackers[k];
       if (req.warmingOnly && tracker.model.fullyFitted) continue;
-      const training = trainingSamples(raw[k], tracker.lastTs);
+      const excluded = tracker.trainingExclusions(req.endSeconds, req.endSeconds - req.fitWindowSeconds, req.acceptAfterSeconds);
+      const training = trainingSamples(raw[k], tracker.lastTs, excluded);
       if (!training) continue;
       const job: FitJob = { key: String(k), values: training.values, keepOnline: tracker.model.onlineFitted };
       if (req.seasonalZone !== undefined) {

@@ -1,4 +1,4 @@
-import { fitDecision, fitOptions } from './fit-schedule';
+import { fitDecision, fitOptions, fitWindowSeconds } from './fit-schedule';
 
 const opts = fitOptions({ fit_every: 3_600_000, infer_every: 60_000 });
 const fresh = { lastFit: -Infinity, lastFitAttempt: -Infinity, warming: true, requested: false };
@@ -29,5 +29,13 @@ describe('fit schedule', () => {
   it('refits everything at once when the fit_cron job asks, whatever the schedule says', () => {
     const s = { ...fresh, lastFit: 1000, lastFitAttempt: 1000, warming: false, requested: true };
     expect(fitDecision(1001, s, opts)).toEqual({ due: true, scope: 'all' });
+  });
+});
+
+describe('fit window', () => {
+  it('holds at least fit_min_samples steps: a day of hourly samples grows to a week, a day of minutes stays a day', () => {
+    const day = 86_400_000;
+    expect(fitWindowSeconds({ fit_window: day, fit_min_samples: 168, step: 3_600_000 })).toBe(168 * 3600);
+    expect(fitWindowSeconds({ fit_window: day, fit_min_samples: 168, step: 60_000 })).toBe(86_400);
   });
 });

@@ -69,6 +69,7 @@ export class ScoringPipeline implements Pipeline {
       histories: this.histories,
       stepSeconds: this.stepS,
       fitWindowSeconds: fitWindowSeconds(sched),
+      acceptAfterSeconds: sched.accept_after / 1000,
       inferEverySeconds: sched.infer_every / 1000,
       correlationWindowSeconds: c.window / 1000,
       fitSchedule: fitOptions(sched),

@@ -78,4 +78,30 @@ describe('series tracker', () => {
     expect(t.score(raw(1, [10, 50]))).toBeUndefined();
     expect(t.score(raw(3, [10]))).toMatchObject({ anomalous: true, onsetSeconds: 120 });
   });
+
+  it('remembers an incident once it is over, and refits leave it out while it is in the fit window', () => {
+    const t = fitted();
+    t.score(raw(1, [10, 50, 50, 10, 10, 10])); // anomalous at 120 s, over after 3 normal samples (at 360 s)
+    expect(t.incidents).toEqual([[120, 360]]);
+    expect(t.trainingExclusions(400, 0, 1800)).toEqual([[120, 360]]);
+    // Out of the window: forgotten.
+    expect(t.trainingExclusions(10_000, 1000, 1800)).toEqual([]);
+  });
+
+  it('leaves out an ongoing anomaly younger than accept_after; older, takes it as the new normal for good', () => {
+    const t = fitted();
+    t.score(raw(1, [10, 50, 50]));
+    expect(t.trainingExclusions(180, 0, 600)).toEqual([[120, Infinity]]);
+    expect(t.trainingExclusions(720, 0, 600)).toEqual([]);
+    // Accepted: when it ends, it is not remembered as an incident to leave out.
+    t.score(raw(4, [10, 10, 10]));
+    expect(t.onset).toBeUndefined();
+    expect(t.incidents).toEqual([]);
+  });
+
+  it('restores its incidents from saved state, dropping malformed ones', () => {
+    const saved = fitted();
+    const t = SeriesTracker.restore({ labels: saved.labels, lastTs: 0, incidents: [[1, 2], [NaN, 3] as [number, number]] }, saved.model, ctx);
+    expect(t.incidents).toEqual([[1, 2]]);
+  });
 });

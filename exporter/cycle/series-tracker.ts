@@ -31,7 +31,11 @@ export interface TrackerSaved {
   lastTs: number;
   onset?: number;
   sinceFlag?: number;
+  incidents?: [number, number][];
 }
+
+/** Past incidents a tracker remembers for its refits (the oldest go first). */
+const MAX_INCIDENTS = 64;
 
 export class SeriesTracker {
   /** The labels published with its results (made once: every cycle's result shares them). */
@@ -44,6 +48,13 @@ export class SeriesTracker {
   onset?: number;
   /** Samples scored since the last one with an ensemble score above 1 (Infinity: none yet). */
   sinceFlag = Infinity;
+  /**
+   * Past anomalies, [onset, end] in seconds, that no refit took as the new normal: refits leave
+   * their samples out of training while they are in the fit window (see training-window.ts).
+   */
+  incidents: [number, number][] = [];
+  /** The ongoing anomaly was taken as the new normal by a refit (see acceptOngoing). */
+  private accepted = false;
   /** Samples within the correlation window, for per-group correlations. */
   readonly recent: RecentSamples = { ts: [], values: [] };
   /** The last scored samples with their band and score, for the web page. */
@@ -66,6 +77,7 @@ export class SeriesTracker {
     t.lastTs = saved.lastTs;
     t.onset = saved.onset;
     t.sinceFlag = saved.sinceFlag ?? Infinity;
+    t.incidents = Array.isArray(saved.incidents) ? saved.incidents.filter((x) => Array.isArray(x) && x.length === 2 && x.every(Number.isFinite)) : [];
     return t;
   }
 
@@ -90,7 +102,10 @@ export class SeriesTracker {
         this.sinceFlag = 0;
         this.onset ??= times[i];
       } else if (++this.sinceFlag >= this.ctx.holdSamples) {
+        if (this.onset !== undefined && !this.accepted) this.incidents.push([this.onset, times[i]]);
+        if (this.incidents.length > MAX_INCIDENTS) this.incidents.shift();
         this.onset = undefined;
+        this.accepted = false;
       }
     }
     const last = s.rows - 1;
@@ -111,6 +126,21 @@ export class SeriesTracker {
       onsetSeconds: this.onset,
     });
     return this.latest;
+  }
+
+  /**
+   * The spans a refit at `end` leaves out of training: past incidents ending after `horizon`, and
+   * the ongoing one while younger than `acceptAfterSeconds`. An ongoing one that old is the new
+   * normal: it is trained on from now on, and not left out when it ends.
+   */
+  trainingExclusions(end: number, horizon: number, acceptAfterSeconds: number): [number, number][] {
+    this.incidents = this.incidents.filter(([, to]) => to >= horizon);
+    if (this.onset === undefined || this.accepted) return this.incidents;
+    if (end - this.onset >= acceptAfterSeconds) {
+      this.accepted = true;
+      return this.incidents;
+    }
+    return [...this.incidents, [this.onset, Infinity]];
   }
 
   /** Appends the finite samples newer than the last kept one and drops those before `from`. */

@@ -44,6 +44,8 @@ export interface CycleContext {
   histories: WeakMap<SeriesResult, SeriesHistory>;
   stepSeconds: number;
   fitWindowSeconds: number;
+  /** scheduler.accept_after, seconds. */
+  acceptAfterSeconds: number;
   inferEverySeconds: number;
   correlationWindowSeconds: number;
   fitSchedule: FitScheduleOptions;
@@ -97,6 +99,8 @@ export class SignalCycle {
         seasonalZone: this.tracking.seasonalZone,
         endSeconds: end,
         warmingOnly: fitScope === 'warming',
+        acceptAfterSeconds: this.ctx.acceptAfterSeconds,
+        fitWindowSeconds: this.ctx.fitWindowSeconds,
       };
       fittedSeries = await fitSeries(this.ctx.fitter, req, raw, trackers, log);
       if (!abort.aborted) {

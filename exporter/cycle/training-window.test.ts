@@ -48,3 +48,21 @@ describe('training window', () => {
     expect(scoringStart(100_000, 100_000, o)).toBe(100_000);
   });
 });
+
+describe('an incident during a refit', () => {
+  const series = {
+    labels: {},
+    timestamps: Float64Array.from({ length: 100 }, (_, i) => i * 60),
+    values: Float64Array.from({ length: 100 }, (_, i) => (i >= 80 ? 50 : 10)),
+  };
+
+  it('leaves out the samples of the excluded spans, so the refit does not learn them', () => {
+    const t = trainingSamples(series, 99 * 60, [[80 * 60, Infinity]])!;
+    expect(t.values.length).toBe(80);
+    expect(Math.max(...t.values)).toBe(10);
+    // Everything up to the cutoff has been seen: nothing is scored twice after the refit.
+    expect(t.trainedUntil).toBe(99 * 60);
+    expect(trainingSamples(series, 99 * 60, [[10 * 60, 19 * 60]])!.values.length).toBe(90);
+    expect(trainingSamples(series, 99 * 60)!.values.length).toBe(100);
+  });
+});

@@ -26,25 +26,36 @@ export interface TrainingSamples {
 
 /**
  * The training samples of a series: its finite samples up to the last one already scored (or all
- * but the newest for a series never scored), so the samples after it are scored by the new fit.
- * Undefined when there is none.
+ * but the newest for a series never scored), so the samples after it are scored by the new fit,
+ * leaving out those within the `excluded` spans ([from, to], seconds: incidents, so that an
+ * anomaly is not learned as normal). Undefined when there is none.
  */
-export function trainingSamples(r: RawSeries, lastScoredTs: number): TrainingSamples | undefined {
+export function trainingSamples(r: RawSeries, lastScoredTs: number, excluded: readonly (readonly [number, number])[] = []): TrainingSamples | undefined {
   const cutoff = Number.isFinite(lastScoredTs) ? lastScoredTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
+  const inIncident = (t: number) => excluded.some(([from, to]) => t >= from && t <= to);
+  const kept = (i: number) => Number.isFinite(r.values[i]) && !inIncident(r.timestamps[i]);
   let n = 0;
   let end = 0;
   while (end < r.values.length && r.timestamps[end] <= cutoff) {
-    if (Number.isFinite(r.values[end])) n++;
+    if (kept(end)) n++;
     end++;
   }
   if (n === 0) return undefined;
   const values = new Float64Array(n);
   const times = new Float64Array(n);
   for (let i = 0, o = 0; i < end; i++) {
-    if (Number.isFinite(r.values[i])) {
+    if (kept(i)) {
       values[o] = r.values[i];
       times[o++] = r.timestamps[i];
     }
   }
-  return { values, times, trainedUntil: times[n - 1] };
+  // The models have seen every sample up to the cutoff, left out or not: none is scored twice.
+  let until = times[n - 1];
+  for (let i = end - 1; i >= 0; i--) {
+    if (Number.isFinite(r.values[i])) {
+      until = r.timestamps[i];
+      break;
+    }
+  }
+  return { values, times, trainedUntil: until };
 }

@@ -39,6 +39,7 @@ export function exportSignal(s: SignalCycle, stepSeconds: number): SavedSignal {
       lastTs: x.lastTs,
       onset: x.onset,
       sinceFlag: Number.isFinite(x.sinceFlag) ? x.sinceFlag : undefined,
+      incidents: x.incidents.length ? x.incidents : undefined,
       model: x.model.toState(),
     })),
   };

@@ -17,6 +17,8 @@ export interface SavedSeries {
   onset?: number;
   /** Samples since the last score above 1, while the series is anomalous. */
   sinceFlag?: number;
+  /** Past incidents left out of refits, [onset, end] in seconds. */
+  incidents?: [number, number][];
   model: SeriesModelState;
 }
 

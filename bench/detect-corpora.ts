@@ -39,21 +39,24 @@ export interface CorpusScore {
   nabLowFn?: number;
 }
 
+/** ASD's servers as groups: each file holds one server's 19 metrics as columns, labelled per server. */
+export function machinesCorpus(shared: string): Corpus {
+  return { name: 'asd-machines', data: join(shared, 'detect', 'asd', 'machines'), scorer: 'event', scorerArgs: ['--score-from', '1612051200'] };
+}
+
 /**
- * Copies of the corpus' CSVs with only `timestamp` and `value`: what detectors are given, so no
+ * Copies of the corpus' CSVs without their `label` column: what detectors are given, so no
  * detector can read a label even by accident.
  */
 export function unlabelled(c: Corpus, into: string): string {
   for (const { file, rel } of csvInputs(c.data)) {
     const lines = readFileSync(file, 'utf8').split(/\r?\n/);
-    const head = lines[0].split(',');
-    const ti = head.indexOf('timestamp');
-    const vi = head.indexOf('value');
-    const out = ['timestamp,value'];
-    for (let i = 1; i < lines.length; i++) {
-      if (!lines[i]) continue;
-      const cells = lines[i].split(',');
-      out.push(`${cells[ti]},${cells[vi]}`);
+    const keep = lines[0].split(',').flatMap((h, i) => (h.trim() === 'label' ? [] : [i]));
+    const out: string[] = [];
+    for (const line of lines) {
+      if (!line) continue;
+      const cells = line.split(',');
+      out.push(keep.map((i) => cells[i]).join(','));
     }
     mkdirSync(dirname(join(into, rel)), { recursive: true });
     writeFileSync(join(into, rel), out.join('\n') + '\n');

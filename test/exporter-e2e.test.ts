@@ -152,6 +152,22 @@ describe('exporter on a real Prometheus', () => {
     expect((await prom.query('anomaly_anomalous_signals{service="checkout"}'))[0]?.value[1]).toBe('0');
   });
 
+  it('flags an error burst on the demo service within 20 s, and recovers when it clears', async () => {
+    // (A 50 % traffic drop is not caught here: this exporter starts cold, and its 10-minute fit
+    // window still holds the traffic's start-up ramp from 0, which widens the band to 0..37 rps.)
+    const injectedAt = Date.now();
+    await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'errors', magnitude: 0.2 });
+    await waitFor('catalog errors score above 1', async () => ((await score('catalog', 'errors')) ?? 0) > 1, 20_000, 500);
+    expect((Date.now() - injectedAt) / 1000).toBeLessThan(20);
+    await axios.delete(`${demo.url}/faults`);
+    await waitFor(
+      'catalog errors onset gone',
+      async () => (await prom.query('anomaly_onset_timestamp_seconds{service="catalog",signal="errors"}')).length === 0,
+      60_000,
+      500,
+    );
+  });
+
   it('serves /metrics that promtool check metrics accepts', async () => {
     const text = (await axios.get(`${exporterUrl}/metrics`, { responseType: 'text' })).data as string;
     expect(text).toContain('anomaly_score{');

@@ -67,3 +67,79 @@ export function parseCsvSeries(text: string, file: string): CsvSeries {
   if (times.length === 0) throw new CsvError(file, 2, 'no data rows');
   return { file, timestampText, times: Float64Array.from(times), values: Float64Array.from(values), outOfOrder };
 }
+
+/** A CSV of `timestamp` and one or more metric columns: one group's signals, rows in file order. */
+export interface CsvTable {
+  file: string;
+  timestampText: string[];
+  times: Float64Array;
+  /** The metric columns, in file order (a `label` column is not one: it is ignored). */
+  names: string[];
+  columns: Float64Array[];
+  outOfOrder: number[];
+}
+
+/** Metric column names become signal names: letters, digits and _. */
+const COLUMN_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+export function readCsvTable(file: string): CsvTable {
+  return parseCsvTable(readFileSync(file, 'utf8'), file);
+}
+
+/**
+ * Parses `timestamp,<metric>…[,label]`: every column but `timestamp` and `label` is a metric; an
+ * empty cell is a gap (NaN). A file with the one metric `value` is a single series (see
+ * parseCsvSeries).
+ */
+export function parseCsvTable(text: string, file: string): CsvTable {
+  const lines = text.split(/\r?\n/);
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const lower = header.map((h) => h.toLowerCase());
+  const ti = lower.indexOf('timestamp');
+  const metrics = header.map((h, i) => ({ h, i })).filter(({ i }) => i !== ti && lower[i] !== 'label');
+  if (ti < 0 || metrics.length === 0)
+    throw new CsvError(file, 1, `header must name the column timestamp and at least one metric column (found: ${header.join(', ') || 'nothing'})`);
+  const seen = new Set<string>();
+  for (const { h } of metrics) {
+    if (!COLUMN_NAME.test(h)) throw new CsvError(file, 1, `column name "${h}" must be letters, digits and _ (it becomes a signal name)`);
+    if (seen.has(h.toLowerCase())) throw new CsvError(file, 1, `column "${h}" appears twice`);
+    seen.add(h.toLowerCase());
+  }
+  const timestampText: string[] = [];
+  const times: number[] = [];
+  const values: number[][] = metrics.map(() => []);
+  const outOfOrder: number[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.trim() === '') continue;
+    const cells = line.split(',');
+    if (cells.length !== header.length) throw new CsvError(file, i + 1, `expected ${header.length} columns, found ${cells.length}`);
+    const tText = cells[ti].trim().replace(/^"|"$/g, '');
+    const t = parseTimestamp(tText);
+    if (!Number.isFinite(t)) throw new CsvError(file, i + 1, `cannot parse timestamp "${tText}"`);
+    metrics.forEach(({ h, i: col }, k) => {
+      const vText = cells[col].trim().replace(/^"|"$/g, '');
+      const v = vText === '' ? NaN : Number(vText);
+      if (vText !== '' && !Number.isFinite(v)) throw new CsvError(file, i + 1, `${h} "${vText}" is not a finite number`);
+      values[k].push(v);
+    });
+    if (times.length && t <= times[times.length - 1]) outOfOrder.push(i + 1);
+    timestampText.push(tText);
+    times.push(t);
+  }
+  if (times.length === 0) throw new CsvError(file, 2, 'no data rows');
+  return {
+    file,
+    timestampText,
+    times: Float64Array.from(times),
+    names: metrics.map(({ h }) => h),
+    columns: values.map((v) => Float64Array.from(v)),
+    outOfOrder,
+  };
+}
+
+/** The header names two or more metric columns (besides timestamp and label): one group, not one series. */
+export function isGroupHeader(headerLine: string): boolean {
+  const cols = headerLine.split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  return cols.includes('timestamp') && cols.filter((c) => c !== 'timestamp' && c !== 'label').length >= 2;
+}

@@ -68,7 +68,7 @@ export const configSchema = z
          * An anomaly lasting this long is a new normal: refits before then train without its
          * samples (so it stays flagged), the first refit after trains on them alone.
          */
-        accept_after: duration(1).prefault('30m'),
+        accept_after: duration(1).prefault('10m'),
         fit_cron: z.string().optional(),
         timezone: z.string().default('UTC'),
         cycle_timeout: duration(1).optional(),

@@ -26,6 +26,7 @@ describe('config', () => {
       fit_every: 3_600_000,
       fit_window: 86_400_000,
       fit_min_samples: 168,
+      accept_after: 600_000,
       timezone: 'UTC',
     });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Prng } from './prng';
-import { SeriesModel, SeriesModelConfig } from './series-model';
+import { SeriesModel, SeriesModelConfig, SeriesModelState } from './series-model';
 import { DEFAULT_SCORE_OPTIONS, ScoreOptions } from './types';
 
 function config(scoring: Partial<ScoreOptions> = {}): SeriesModelConfig {
@@ -77,6 +77,26 @@ describe('SeriesModel', () => {
     const b = copy.score(probe);
     expect(Array.from(b.ensemble)).toEqual(Array.from(a.ensemble));
     for (const name of Object.keys(a.models)) expect(Array.from(b.models[name])).toEqual(Array.from(a.models[name]));
+  });
+
+  it('with a seasonal profile, saves both feature streams; a state saved before the value stream existed still loads', () => {
+    const seasonal: SeriesModelConfig = { ...config(), seasonal: { minSamplesPerSlot: 3, memory: 240 }, seasonalModels: ['isolation_forest'] };
+    const times = Float64Array.from({ length: 3000 }, (_, i) => 1_700_000_000 + i * 300);
+    const slots = Uint8Array.from(times, (t) => Math.floor(t / 3600) % 168);
+    const values = Float64Array.from(noisy(3000, 10, 1), (v, i) => v + 3 * Math.sin((2 * Math.PI * i) / 288));
+    const m = new SeriesModel(seasonal);
+    m.fit(values.subarray(0, 2900), 0, { times: times.subarray(0, 2900), slots: slots.subarray(0, 2900) });
+    const saved = JSON.parse(JSON.stringify(m.toJSON())) as SeriesModelState;
+    expect(saved.valueExtractor).toBeDefined();
+    const probe = values.subarray(2900);
+    const same = SeriesModel.load(saved, seasonal).score(probe, slots.subarray(2900));
+    const old = SeriesModel.load({ ...saved, valueExtractor: undefined }, seasonal).score(probe, slots.subarray(2900));
+    const a = m.score(probe, slots.subarray(2900));
+    expect(Array.from(same.ensemble)).toEqual(Array.from(a.ensemble));
+    // The older state starts the value stream from the residuals' stream: scores stay finite.
+    expect(Array.from(old.ensemble).every(Number.isFinite)).toBe(true);
+    // The z-score scores values: its band is around the value, not shifted by the profile.
+    expect(Math.abs(a.expected[0] - 10)).toBeLessThan(1);
   });
 
   it('rejects a state of another version', () => {

@@ -2,7 +2,7 @@ import { Logger, silentLogger } from '../../common/logger';
 import { ExporterConfig, parseConfig, SignalConfig } from '../config/config';
 import { MemoryReader } from '../read/memory-reader';
 import { ScoringPipeline } from '../cycle/scoring-pipeline';
-import { medianStepSeconds, timeAxis } from './backtest';
+import { backtestScheduler, medianStepSeconds, timeAxis } from './backtest';
 
 /** One metric column of a multi-column CSV. */
 export interface GroupColumn {
@@ -49,7 +49,6 @@ export async function backtestGroup(
     reader.set(query, [{ labels: { [GROUP_LABEL]: 'backtest' }, timestamps: axis, values: c.values }]);
     signals[c.name] = { query, ...signal };
   });
-  const stepMs = step * 1000;
   const forest = config.models.isolation_forest_group ?? groupForestDefaults();
   const cfg: ExporterConfig = {
     ...config,
@@ -58,15 +57,7 @@ export async function backtestGroup(
       ...config.models,
       isolation_forest_group: { ...forest, max_channels: Math.max(forest.max_channels, Math.min(columns.length, MAX_GROUP_COLUMNS)) },
     },
-    scheduler: {
-      ...config.scheduler,
-      step: stepMs,
-      infer_every: stepMs,
-      fit_every: Math.max(config.scheduler.fit_every, stepMs),
-      fit_window: Math.max(config.scheduler.fit_window, 2 * stepMs),
-      fit_cron: undefined,
-      cycle_timeout: undefined,
-    },
+    scheduler: backtestScheduler(config.scheduler, step),
   };
   const pipeline = new ScoringPipeline(cfg, reader, opts.logger ?? silentLogger());
   const out: GroupBacktestScores = {

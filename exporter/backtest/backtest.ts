@@ -55,19 +55,10 @@ export async function backtestValues(
   const axis = timeAxis(times, step);
   const reader = new MemoryReader();
   reader.set(QUERY, [{ labels: {}, timestamps: axis, values }]);
-  const stepMs = step * 1000;
   const cfg: ExporterConfig = {
     ...config,
     reader: { ...config.reader, group_by: [], signals: { value: { query: QUERY, ...signal } } },
-    scheduler: {
-      ...config.scheduler,
-      step: stepMs,
-      infer_every: stepMs,
-      fit_every: Math.max(config.scheduler.fit_every, stepMs),
-      fit_window: Math.max(config.scheduler.fit_window, 2 * stepMs),
-      fit_cron: undefined,
-      cycle_timeout: undefined,
-    },
+    scheduler: backtestScheduler(config.scheduler, step),
   };
   const pipeline = new ScoringPipeline(cfg, reader, opts.logger ?? silentLogger(), undefined, opts.fitter);
   const out: BacktestScores = {
@@ -90,6 +81,23 @@ export async function backtestValues(
     if (opts.onProgress && (i % 500 === 0 || i === n - 1)) opts.onProgress(i + 1, n);
   }
   return out;
+}
+
+/**
+ * The scheduler of a backtest: one cycle per row at the file's step, the config's refit interval
+ * and window (at least one and two steps), no cron and no cycle timeout.
+ */
+export function backtestScheduler(scheduler: ExporterConfig['scheduler'], stepSeconds: number): ExporterConfig['scheduler'] {
+  const stepMs = stepSeconds * 1000;
+  return {
+    ...scheduler,
+    step: stepMs,
+    infer_every: stepMs,
+    fit_every: Math.max(scheduler.fit_every, stepMs),
+    fit_window: Math.max(scheduler.fit_window, 2 * stepMs),
+    fit_cron: undefined,
+    cycle_timeout: undefined,
+  };
 }
 
 /** The output CSV: one row per input row, in order. */

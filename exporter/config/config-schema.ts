@@ -110,7 +110,7 @@ export const configSchema = z
     ensemble: z
       .strictObject({
         combine: z.enum(['max', 'mean', 'median']).default('max'),
-        /** Models whose scores make the ensemble score; default: pattern when enabled, else every enabled model. */
+        /** Models whose scores make the ensemble score; default: pattern and z-score when enabled, else every enabled model (ensembleModels). */
         models: z.array(z.enum(SCORING_MODELS)).min(1).optional(),
         /** Per model, a factor on its score in the ensemble only (e.g. 1/3: counts beyond 3 times its band). */
         scale: z.partialRecord(z.enum(SCORING_MODELS), z.number().gt(0)).optional(),

@@ -25,6 +25,13 @@ const raw = (from: number, values: number[]) => ({
   values: Float64Array.from(values),
 });
 
+/** The same, one sample an hour: a series sampled less often than accept_after. */
+const hourly = (from: number, values: number[]) => ({
+  labels: {},
+  timestamps: Float64Array.from(values, (_, i) => (from + i) * 3600),
+  values: Float64Array.from(values),
+});
+
 describe('series tracker', () => {
   it('publishes with signal added, and keeps a source label named signal or model as exported_<name>', () => {
     const t = fitted({ service: 'checkout', signal: 'src', model: 'm' });
@@ -95,6 +102,36 @@ describe('series tracker', () => {
     expect(t.trainingExclusions(720, 0, 600)).toEqual([]);
     // Accepted: when it ends, it is not remembered as an incident to leave out.
     t.score(raw(4, [10, 10, 10]));
+    expect(t.onset).toBeUndefined();
+    expect(t.incidents).toEqual([]);
+  });
+
+  it('takes a spike a refit accepted on its first sample back out once the series went back (an hourly series)', () => {
+    const t = fitted();
+    t.score(hourly(1, [10, 50]));
+    // The first refit after the onset is an hour on: older than accept_after, on one sample.
+    expect(t.trainingExclusions(3 * 3600, 0, 600)).toEqual([]);
+    t.score(hourly(3, [10, 10, 10]));
+    expect(t.onset).toBeUndefined();
+    // Back within the band it began outside of: remembered, so later refits leave it out.
+    expect(t.incidents).toEqual([[7200, 5 * 3600]]);
+  });
+
+  it('keeps a change a refit accepted on its first sample when the series stayed changed', () => {
+    const t = fitted();
+    t.score(hourly(1, [10, 50]));
+    expect(t.trainingExclusions(3 * 3600, 0, 600)).toEqual([]);
+    // The refit took the new level in; this model did not, so it keeps scoring it above 1 and
+    // then stays quiet at the new level through the hold.
+    t.score(hourly(3, [50, 50]));
+    expect(t.onset).toBe(7200);
+    const quiet = new SeriesModel(modelConfig);
+    quiet.fit(
+      Float64Array.from({ length: 200 }, (_, i) => 50 + Math.sin(i)),
+      0,
+    );
+    t.model.adoptFit(quiet);
+    t.score(hourly(5, [50, 50, 50]));
     expect(t.onset).toBeUndefined();
     expect(t.incidents).toEqual([]);
   });

@@ -53,8 +53,14 @@ export class SeriesTracker {
    * their samples out of training while they are in the fit window (see training-window.ts).
    */
   incidents: [number, number][] = [];
-  /** The ongoing anomaly was taken as the new normal by a refit (see acceptOngoing). */
+  /** The ongoing anomaly was taken as the new normal by a refit (see trainingExclusions). */
   private accepted = false;
+  /** A refit took the ongoing anomaly in when only its first sample had been scored. */
+  private acceptedOnFirstSample = false;
+  /** The band in force when the ongoing anomaly began, [lower, upper]. */
+  private onsetBand?: [number, number];
+  /** Samples since the last score above 1 whose value is back within onsetBand. */
+  private backSinceFlag = 0;
   /** Samples within the correlation window, for per-group correlations. */
   readonly recent: RecentSamples = { ts: [], values: [] };
   /** The last scored samples with their band and score, for the web page. */
@@ -100,12 +106,22 @@ export class SeriesTracker {
       this.history.push(times[i], fresh[i], s.expected[i], s.lower[i], s.upper[i], s.ensemble[i]);
       if (s.ensemble[i] > 1) {
         this.sinceFlag = 0;
-        this.onset ??= times[i];
-      } else if (++this.sinceFlag >= this.ctx.holdSamples) {
-        if (this.onset !== undefined && !this.accepted) this.incidents.push([this.onset, times[i]]);
+        this.backSinceFlag = 0;
+        if (this.onset === undefined) {
+          this.onset = times[i];
+          this.onsetBand = [s.lower[i], s.upper[i]];
+        }
+        continue;
+      }
+      const band = this.onsetBand;
+      if (band && fresh[i] >= band[0] && fresh[i] <= band[1]) this.backSinceFlag++;
+      if (++this.sinceFlag >= this.ctx.holdSamples) {
+        if (this.onset !== undefined && (!this.accepted || this.wasSpike())) this.incidents.push([this.onset, times[i]]);
         if (this.incidents.length > MAX_INCIDENTS) this.incidents.shift();
         this.onset = undefined;
+        this.onsetBand = undefined;
         this.accepted = false;
+        this.acceptedOnFirstSample = false;
       }
     }
     const last = s.rows - 1;
@@ -138,9 +154,21 @@ export class SeriesTracker {
     if (this.onset === undefined || this.accepted) return this.incidents;
     if (end - this.onset >= acceptAfterSeconds) {
       this.accepted = true;
+      this.acceptedOnFirstSample = this.lastTs <= this.onset;
       return this.incidents;
     }
     return [...this.incidents, [this.onset, Infinity]];
+  }
+
+  /**
+   * An anomaly that a refit took in on its first sample (a series sampled less often than
+   * accept_after: one sample cannot tell a spike from a lasting change) and that then went back
+   * within the band it began outside of (most of the samples since its last score above 1): a
+   * spike after all. It is then left out of later refits like any other incident, rather than
+   * widening the band for a whole fit window. bench:detect: Cloud Monitoring's hourly crash rates.
+   */
+  private wasSpike(): boolean {
+    return this.acceptedOnFirstSample && 2 * this.backSinceFlag >= this.sinceFlag;
   }
 
   /** Appends the finite samples newer than the last kept one and drops those before `from`. */

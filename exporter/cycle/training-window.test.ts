@@ -65,4 +65,21 @@ describe('an incident during a refit', () => {
     expect(trainingSamples(series, 99 * 60, [[10 * 60, 19 * 60]])!.values.length).toBe(90);
     expect(trainingSamples(series, 99 * 60)!.values.length).toBe(100);
   });
+
+  it('trains on past incidents when leaving them out would leave a flat series, still leaving out the ongoing one', () => {
+    // A count of rare events: 0 mostly, 1 now and then. Each 1 scored above 1 once, so each is a
+    // past incident; left out, the series would look constant and every next 1 would page.
+    const counts = {
+      labels: {},
+      timestamps: Float64Array.from({ length: 100 }, (_, i) => i * 60),
+      values: Float64Array.from({ length: 100 }, (_, i) => (i % 25 === 10 ? 1 : i >= 95 ? 7 : 0)),
+    };
+    const past: [number, number][] = [10, 35, 60, 85].map((i) => [i * 60, (i + 3) * 60]);
+    const t = trainingSamples(counts, 99 * 60, [...past, [95 * 60, Infinity]])!;
+    expect(t.values.filter((v) => v === 1).length).toBe(4);
+    expect(Math.max(...t.values)).toBe(1);
+    expect(t.values.length).toBe(95);
+    // Where what is left still varies, the past incidents stay out.
+    expect(trainingSamples(series, 99 * 60, [[80 * 60, 90 * 60]])!.values.length).toBe(89);
+  });
 });

@@ -31,6 +31,22 @@ export interface TrainingSamples {
  * anomaly is not learned as normal). Undefined when there is none.
  */
 export function trainingSamples(r: RawSeries, lastScoredTs: number, excluded: readonly (readonly [number, number])[] = []): TrainingSamples | undefined {
+  const t = keptSamples(r, lastScoredTs, excluded);
+  if (!t) return t;
+  // Leaving past incidents out must not make the series look flat: on a series that is mostly
+  // one value (a count of rare events), every past incident would be left out and the next one
+  // would page however often it happens. Then the past incidents are trained on; an ongoing one
+  // (open-ended span) is still left out.
+  const flat = t.values.every((v) => v === t.values[0]);
+  if (!flat || !excluded.some(([, to]) => Number.isFinite(to))) return t;
+  return keptSamples(
+    r,
+    lastScoredTs,
+    excluded.filter(([, to]) => !Number.isFinite(to)),
+  );
+}
+
+function keptSamples(r: RawSeries, lastScoredTs: number, excluded: readonly (readonly [number, number])[]): TrainingSamples | undefined {
   const cutoff = Number.isFinite(lastScoredTs) ? lastScoredTs : (r.timestamps[r.timestamps.length - 2] ?? -Infinity);
   const inIncident = (t: number) => excluded.some(([from, to]) => t >= from && t <= to);
   const kept = (i: number) => Number.isFinite(r.values[i]) && !inIncident(r.timestamps[i]);

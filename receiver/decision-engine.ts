@@ -1,6 +1,6 @@
 import { WebhookAlert } from './alertmanager-payload';
 import { ConcurrencyGate } from './gates/concurrency-gate';
-import { Gate, GateContext } from './gates/gate';
+import { Gate, GateContext, LedgerGate } from './gates/gate';
 import { matchesAll } from './label-matcher';
 import { ReceiverConfig, RunbookConfig } from './receiver-config';
 import { Decision, EpisodeRow } from './store/receiver-store';
@@ -28,6 +28,25 @@ export class DecisionEngine {
     readonly gates: Gate[],
     readonly concurrency: ConcurrencyGate,
   ) {}
+
+  /**
+   * Checks an executed decision's ledger gates again, synchronously: called inside the store
+   * transaction that records its action, after every action recorded before it (of this request,
+   * of earlier requests, of approvals), so no limit is passed twice on the same count. A refusal
+   * frees the decision's concurrency slot.
+   */
+  recheck(outcome: DecisionOutcome, ctx: GateContext): DecisionOutcome {
+    if (outcome.decision !== 'executed' || !outcome.runbook) return outcome;
+    for (const gate of this.gates) {
+      if (!isLedger(gate)) continue;
+      const r = gate.check(ctx);
+      if (!r.allow) {
+        outcome.release?.();
+        return { runbook: outcome.runbook, decision: 'refused', gate: gate.name, reason: r.reason, target: outcome.target };
+      }
+    }
+    return outcome;
+  }
 
   matchRunbook(alert: WebhookAlert): RunbookConfig | undefined {
     return this.config.runbooks.find((rb) => matchesAll(rb.match, alert.labels));
@@ -61,4 +80,8 @@ export class DecisionEngine {
         };
     }
   }
+}
+
+function isLedger(g: Gate): g is LedgerGate {
+  return g.ledger === true;
 }

@@ -117,8 +117,12 @@ export class Intake {
         result.resolved.push({ episodeId: episode.id, kind: p.resolveKind, seconds });
         continue;
       }
-      const o = p.outcome;
       const episode = s.episodes.insert(episodeFields(p.alert, nowMs, 'firing'));
+      // The limits counted before this request's earlier actions were written: count again.
+      const o = p.outcome.runbook
+        ? this.engine.recheck(p.outcome, { episode, alert: p.alert, runbook: p.outcome.runbook, target: p.outcome.target, nowMs })
+        : p.outcome;
+      p.outcome = o;
       s.auditLog.append(nowMs, 'episode_opened', episode.id, { labels: p.alert.labels, startsAt: p.alert.startsAt });
       if (o.runbook) s.episodes.setRunbook(episode.id, o.runbook.name);
       const decisionId = s.episodes.addDecision({

@@ -7,7 +7,7 @@ import { Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
 import { Logger } from '../common/logger';
 import { parseWebhookPayload, WebhookAlert } from './alertmanager-payload';
-import { DecisionEngine } from './decision-engine';
+import { DecisionEngine, DecisionOutcome } from './decision-engine';
 import { blastRadiusGate } from './gates/blast-radius-gate';
 import { ConcurrencyGate } from './gates/concurrency-gate';
 import { confirmationGate } from './gates/confirmation-gate';
@@ -26,7 +26,7 @@ import { ReceiverMetrics } from './receiver-metrics';
 import { runRunbook } from './runbook-runner';
 import { analyseIncident, IncidentAnalysis } from './incident-analysis';
 import { narrate, Narrative } from './llm-narrative';
-import { ReceiverStore } from './store/receiver-store';
+import { EpisodeRow, ReceiverStore } from './store/receiver-store';
 
 export class ApprovalError extends Error {
   constructor(
@@ -207,28 +207,50 @@ export class Receiver {
       return { status: 'rejected' };
     }
     if (episode.status !== 'firing') throw new ApprovalError(409, `episode ${episode.id} is resolved; nothing to approve`);
-    const outcome = await this.engine.decide(episode, alert, now, 'live');
+    let outcome = await this.engine.decide(episode, alert, now, 'live');
     let pending: PendingAction | undefined;
-    this.store.transaction(() => {
-      this.store.approvals.decide(id, 'approved', now, by);
-      this.store.auditLog.append(now, 'approval_approved', episode.id, { approval: id, by });
-      this.store.episodes.addDecision({
-        episodeId: episode.id,
-        atMs: now,
-        runbook: outcome.runbook?.name ?? null,
-        decision: outcome.decision,
-        gate: outcome.gate,
-        reason: `approved by ${by}; ${outcome.reason}`,
+    try {
+      this.store.transaction(() => {
+        // Another approval of the same request may have been decided while the gates were asked.
+        const current = this.store.approvals.get(id);
+        if (current?.status !== 'pending') throw new ApprovalError(409, `approval ${id} is already ${current?.status ?? 'gone'}`);
+        if (outcome.runbook) outcome = this.engine.recheck(outcome, { episode, alert, runbook: outcome.runbook, target: outcome.target, nowMs: now });
+        this.approveIn(id, episode, alert, outcome, now, by, (p) => (pending = p));
       });
-      if (outcome.decision === 'executed' && outcome.runbook && outcome.release) {
-        const actionId = this.store.actions.start({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
-        this.store.auditLog.append(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
-        pending = { actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release };
-      }
-    });
+    } catch (err) {
+      outcome.release?.();
+      throw err;
+    }
     this.countDecision(outcome.runbook?.name ?? null, outcome.decision, outcome.gate);
     if (pending) this.startActions([pending]);
     return { status: 'approved', decision: outcome.decision, reason: outcome.reason };
+  }
+
+  /** Records an approval and its decision (and the action it starts), inside the caller's transaction. */
+  private approveIn(
+    id: number,
+    episode: EpisodeRow,
+    alert: WebhookAlert,
+    outcome: DecisionOutcome,
+    now: number,
+    by: string,
+    started: (p: PendingAction) => void,
+  ): void {
+    this.store.approvals.decide(id, 'approved', now, by);
+    this.store.auditLog.append(now, 'approval_approved', episode.id, { approval: id, by });
+    this.store.episodes.addDecision({
+      episodeId: episode.id,
+      atMs: now,
+      runbook: outcome.runbook?.name ?? null,
+      decision: outcome.decision,
+      gate: outcome.gate,
+      reason: `approved by ${by}; ${outcome.reason}`,
+    });
+    if (outcome.decision === 'executed' && outcome.runbook && outcome.release) {
+      const actionId = this.store.actions.start({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
+      this.store.auditLog.append(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
+      started({ actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release });
+    }
   }
 
   /** Marks pending approvals past their deadline as expired. */

@@ -1,10 +1,11 @@
 import { ReceiverStore } from '../store/receiver-store';
-import { ALLOW, Gate, refuse } from './gate';
+import { ALLOW, LedgerGate, refuse } from './gate';
 
 /** At most `max_targets.max` distinct targets per `per` for a runbook: a bad day stays small. */
-export function blastRadiusGate(store: ReceiverStore): Gate {
+export function blastRadiusGate(store: ReceiverStore): LedgerGate {
   return {
     name: 'blast_radius',
+    ledger: true,
     check: ({ runbook, target, nowMs }) => {
       const m = runbook.max_targets;
       if (!m) return ALLOW;

@@ -1,10 +1,11 @@
 import { ReceiverStore } from '../store/receiver-store';
-import { ALLOW, Gate, refuse } from './gate';
+import { ALLOW, LedgerGate, refuse } from './gate';
 
 /** After an action on a target, the same runbook waits `cooldown` before acting on it again. */
-export function cooldownGate(store: ReceiverStore): Gate {
+export function cooldownGate(store: ReceiverStore): LedgerGate {
   return {
     name: 'cooldown',
+    ledger: true,
     check: ({ runbook, target, nowMs }) => {
       const last = store.actions.lastAt(runbook.name, target);
       if (last === undefined || nowMs - last >= runbook.cooldown) return ALLOW;

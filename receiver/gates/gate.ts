@@ -18,6 +18,19 @@ export type GateResult = { allow: true } | { allow: false; reason: string };
 export interface Gate {
   readonly name: string;
   check(ctx: GateContext): GateResult | Promise<GateResult>;
+  /**
+   * A ledger gate counts the actions in the store (cooldown, rate limits, blast radius, one per
+   * episode); its check is synchronous. It is checked again inside the transaction that records
+   * an action (DecisionEngine.recheck), so the decisions of one request, of concurrent requests
+   * and of approvals cannot all pass on the same count.
+   */
+  readonly ledger?: boolean;
+}
+
+/** A ledger gate: its check is synchronous and reads the store's actions. */
+export interface LedgerGate extends Gate {
+  readonly ledger: true;
+  check(ctx: GateContext): GateResult;
 }
 
 export const ALLOW: GateResult = { allow: true };

@@ -1,11 +1,12 @@
 import { ReceiverConfig } from '../receiver-config';
 import { ReceiverStore } from '../store/receiver-store';
-import { ALLOW, Gate, refuse } from './gate';
+import { ALLOW, LedgerGate, refuse } from './gate';
 
 /** At most `rate_limit.max` actions of the runbook per `rate_limit.per`. */
-export function runbookRateGate(store: ReceiverStore): Gate {
+export function runbookRateGate(store: ReceiverStore): LedgerGate {
   return {
     name: 'rate_limit',
+    ledger: true,
     check: ({ runbook, nowMs }) => {
       const r = runbook.rate_limit;
       if (!r) return ALLOW;
@@ -16,9 +17,10 @@ export function runbookRateGate(store: ReceiverStore): Gate {
 }
 
 /** At most `limits.global_rate.max` actions of all runbooks together per `per`. */
-export function globalRateGate(store: ReceiverStore, limit: ReceiverConfig['limits']['global_rate']): Gate {
+export function globalRateGate(store: ReceiverStore, limit: ReceiverConfig['limits']['global_rate']): LedgerGate {
   return {
     name: 'global_rate_limit',
+    ledger: true,
     check: ({ nowMs }) => {
       if (!limit) return ALLOW;
       const n = store.actions.count(nowMs - limit.per);

@@ -6,11 +6,17 @@
  * service started the fault (its own record of it).
  */
 import axios from 'axios';
+import { FaultType } from './faults';
 
-export interface LoopTarget {
+/** A fault to follow: which service, what goes wrong and how much (see faults.ts). */
+export interface LoopFault {
   service: string;
-  signal: string;
+  type: FaultType;
+  magnitude: number;
 }
+
+/** The signal each fault type shows in (the demo config's signals). */
+export const FAULT_SIGNAL: Record<FaultType, string> = { latency: 'latency', errors: 'errors', traffic_drop: 'traffic' };
 
 export interface DemoUrls {
   demo: string;
@@ -44,6 +50,8 @@ export interface Timeline {
   decision?: string;
   action?: string;
   episode_id?: number;
+  /** The signal the fault shows in, whose score, alert and episode are followed. */
+  signal: string;
   fault: { service: string; type: string; magnitude: number; started_at: string };
   error?: string;
 }
@@ -72,15 +80,16 @@ interface EpisodeDetail {
 const http = axios.create({ timeout: 3000, validateStatus: () => true });
 
 /**
- * Injects a latency fault into `target.service` through the demo service's API and follows it
+ * Injects `fault` through the demo service's API and follows it in the signal it shows in
  * until the episode is resolved or `timeoutMs` passes. `onStep` is called as each step happens.
  */
 export async function followFault(
   urls: DemoUrls,
-  target: LoopTarget,
-  opts: { magnitude: number; timeoutMs: number; onStep?: (step: StepName, seconds: number) => void },
+  fault: LoopFault,
+  opts: { timeoutMs: number; onStep?: (step: StepName, seconds: number) => void },
 ): Promise<Timeline> {
-  const res = await http.post(`${urls.demo}/faults`, { service: target.service, type: 'latency', magnitude: opts.magnitude });
+  const target = { service: fault.service, signal: FAULT_SIGNAL[fault.type] };
+  const res = await http.post(`${urls.demo}/faults`, { service: fault.service, type: fault.type, magnitude: fault.magnitude });
   if (res.status !== 201) throw new Error(`the demo service refused the fault: ${res.status} ${JSON.stringify(res.data)}`);
   const faultMs = res.data.fault.startedAtMs as number;
   const steps = Object.fromEntries(STEPS.map(([k]) => [k, null])) as Record<StepName, number | null>;
@@ -90,7 +99,8 @@ export async function followFault(
     action_seconds: null,
     resolve_seconds: null,
     steps,
-    fault: { service: target.service, type: 'latency', magnitude: opts.magnitude, started_at: new Date(faultMs).toISOString() },
+    signal: target.signal,
+    fault: { service: fault.service, type: fault.type, magnitude: fault.magnitude, started_at: new Date(faultMs).toISOString() },
   };
   const mark = (step: StepName, atMs: number) => {
     if (steps[step] !== null) return;
@@ -109,8 +119,10 @@ export async function followFault(
       const score = metricValue(text, 'anomaly_score', { ...labels, model: 'ensemble' });
       if (score !== undefined && score > 1) mark('score_above_1', now);
       const observed = metricValue(text, 'anomaly_observed_value', labels);
+      const lower = metricValue(text, 'anomaly_expected_lower', labels);
       const upper = metricValue(text, 'anomaly_expected_upper', labels);
-      if (steps.action_executed !== null && observed !== undefined && upper !== undefined && observed <= upper) mark('service_recovered', now);
+      const inBand = observed !== undefined && lower !== undefined && upper !== undefined && observed >= lower && observed <= upper;
+      if (steps.action_executed !== null && inBand) mark('service_recovered', now);
     }
     if (steps.alert_firing === null) {
       const alerts = await http.get(`${urls.prometheus}/api/v1/alerts`);

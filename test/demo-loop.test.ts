@@ -1,5 +1,5 @@
 /**
- * `npm run demo -- --once --json`, as a user runs it (the compiled script in a child process):
+ * `npm run demo -- --once --json --fault all`, as a user runs it (the compiled script in a child process):
  * the whole loop on real Prometheus and Alertmanager, every step read from its component, within
  * the demo's targets, and every process it started gone afterwards.
  */
@@ -50,54 +50,73 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('npm run demo -- --once --json', () => {
+describe('npm run demo -- --once --json --fault all', () => {
   let result: Result;
-  let timeline: Record<string, unknown>;
+  let out: { ok: boolean; loops: Record<string, unknown>[]; episodes_before_fault: number };
   beforeAll(async () => {
-    result = await runDemo(['--once', '--json']);
+    result = await runDemo(['--once', '--json', '--fault', 'all']);
     process.stdout.write(`demo stderr:\n${result.stderr}\n`);
-    timeline = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
+    out = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
   });
+  const order = [
+    'score_above_1',
+    'alert_firing',
+    'alertmanager_received',
+    'alert_delivered',
+    'action_decided',
+    'action_executed',
+    'service_recovered',
+    'alert_resolved',
+  ];
 
-  it('exits 0 with ok: every step of the loop happened, in loop order', () => {
+  it('exits 0 with ok: one loop per fault type, each with every step in loop order', () => {
     expect(result.code).toBe(0);
-    expect(timeline.ok).toBe(true);
-    const order = [
-      'score_above_1',
-      'alert_firing',
-      'alertmanager_received',
-      'alert_delivered',
-      'action_decided',
-      'action_executed',
-      'service_recovered',
-      'alert_resolved',
-    ];
-    const times = order.map((k) => timeline[k] as number);
-    for (const t of times) expect(typeof t).toBe('number');
-    // Polled steps are seen within a poll (250 ms) of each other's records.
-    for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1] - 0.5);
-    expect(timeline.decision).toMatch(/^executed/);
-    expect(timeline.action).toMatch(/^succeeded: http: POST http:\/\/127\.0\.0\.1:\d+\/admin\/restart → 200/);
-    // No false alarm: the only episode is the fault's own.
-    expect(timeline.episodes_before_fault).toBe(0);
-    expect(timeline.other_episodes).toBe(0);
+    expect(out.ok).toBe(true);
+    expect(out.loops.map((l) => [(l.fault as { type: string }).type, l.signal])).toEqual([
+      ['latency', 'latency'],
+      ['errors', 'errors'],
+      ['traffic_drop', 'traffic'],
+    ]);
+    for (const loop of out.loops) {
+      expect(loop.ok).toBe(true);
+      const times = order.map((k) => loop[k] as number);
+      for (const t of times) expect(typeof t).toBe('number');
+      // Polled steps are seen within a poll (250 ms) of each other's records.
+      for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1] - 0.5);
+      expect(loop.decision).toMatch(/^executed/);
+      expect(loop.action).toMatch(/^succeeded: http: POST http:\/\/127\.0\.0\.1:\d+\/admin\/restart → 200/);
+    }
   });
 
-  it('meets the demo targets: detect < 20 s, act < 45 s, resolve < 120 s', () => {
-    expect(timeline.detect_seconds).toBe(timeline.score_above_1);
-    expect(timeline.action_seconds).toBe(timeline.action_executed);
-    expect(timeline.resolve_seconds).toBe(timeline.alert_resolved);
-    expect(timeline.detect_seconds as number).toBeLessThan(20);
-    expect(timeline.action_seconds as number).toBeLessThan(45);
-    expect(timeline.resolve_seconds as number).toBeLessThan(120);
+  it('raises no false alarm: no episode before the first fault, none but its own during each', () => {
+    expect(out.episodes_before_fault).toBe(0);
+    for (const loop of out.loops) expect(loop.other_episodes).toBe(0);
+  });
+
+  it('meets the demo targets on every fault type: detect < 20 s, act < 45 s, resolve < 120 s', () => {
+    for (const loop of out.loops) {
+      expect(loop.detect_seconds).toBe(loop.score_above_1);
+      expect(loop.action_seconds).toBe(loop.action_executed);
+      expect(loop.resolve_seconds).toBe(loop.alert_resolved);
+      expect(loop.detect_seconds as number).toBeLessThan(20);
+      expect(loop.action_seconds as number).toBeLessThan(45);
+      expect(loop.resolve_seconds as number).toBeLessThan(120);
+    }
   });
 
   it('prints the live timeline and stops every process it started', () => {
     expect(result.stderr).toMatch(/fault injected/);
+    expect(result.stderr).toMatch(/a 50 % traffic drop into checkout/);
     expect(result.stderr).toMatch(/time to recover/);
     const pids = pidsIn(result.stderr);
     expect(pids.length).toBe(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
+  it('refuses an unknown fault type with exit code 2 and the types it knows', async () => {
+    const r = await runDemo(['--once', '--fault', 'latency,fire']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--fault: fire is not a fault type; use latency, errors, traffic_drop/);
   });
 });
 

@@ -85,6 +85,10 @@ export function assetRouter(): Router {
     '/assets/charts.js',
     send('application/javascript', () => CHARTS_JS),
   );
+  r.get(
+    '/assets/page.css',
+    send('text/css', () => CSS),
+  );
   return r;
 }
 
@@ -99,7 +103,18 @@ button{font:inherit;padding:3px 12px;border-radius:6px;border:1px solid #d0d7de;
 ol.timeline{list-style:none;padding-left:0;border-left:2px solid #d0d7de;margin-left:6px}ol.timeline li{padding:3px 0 3px 12px;position:relative}
 ol.timeline li:before{content:"";position:absolute;left:-6px;top:9px;width:10px;height:10px;border-radius:50%;background:#8c959f}
 ol.timeline li.firing:before{background:#cf222e}ol.timeline li.action:before{background:#1f6feb}ol.timeline li.resolved:before{background:#1a7f37}
-td.corr{width:46px;text-align:center;font-variant-numeric:tabular-nums}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;border-radius:6px}`;
+td.corr{width:46px;text-align:center;font-variant-numeric:tabular-nums}pre{white-space:pre-wrap;background:#f6f8fa;padding:8px;border-radius:6px}
+${correlationShades()}`;
+
+/** td.corr.p0 … p10 (red, positive) and n0 … n10 (blue, negative): the correlation shades in tenths. */
+function correlationShades(): string {
+  const rules: string[] = [];
+  for (let t = 0; t <= 10; t++) {
+    const a = ((t / 10) * 0.6).toFixed(2);
+    rules.push(`td.corr.p${t}{background:rgba(207,34,46,${a})}`, `td.corr.n${t}{background:rgba(31,111,235,${a})}`);
+  }
+  return rules.join('');
+}
 
 export interface PageOptions {
   title: string;
@@ -109,8 +124,10 @@ export interface PageOptions {
   refreshSeconds?: number;
   /** Per chart key, its data (see CHARTS_JS). */
   chartData?: Record<string, unknown>;
-  /** Extra script run after the charts (inline; only our own code). */
-  script?: string;
+  /** Path of an extra script (one of the daemon's own assets) run after the charts: the CSP allows no inline script. */
+  scriptSrc?: string;
+  /** <meta name=… content=…> elements (e.g. the CSRF token the page's script sends back). */
+  meta?: Record<string, string>;
 }
 
 export function renderPage(o: PageOptions): string {
@@ -118,7 +135,10 @@ export function renderPage(o: PageOptions): string {
   const charts = o.chartData
     ? `<script id="chart-data" type="application/json">${scriptJson(o.chartData)}</script><script src="/assets/uplot.js"></script><script src="/assets/charts.js"></script>`
     : '';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${refresh}
-<title>${escapeHtml(o.title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/uplot.css"><style>${CSS}</style></head>
-<body><header><h1>${escapeHtml(o.title)}</h1><p>${o.subtitle}</p></header><main>${o.body}</main>${charts}${o.script ? `<script>${o.script}</script>` : ''}</body></html>\n`;
+  const meta = Object.entries(o.meta ?? {})
+    .map(([name, content]) => `<meta name="${escapeHtml(name)}" content="${escapeHtml(content)}">`)
+    .join('');
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">${refresh}${meta}
+<title>${escapeHtml(o.title)}</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/assets/uplot.css"><link rel="stylesheet" href="/assets/page.css"></head>
+<body><header><h1>${escapeHtml(o.title)}</h1><p>${o.subtitle}</p></header><main>${o.body}</main>${charts}${o.scriptSrc ? `<script src="${escapeHtml(o.scriptSrc)}"></script>` : ''}</body></html>\n`;
 }

@@ -114,6 +114,11 @@ export const receiverConfigSchema = z
       .refine((a) => a.type !== 'basic' || (a.username && a.password), { message: 'basic auth needs username and password', path: ['password'] })
       .optional(),
     body_limit_bytes: z.number().int().min(1024).default(1_048_576),
+    /**
+     * Host names the receiver answers besides localhost, this machine's name and IP literals
+     * ("*.example.org" for a domain): a request for any other name is refused (DNS rebinding).
+     */
+    allowed_hosts: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'a host name, or *.domain')).default([]),
     store: z.strictObject({ path: z.string().default('./state/receiver.db') }).prefault({}),
     prometheus: z.strictObject({ url: z.url({ protocol: /^https?$/ }), timeout: duration(1).prefault('5s') }).optional(),
     /**

@@ -128,6 +128,11 @@ export const configSchema = z
     server: z
       .strictObject({
         listen: listen.default('0.0.0.0:10190'),
+        /**
+         * Host names the web page and API answer besides localhost, this machine's name and IP
+         * literals ("*.example.org" for a domain); /metrics, /healthz and /readyz answer any (DNS rebinding).
+         */
+        allowed_hosts: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'a host name, or *.domain')).default([]),
         // Scored samples kept per series for the web page's sparklines (0: none).
         history_samples: z.number().int().min(0).max(1000).default(60),
       })

@@ -101,20 +101,24 @@ export class ExporterDaemon {
 
   /** Listens on `server.listen` (port 0 picks a free one) and starts scoring. */
   async start(): Promise<AddressInfo> {
-    const app = createExporterApp(this.registry, {
-      ready: () => this.hadSuccess,
-      snapshotBody: () => this.publisher.render(),
-      incidents: () => incidentsDocument(this.pipeline.snapshot),
-      page: (filter) =>
-        renderExporterPage({
-          snapshot: this.pipeline.snapshot,
-          historyOf: (r) => this.pipeline.historyOf(r),
-          description: { signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version },
-          groupBy: this.config.reader.group_by,
-          refreshSeconds: Math.max(5, Math.round(this.config.scheduler.infer_every / 1000)),
-          filter,
-        }),
-    });
+    const app = createExporterApp(
+      this.registry,
+      {
+        ready: () => this.hadSuccess,
+        snapshotBody: () => this.publisher.render(),
+        incidents: () => incidentsDocument(this.pipeline.snapshot),
+        page: (filter) =>
+          renderExporterPage({
+            snapshot: this.pipeline.snapshot,
+            historyOf: (r) => this.pipeline.historyOf(r),
+            description: { signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version },
+            groupBy: this.config.reader.group_by,
+            refreshSeconds: Math.max(5, Math.round(this.config.scheduler.infer_every / 1000)),
+            filter,
+          }),
+      },
+      this.config.server.allowed_hosts,
+    );
     const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');
     this.server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(port, host, () => resolve(s));

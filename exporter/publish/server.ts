@@ -1,3 +1,4 @@
+import { hostAllowlist, sameOriginWrites, securityHeaders } from '../../common/http-safety';
 import { assetRouter } from '../../common/web';
 import express, { Express } from 'express';
 import { Registry } from 'prom-client';
@@ -13,9 +14,13 @@ export interface ServerState {
 }
 
 /** The exporter's HTTP surface: /metrics, /healthz, /readyz and a landing page. */
-export function createExporterApp(registry: Registry, state: ServerState): Express {
+/** `allowedHosts`: server.allowed_hosts, the names answered besides localhost, this machine's and IP literals. */
+export function createExporterApp(registry: Registry, state: ServerState, allowedHosts: readonly string[] = []): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
+  app.use(hostAllowlist(allowedHosts));
+  app.use(sameOriginWrites());
   app.get('/metrics', async (_req, res) => {
     try {
       const self = Buffer.from(await registry.metrics());

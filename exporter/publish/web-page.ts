@@ -50,10 +50,10 @@ function correlationMatrix(g: GroupResult): string {
     a === b ? 1 : pearson.find((c) => (c.signalA === a && c.signalB === b) || (c.signalA === b && c.signalB === a))?.value;
   const cell = (v: number | undefined) => {
     if (v === undefined) return '<td class="corr muted">–</td>';
-    // Red for strong positive, blue for strong negative correlation.
-    const a = Math.min(1, Math.abs(v)) * 0.6;
-    const bg = v >= 0 ? `rgba(207,34,46,${a.toFixed(2)})` : `rgba(31,111,235,${a.toFixed(2)})`;
-    return `<td class="corr" style="background:${bg}">${v.toFixed(2)}</td>`;
+    // Red for strong positive, blue for strong negative correlation, in tenths (classes in the
+    // page's stylesheet: the CSP allows no inline style).
+    const tenths = Math.round(Math.min(1, Math.abs(v)) * 10);
+    return `<td class="corr ${v >= 0 ? 'p' : 'n'}${tenths}">${v.toFixed(2)}</td>`;
   };
   const head = `<tr><th>Pearson</th>${signals.map((s) => `<th>${escapeHtml(s)}</th>`).join('')}</tr>`;
   const rows = signals.map((a) => `<tr><th>${escapeHtml(a)}</th>${signals.map((b) => cell(value(a, b))).join('')}</tr>`).join('');

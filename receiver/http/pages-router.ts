@@ -1,18 +1,22 @@
 /** The web pages: / (approvals and episodes) and /episodes/:id (timeline and analysis), with their assets. */
 import express from 'express';
+import { CsrfToken } from '../../common/http-safety';
 import { assetRouter } from '../../common/web';
 import { Receiver } from '../receiver';
 import { settledWithin } from './api-json';
-import { renderEpisodePage, renderReceiverHome } from './web-pages';
+import { APPROVAL_SCRIPT, renderEpisodePage, renderReceiverHome } from './web-pages';
 
-export function pagesRouter(receiver: Receiver, authenticated: express.RequestHandler): express.Router {
+export function pagesRouter(receiver: Receiver, authenticated: express.RequestHandler, csrf: CsrfToken): express.Router {
   const router = express.Router();
   router.use(assetRouter());
+  router.get('/assets/approvals.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'public, max-age=3600').send(APPROVAL_SCRIPT);
+  });
   router.get('/', authenticated, (_req, res) => {
     res
       .type('html')
       .set('Cache-Control', 'no-store')
-      .send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock()));
+      .send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock(), csrf.value));
   });
   router.get('/episodes/:id', authenticated, async (req, res) => {
     const id = Number(req.params.id);
@@ -26,7 +30,7 @@ export function pagesRouter(receiver: Receiver, authenticated: express.RequestHa
     res
       .type('html')
       .set('Cache-Control', 'no-store')
-      .send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock(), narrative));
+      .send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock(), csrf.value, narrative));
   });
   return router;
 }

@@ -4,6 +4,7 @@
  * and /healthz open, as for every exporter.
  */
 import express from 'express';
+import { CsrfToken, hostAllowlist, securityHeaders, sameOriginWrites } from '../../common/http-safety';
 import { Registry } from 'prom-client';
 import { Receiver } from '../receiver';
 import { approvalsRouter } from './approvals-router';
@@ -17,6 +18,12 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
   const app = express();
   app.disable('x-powered-by');
   const authenticated = requireAuth(receiver, auth);
+  // Browsers send no-auth and cached basic credentials by themselves: those need the CSRF token.
+  const csrf = new CsrfToken();
+  const csrfRequired = receiver.config.auth?.type !== 'bearer';
+  app.use(securityHeaders());
+  app.use(hostAllowlist(receiver.config.allowed_hosts));
+  app.use(sameOriginWrites());
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -25,9 +32,9 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
     res.type(registry.contentType).send(await registry.metrics());
   });
   app.use(webhookRouter(receiver, authenticated, bodyLimitBytes));
-  app.use(pagesRouter(receiver, authenticated));
+  app.use(pagesRouter(receiver, authenticated, csrf));
   app.use(episodesRouter(receiver, authenticated));
-  app.use(approvalsRouter(receiver, authenticated));
+  app.use(approvalsRouter(receiver, authenticated, csrfRequired ? csrf : undefined));
 
   // Body parser errors: too large (413) or not JSON (400); a reason, and nothing changed.
   app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {

@@ -17,11 +17,13 @@ const labelText = (l: Record<string, string>) =>
     .join(', ');
 const statusPill = (s: string) => `<span class="pill ${escapeHtml(s)}">${escapeHtml(s)}</span>`;
 
-const APPROVAL_SCRIPT = `document.querySelectorAll('button[data-approval]').forEach(function (b) {
+/** Served as /assets/approvals.js (the CSP allows no inline script); sends the page's CSRF token back. */
+export const APPROVAL_SCRIPT = `document.querySelectorAll('button[data-approval]').forEach(function (b) {
   b.addEventListener('click', function () {
     var out = document.getElementById('approval-result');
     document.querySelectorAll('button[data-approval="' + b.dataset.approval + '"]').forEach(function (x) { x.disabled = true; });
-    fetch('/api/v1/approvals/' + b.dataset.approval, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ decision: b.dataset.decision }) })
+    var token = document.querySelector('meta[name="csrf-token"]').content;
+    fetch('/api/v1/approvals/' + b.dataset.approval, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token }, body: JSON.stringify({ decision: b.dataset.decision }) })
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; }); })
       .then(function (r) {
         out.textContent = r.ok ? 'Approval ' + b.dataset.approval + ': ' + b.dataset.decision + 'd.' : 'Approval failed (' + r.status + '): ' + (r.body.error || '');
@@ -42,7 +44,7 @@ function approvalRows(approvals: ApprovalRow[], episodes: Map<number, EpisodeRow
     .join('');
 }
 
-export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: number): string {
+export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: number, csrfToken: string): string {
   const pending = store.approvals.list('pending');
   const episodes = store.episodes.list({ limit: 50 });
   const byId = new Map(pending.map((a) => [a.episodeId, store.episodes.get(a.episodeId)]));
@@ -75,7 +77,8 @@ export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: nu
     subtitle: `mode <b>${escapeHtml(mode)}</b> · ${store.episodes.countOpen()} open episodes · ${pending.length} pending approvals`,
     body,
     refreshSeconds: pending.length ? 0 : 10,
-    script: APPROVAL_SCRIPT,
+    scriptSrc: '/assets/approvals.js',
+    meta: { 'csrf-token': csrfToken },
   });
 }
 
@@ -162,6 +165,7 @@ export function renderEpisodePage(
   e: EpisodeRow,
   mode: string,
   nowMs: number,
+  csrfToken: string,
   analysis?: { analysis: IncidentAnalysis; narrative: NarrativeView },
 ): string {
   const section = analysis ? analysisSection(analysis.analysis, analysis.narrative) : undefined;
@@ -189,7 +193,8 @@ ${analysisHtml}
     title: `episode #${e.id}`,
     subtitle: `remediation receiver · mode <b>${escapeHtml(mode)}</b>`,
     body,
-    script: APPROVAL_SCRIPT,
+    scriptSrc: '/assets/approvals.js',
+    meta: { 'csrf-token': csrfToken },
     chartData: section?.chartData,
   });
 }

@@ -5,13 +5,15 @@
  */
 import express from 'express';
 import { errorMessage } from '../../common/errors';
+import { jsonOnly } from '../../common/http-safety';
 import { PayloadError } from '../alertmanager-payload';
 import { Receiver } from '../receiver';
 
 export function webhookRouter(receiver: Receiver, authenticated: express.RequestHandler, bodyLimitBytes: number): express.Router {
   const router = express.Router();
   const { log, metrics } = receiver;
-  router.post('/webhook/alertmanager', authenticated, express.json({ limit: bodyLimitBytes, strict: false, type: () => true }), async (req, res) => {
+  // Only application/json, as Alertmanager sends: a cross-site <form> can send text/plain without asking.
+  router.post('/webhook/alertmanager', authenticated, jsonOnly(), express.json({ limit: bodyLimitBytes, strict: false }), async (req, res) => {
     try {
       const result = await receiver.receive(req.body);
       metrics.requests.inc({ code: '200' });

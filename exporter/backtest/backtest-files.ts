@@ -4,7 +4,7 @@ import { Logger } from '../../common/logger';
 import { backtestCsv, backtestValues } from './backtest';
 import { ExporterConfig, SignalConfig } from '../config/config';
 import { isGroupHeader, readCsvSeries, readCsvTable } from './csv-series';
-import { backtestGroup, groupCsv, MAX_GROUP_COLUMNS } from './backtest-group';
+import { backtestGroup, groupCsv, groupForestChannels } from './backtest-group';
 import { ReportSeries } from './backtest-report';
 
 export interface BacktestFileResult {
@@ -95,8 +95,9 @@ async function backtestGroupFile(
   const table = readCsvTable(file);
   if (table.outOfOrder.length)
     logger.warn('rows not after the previous row; kept in file order', { file, rows: table.outOfOrder.length, first_lines: table.outOfOrder.slice(0, 5) });
-  if (table.names.length > MAX_GROUP_COLUMNS)
-    logger.warn(`the group forest takes the first ${MAX_GROUP_COLUMNS} columns; every column is still scored alone`, { file, columns: table.names.length });
+  const channels = groupForestChannels(config);
+  if (table.names.length > channels)
+    logger.warn(`the group forest takes the first ${channels} columns; every column is still scored alone`, { file, columns: table.names.length });
   const columns = table.names.map((name, k) => ({ name, values: table.columns[k] }));
   const scores = await backtestGroup(columns, table.times, config, signal, { logger, onProgress: progress });
   mkdirSync(dirname(output), { recursive: true });

@@ -26,11 +26,16 @@ const GROUP_LABEL = 'group';
 /** The most columns one group forest takes (models.isolation_forest_group.max_channels). */
 export const MAX_GROUP_COLUMNS = 32;
 
+/** The most metrics of a file the group forest takes: half as many with their changes as columns too. */
+export function groupForestChannels(config: Pick<ExporterConfig, 'models'>): number {
+  return (config.models.isolation_forest_group ?? groupForestDefaults()).changes ? MAX_GROUP_COLUMNS / 2 : MAX_GROUP_COLUMNS;
+}
+
 /**
  * Scores the columns of a multi-column file as the signals of one group (one service's latency,
  * traffic and errors, say), row by row with the live pipeline's code, as backtestValues does for
  * one series; with the group's isolation forest over every column (the config's
- * `isolation_forest_group`, or its defaults), taking up to MAX_GROUP_COLUMNS columns.
+ * `isolation_forest_group`, or its defaults), taking up to groupForestChannels columns.
  */
 export async function backtestGroup(
   columns: GroupColumn[],
@@ -55,7 +60,10 @@ export async function backtestGroup(
     reader: { ...config.reader, group_by: [GROUP_LABEL], signals },
     models: {
       ...config.models,
-      isolation_forest_group: { ...forest, max_channels: Math.max(forest.max_channels, Math.min(columns.length, MAX_GROUP_COLUMNS)) },
+      isolation_forest_group: {
+        ...forest,
+        max_channels: Math.max(forest.max_channels, Math.min(columns.length, groupForestChannels(config))),
+      },
     },
     scheduler: backtestScheduler(config.scheduler, step),
   };

@@ -96,6 +96,12 @@ describe('config', () => {
       minimal.replace('  signals:', '  auth: {bearer_token_file: /a, bearer_token_env: B}\n  signals:'),
       /reader\.auth: set at most one/,
     ],
+    [
+      'a group forest with change columns over more than 16 channels',
+      minimal + 'models: {pattern: {}, isolation_forest_group: {max_channels: 20}}\n',
+      /models\.isolation_forest_group\.max_channels: with changes each channel is two columns/,
+    ],
+    ['server.allowed_hosts that are not host names', minimal + 'server: {allowed_hosts: ["http://x/"]}\n', /server\.allowed_hosts\.0: a host name/],
     ['duplicate keys', minimal + 'server: {}\nserver: {}\n', /not valid YAML/],
     ['not YAML at all', ': : :\n  - [', /not valid YAML/],
     ['a list instead of a mapping', '- a\n- b\n', /expected a YAML mapping/],

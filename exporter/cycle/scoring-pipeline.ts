@@ -155,6 +155,7 @@ function groupForests(config: ExporterConfig): GroupForests | undefined {
   const sched = config.scheduler;
   return new GroupForests({
     maxChannels: gf.max_channels,
+    changes: gf.changes,
     trees: gf.trees,
     sampleSize: gf.sample_size,
     seed: gf.seed,

@@ -1,9 +1,11 @@
-import { CalibratedForest, CalibratedForestOptions } from '../../models';
+import { CalibratedForest, CalibratedForestOptions, FeatureMatrix } from '../../models';
 import { PublishedGroup, singleSeriesSignals } from './group-analysis';
 
 export interface GroupForestOptions extends CalibratedForestOptions {
   /** At most this many signals of a group (by name) are channels of its forest. */
   maxChannels: number;
+  /** Each channel's change since the previous row is a column too (so a channel is two columns). */
+  changes: boolean;
   minSamples: number;
   fitEverySeconds: number;
   /** Rows kept for fitting: the fit window in steps. */
@@ -24,7 +26,8 @@ interface GroupState {
 
 /**
  * A multivariate isolation forest per group: the group's signals (latency, traffic, errors of one
- * service, say) are the columns of one matrix, rows at the times they share. It catches joint
+ * service, say) and their changes since the previous row are the columns of one matrix, rows at
+ * the times they share. It catches joint
  * anomalies that no signal shows alone, e.g. latency rising while traffic falls within their own
  * normal ranges. Rows come from the series' recent samples each cycle; a row is scored before it
  * is added to the group's buffer (causal), and the forest is refitted on the buffer (the fit
@@ -54,7 +57,7 @@ export class GroupForests {
         st.times.length ? st.times[st.times.length - 1] : -Infinity,
       );
       if (fresh.rows.length && st.forest) {
-        const x = { rows: fresh.rows.length, cols: names.length, data: Float64Array.from(fresh.rows.flat()) };
+        const x = this.features(fresh.rows, st.rows[st.rows.length - 1]);
         const s = st.forest.score(x);
         st.score = s[s.length - 1];
       }
@@ -67,7 +70,7 @@ export class GroupForests {
       const due = st.forest ? end - st.lastFit >= this.o.fitEverySeconds : end - st.lastFitAttempt >= this.o.warmupRefitSeconds;
       if (due && st.rows.length >= this.o.minSamples) {
         const forest = new CalibratedForest(this.o);
-        forest.fit({ rows: st.rows.length, cols: names.length, data: Float64Array.from(st.rows.flat()) });
+        forest.fit(this.features(st.rows, undefined));
         st.forest = forest;
         st.lastFit = end;
       }
@@ -76,6 +79,26 @@ export class GroupForests {
     }
     for (const key of this.groups.keys()) if (!seen.has(key)) this.groups.delete(key);
     return out;
+  }
+
+  /**
+   * The forest's rows: the channels' values, then (with `changes`) each one's change since the
+   * row before (`before`: the row preceding the first; none: no change for the first row). A
+   * joint shift shows in the values, a sudden one also in the changes while it happens.
+   */
+  private features(rows: readonly number[][], before: readonly number[] | undefined): FeatureMatrix {
+    const n = rows[0]?.length ?? 0;
+    const cols = this.o.changes ? 2 * n : n;
+    const data = new Float64Array(rows.length * cols);
+    for (let r = 0; r < rows.length; r++) {
+      const row = rows[r];
+      const prev = r > 0 ? rows[r - 1] : (before ?? row);
+      for (let k = 0; k < n; k++) {
+        data[r * cols + k] = row[k];
+        if (this.o.changes) data[r * cols + n + k] = row[k] - prev[k];
+      }
+    }
+    return { rows: rows.length, cols, data };
   }
 }
 

@@ -3,6 +3,7 @@
  * machine, the recent samples for correlations and the scored history for the web page. Scoring
  * turns new samples into the series' published result.
  */
+import { exposableLabelName } from '../../common/label-names';
 import { SeriesModel, SeriesModelConfig } from '../../models';
 import { RecentSamples } from '../group/correlation';
 import { RawSeries } from '../read/reader';
@@ -190,9 +191,19 @@ export class SeriesTracker {
   }
 }
 
+/**
+ * The labels a series is published with: the source's, each name made valid for the exposition
+ * format (exposableLabelName; an empty name is dropped, and of two names that become the same the
+ * first in the source's order is kept), `signal` and `model` kept as exported_<name>, plus signal.
+ */
 function publishedLabels(source: Record<string, string>, signal: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(source)) out[RESERVED_LABELS.includes(k) ? `exported_${k}` : k] = v;
+  for (const [k, v] of Object.entries(source)) {
+    const name = exposableLabelName(k);
+    if (name === '') continue;
+    const published = RESERVED_LABELS.includes(name) ? `exported_${name}` : name;
+    if (!(published in out)) out[published] = v;
+  }
   out.signal = signal;
   return Object.freeze(out);
 }

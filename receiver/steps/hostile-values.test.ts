@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseReceiverConfig } from '../receiver-config';
 import { startTarget } from '../../test/doubles/receiver-test-kit';
 import { runExecStep } from './exec-step';
-import { runHttpStep } from './http-step';
+import { hasDotSegment, runHttpStep } from './http-step';
 
 let dir: string;
 let canary: string;
@@ -100,6 +100,27 @@ describe('hostile label values reach actions only as data', () => {
       }),
       { numRuns: 40 },
     );
+  });
+
+  it('refuses an http step where a label value would be a "." or ".." path segment', async () => {
+    const config = parseReceiverConfig(
+      `auth: {type: none}\nhttp_allowlist: [${echo.host}]\nrunbooks:\n  - name: r\n    match: ['alertname="A"']\n    steps:\n      - {type: http, url: 'http://${echo.host}/services/{{ labels.service }}/restart'}\n`,
+      't.yml',
+    );
+    const http = config.runbooks[0].steps[0] as Extract<(typeof config.runbooks)[0]['steps'][0], { type: 'http' }>;
+    const before = echo.requests.length;
+    for (const value of ['..', '.']) {
+      const r = await runHttpStep(http, { labels: { service: value }, annotations: {} }, config.http_allowlist);
+      expect(r).toMatchObject({ ok: false, detail: expect.stringMatching(/path segment/) });
+    }
+    expect(echo.requests.length).toBe(before);
+    // Dots inside a segment are a value like any other; an encoded dot is sent encoded, as text.
+    const ok = await runHttpStep(http, { labels: { service: '..checkout..' }, annotations: {} }, config.http_allowlist);
+    expect(ok.ok).toBe(true);
+    expect(echo.requests[before].url).toBe('/services/..checkout../restart');
+    expect((await runHttpStep(http, { labels: { service: '%2e%2E' }, annotations: {} }, config.http_allowlist)).ok).toBe(true);
+    expect(echo.requests[before + 1].url).toBe('/services/%252e%252E/restart');
+    expect(hasDotSegment('http://h/a/%2E%2e/b')).toBe(true);
   });
 
   it('refuses an http step whose rendered host is not allowlisted', async () => {

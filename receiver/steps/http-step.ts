@@ -18,6 +18,9 @@ export async function runHttpStep(step: HttpStep, data: TemplateData, allowlist:
   } catch {
     return { ok: false, detail: 'the rendered URL is not valid' };
   }
+  // A label value "." or ".." placed as a whole path segment would move the path up a level
+  // (URL parsers resolve dot segments, percent-encoded ones too): refused, not resolved.
+  if (hasDotSegment(url)) return { ok: false, detail: 'the rendered URL has a "." or ".." path segment (from a label value?): refused' };
   // Checked again at run time, on the URL as rendered (WHATWG hostnames keep IPv6 brackets).
   const host = `${parsed.hostname}:${parsed.port || (parsed.protocol === 'https:' ? 443 : 80)}`;
   if (!allowlist.includes(host)) return { ok: false, detail: `host ${host} is not in http_allowlist` };
@@ -38,4 +41,10 @@ export async function runHttpStep(step: HttpStep, data: TemplateData, allowlist:
   } catch (err) {
     return { ok: false, detail: clip(`${step.method} ${parsed.origin}${parsed.pathname} failed: ${errorMessage(err)}`) };
   }
+}
+
+/** Whether the path of a URL as rendered (before any parser resolves it) has a "." or ".." segment, plain or percent-encoded. */
+export function hasDotSegment(url: string): boolean {
+  const path = url.replace(/^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]*/, '').split(/[?#]/)[0];
+  return path.split(/[/\\]/).some((segment) => /^(?:\.|%2e){1,2}$/i.test(segment));
 }

@@ -32,7 +32,7 @@ export class ReceiverDaemon {
       const s = app.listen(wanted, host, () => resolve(s));
       s.once('error', reject);
     });
-    this.timer = setInterval(() => this.receiver.expireApprovals(), 5000);
+    this.timer = setInterval(() => this.receiver.expireApprovalsOnTimer(), 5000);
     this.timer.unref();
     const port = (this.server.address() as AddressInfo).port;
     const url = listenUrl(host, port);

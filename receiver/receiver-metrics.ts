@@ -16,6 +16,7 @@ export class ReceiverMetrics {
   readonly timeToAction: Histogram<'runbook'>;
   readonly timeToResolve: Histogram<'kind'>;
   readonly episodesOpen: Gauge;
+  readonly storeErrors: Counter<'operation'>;
 
   constructor(registry: Registry, openEpisodes: () => number) {
     const r = [registry];
@@ -73,6 +74,12 @@ export class ReceiverMetrics {
       help: 'From the alert startsAt to its resolved notification, by kind (recovered, source_lost, unverified).',
       labelNames: ['kind'],
       buckets: REMEDIATION_BUCKETS,
+      registers: r,
+    });
+    this.storeErrors = new Counter({
+      name: 'remediation_store_errors_total',
+      help: 'Store writes that failed (a full disk, say), per operation: the request was answered 503 and nothing committed, or the timer tries again.',
+      labelNames: ['operation'],
       registers: r,
     });
     this.episodesOpen = new Gauge({

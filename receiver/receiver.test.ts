@@ -172,6 +172,27 @@ describe('Receiver episodes', () => {
     }
   });
 
+  it('keeps going when the store cannot write (a full disk): the expiry timer logs and counts, and expires on a later tick', async () => {
+    const kit = makeReceiver(live().replace('mode: live', 'mode: approval'));
+    try {
+      await kit.receiver.receive(payload(alert()));
+      kit.now.ms += 16 * 60_000; // past the 15 m approval timeout
+      const full = Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+      const spy = jest.spyOn(kit.receiver.store, 'transaction').mockImplementation(() => {
+        throw full;
+      });
+      expect(() => kit.receiver.expireApprovalsOnTimer()).not.toThrow();
+      expect(() => kit.receiver.expireApprovalsOnTimer()).not.toThrow();
+      expect(await kit.metric('remediation_store_errors_total', { operation: 'expire_approvals' })).toBe(2);
+      expect(kit.receiver.store.approvals.list('pending')).toHaveLength(1);
+      spy.mockRestore();
+      kit.receiver.expireApprovalsOnTimer();
+      expect(kit.receiver.store.approvals.list('pending')).toHaveLength(0);
+    } finally {
+      kit.close();
+    }
+  });
+
   it('stops a runbook at its first failed step, records it and counts the failure; notify sends alert and decision', async () => {
     const hook = await startTarget();
     process.env.TEST_NOTIFY_URL = `${hook.url}/notify`;

@@ -171,7 +171,8 @@ export class Receiver {
       try {
         this.store.actions.finish(a.actionId, this.clock(), 'failed', errorMessage(err));
       } catch {
-        // The store is closing; the action stays `running` and becomes outcome_unknown at restart.
+        // The store is closing or full; the action stays `running` and becomes outcome_unknown at restart.
+        this.metrics.storeErrors.inc({ operation: 'action_finish' });
       }
     } finally {
       a.release();
@@ -250,6 +251,19 @@ export class Receiver {
       const actionId = this.store.actions.start({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
       this.store.auditLog.append(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
       started({ actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release });
+    }
+  }
+
+  /**
+   * expireApprovals for the timer: a store failure (a full disk) is logged and counted, never
+   * thrown, so the daemon keeps serving; the next tick tries again.
+   */
+  expireApprovalsOnTimer(): void {
+    try {
+      this.expireApprovals();
+    } catch (err) {
+      this.metrics.storeErrors.inc({ operation: 'expire_approvals' });
+      this.log.error('could not expire approvals; will try again', { error: errorMessage(err) });
     }
   }
 

@@ -31,7 +31,13 @@ export function approvalsRouter(receiver: Receiver, authenticated: express.Reque
     try {
       res.json(await receiver.decideApproval(Number(req.params.id), decision, String(res.locals.user)));
     } catch (err) {
-      res.status(err instanceof ApprovalError ? err.status : 500).json({ error: errorMessage(err) });
+      if (err instanceof ApprovalError) {
+        res.status(err.status).json({ error: errorMessage(err) });
+        return;
+      }
+      // The store failed (a full disk, say): nothing was committed, the click can be retried.
+      receiver.metrics.storeErrors.inc({ operation: 'approval' });
+      res.status(503).json({ error: `could not store the decision: ${errorMessage(err)}` });
     }
   });
   return router;

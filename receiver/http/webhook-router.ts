@@ -28,6 +28,7 @@ export function webhookRouter(receiver: Receiver, authenticated: express.Request
       // Nothing was committed (one transaction): Alertmanager's retry is safe.
       log.error('webhook could not be stored', { error: errorMessage(err) });
       metrics.requests.inc({ code: '503' });
+      metrics.storeErrors.inc({ operation: 'webhook' });
       res.status(503).json({ error: `could not store the decisions: ${errorMessage(err)}` });
     }
   });

@@ -97,6 +97,49 @@ describe('IsolationForest', () => {
     expect(JSON.stringify(f.toJSON()).length).toBeLessThan(f.nodeCount * 6);
   });
 
+  it('refuses a corrupted saved forest, or scores it in bounded time: never a loop (property)', () => {
+    const c = (golden as { cases: GoldenCase[] }).cases[1];
+    const x = { rows: c.rows, cols: c.cols, data: Float64Array.from(c.data) };
+    const f = new IsolationForest({ trees: 20, sampleSize: 64, seed: 3 });
+    f.fit(x);
+    const text = JSON.stringify(f.toJSON());
+    const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+    // The saved node words are where a flipped character makes a node point back at itself.
+    const nodesAt = text.indexOf('"nodes"');
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(63)), { minLength: 1, maxLength: 8 }), (flips) => {
+        const chars = text.split('');
+        for (const [at, to] of flips) {
+          const i = nodesAt + (at % (text.length - nodesAt));
+          if (B64.includes(chars[i])) chars[i] = B64[to];
+        }
+        let loaded: IsolationForest;
+        try {
+          loaded = IsolationForest.load(JSON.parse(chars.join('')));
+        } catch (err) {
+          expect((err as Error).name).toMatch(/StateFormatError|Error/);
+          return;
+        }
+        const started = Date.now();
+        const s = loaded.score(x);
+        expect(Date.now() - started).toBeLessThan(1000);
+        for (const v of s) expect(Number.isFinite(v)).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a saved tree whose node points back at itself', () => {
+    const c = (golden as { cases: GoldenCase[] }).cases[1];
+    const f = new IsolationForest({ trees: 5, sampleSize: 64, seed: 3 });
+    f.fit({ rows: c.rows, cols: c.cols, data: Float64Array.from(c.data) });
+    const state = f.toState();
+    const nodes = Int32Array.from(state.nodes);
+    // The root's right child: offset 0, the root itself.
+    nodes[0] = (nodes[0] & ~(0x1ff << 16) & ~(1 << 25)) | (0 << 16);
+    expect(() => IsolationForest.load({ ...state, nodes })).toThrow(/corrupt: tree 0 has a right child out of order/);
+  });
+
   it('gives finite scores in (0, 1] for any finite input', () => {
     fc.assert(
       fc.property(

@@ -291,7 +291,56 @@ export class IsolationForest {
       forest.gridMin.length === state.cols &&
       forest.gridScale.length === state.cols;
     if (!ok) throw new StateFormatError('isolation forest state arrays are missing or have inconsistent lengths');
+    const bad = forest.structureProblem();
+    if (bad) throw new StateFormatError(`isolation forest state is corrupt: ${bad}`);
     return forest;
+  }
+
+  /**
+   * What is wrong with a loaded forest's structure, if anything: the walk in pathLengthSum trusts
+   * it, so a node pointing back (a loop: the scorer would spin for ever), a child or leaf out of
+   * range, an unknown feature or a non-finite grid would hang or misread. Every tree is walked as
+   * the scorer walks it: children only forward, each internal node reached once.
+   */
+  private structureProblem(): string | undefined {
+    if (!(this.trees >= 1 && this.psi >= 2 && this.psi <= MAX_SAMPLE_SIZE && this.cols >= 1 && this.cols <= MAX_FEATURES)) return 'sizes out of range';
+    for (let c = 0; c < this.cols; c++)
+      if (!Number.isFinite(this.gridMin[c]) || !Number.isFinite(this.gridScale[c]) || this.gridScale[c] < 0) return `feature ${c}'s grid is not finite`;
+    const stack: number[] = [];
+    for (let t = 0; t < this.trees; t++) {
+      const base = this.treeStart[t];
+      const end = this.treeStart[t + 1];
+      const leafBase = this.leafStart[t];
+      const leafCount = this.leafStart[t + 1] - leafBase;
+      if (end < base || leafCount < 1) return `tree ${t} has a negative size`;
+      if (leafCount !== end - base + 1) return `tree ${t} has ${leafCount} leaves for ${end - base} internal nodes`;
+      if (end === base) continue;
+      let visits = 0;
+      stack.length = 0;
+      stack.push(base, 0);
+      while (stack.length) {
+        const left = stack.pop()!;
+        const i = stack.pop()!;
+        if (++visits > end - base) return `tree ${t} reaches a node twice`;
+        const w = this.nodes[i];
+        if (w >>> 27 >= this.cols) return `tree ${t} splits on feature ${w >>> 27} of ${this.cols}`;
+        const x = (w >>> 16) & 0x1ff;
+        if (w & RIGHT_LEAF) {
+          if (x >= leafCount) return `tree ${t} has a right leaf out of range`;
+        } else {
+          const j = base + x;
+          if (j <= i || j >= end) return `tree ${t} has a right child out of order`;
+          stack.push(j, left + (j - i));
+        }
+        if (w & LEFT_LEAF) {
+          if (left >= leafCount) return `tree ${t} has a left leaf out of range`;
+        } else {
+          if (i + 1 >= end) return `tree ${t} has a left child out of range`;
+          stack.push(i + 1, left);
+        }
+      }
+    }
+    return undefined;
   }
 }
 

@@ -50,11 +50,21 @@ export function exportSignal(s: SignalCycle, stepSeconds: number): SavedSignal {
  * on from each series' last scored sample, without a new warm-up. Returns the series restored; a
  * series whose state is unusable starts fresh, with a warning.
  */
-export function restoreSignal(s: SignalCycle, saved: SavedSignal, log: Logger): number {
+export function restoreSignal(s: SignalCycle, saved: SavedSignal, log: Logger, nowSeconds = Date.now() / 1000): number {
   let restored = 0;
   for (const entry of saved.series) {
     try {
       const model = SeriesModel.load(entry.model, s.modelConfig);
+      // A last scored sample in the future (a clock that was ahead, an edited file) would leave
+      // every sample until then unscored: the series would look fine and say nothing.
+      if (Number.isFinite(entry.lastTs) && entry.lastTs > nowSeconds) {
+        log.warn('saved series state has its last scored sample in the future; scoring goes on from now', {
+          signal: s.name,
+          labels: entry.labels,
+          last_ts: entry.lastTs,
+        });
+        entry.lastTs = Math.floor(nowSeconds);
+      }
       s.series.set(labelKey(entry.labels), SeriesTracker.restore(entry, model, s.tracking));
       restored++;
     } catch (err) {

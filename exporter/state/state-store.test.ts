@@ -58,6 +58,27 @@ describe('StateStore', () => {
     expect(readFileSync(join(dir, 'lat.state.ndjson'), 'utf8')).toContain('"$typed":"Int32Array"');
   });
 
+  it('clamps a last scored sample in the future to now, with a warning, rather than staying silent until then', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ae-state-'));
+    const { p } = await trained();
+    const store = new StateStore(dir, silentLogger());
+    for (const s of p.exportState()) await store.save(s);
+    const file = join(dir, 'lat.state.ndjson');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/"lastTs":\d+(\.\d+)?/g, '"lastTs":9000000000'));
+    const warnings: string[] = [];
+    const log = Object.assign(Object.create(silentLogger()), { warn: (msg: string) => warnings.push(msg) });
+    const config = parseConfig(yaml(), 't.yml');
+    const q = new ScoringPipeline(config, reader(), log);
+    const h = q.stateHashes('lat');
+    const saved = await new StateStore(dir, silentLogger()).load('lat', h.signalHash, h.detectorHashes);
+    const before = Date.now() / 1000;
+    expect(q.restoreState(saved!)).toBe(1);
+    expect(warnings).toContain('saved series state has its last scored sample in the future; scoring goes on from now');
+    const lastTs = q.exportState().find((x) => x.signal === 'lat')!.series[0].lastTs;
+    expect(lastTs).toBeLessThanOrEqual(Date.now() / 1000);
+    expect(lastTs).toBeGreaterThanOrEqual(Math.floor(before) - 1);
+  });
+
   it('drops only the models whose options changed', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ae-state-'));
     const { p } = await trained();

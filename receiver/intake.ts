@@ -57,10 +57,10 @@ export class Intake {
     const plans: Plan[] = [];
     const seen = new Set<string>();
     for (const alert of payload.alerts) {
-      const key = `${alert.fingerprint}|${alert.startsAt}|${alert.status}`;
+      const key = `${alert.fingerprint}|${alert.startsAtMs}|${alert.status}`;
       if (seen.has(key)) continue; // the same alert twice in one group: once is enough
       seen.add(key);
-      const episode = this.store.episodes.find(alert.fingerprint, alert.startsAt);
+      const episode = this.store.episodes.find(alert.fingerprint, alert.startsAtMs);
       if (alert.status === 'firing') {
         if (episode)
           plans.push({

@@ -61,6 +61,23 @@ describe('Receiver episodes', () => {
     }
   });
 
+  it('takes the same alert with startsAt written in another time zone as the same episode, and acts once', async () => {
+    const kit = makeReceiver(live());
+    try {
+      const before = target.requests.length;
+      const a = alert({ startsAt: '2026-11-23T10:00:00Z' });
+      for (const startsAt of ['2026-11-23T10:00:00Z', '2026-11-23T11:00:00+01:00', '2026-11-23T10:00:00.000000000Z']) {
+        const r = await kit.receiver.receive(payload({ ...a, startsAt }));
+        kit.receiver.startActions(r.actions);
+      }
+      await kit.receiver.idle();
+      expect(kit.receiver.store.episodes.list()).toHaveLength(1);
+      expect(target.requests.length - before).toBe(1);
+    } finally {
+      kit.close();
+    }
+  });
+
   it('closes the episode on resolve and records the time to resolve; a new startsAt is a new episode', async () => {
     const kit = makeReceiver(live());
     try {

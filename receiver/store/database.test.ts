@@ -29,11 +29,20 @@ describe('receiver store schema', () => {
     old.close();
     const store = new ReceiverStore(path);
     expect(store.db.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
-    expect(store.episodes.find('ab', '2026-01-01T00:00:00Z')?.id).toBe(1);
+    expect(store.episodes.find('ab', 0)?.id).toBe(1);
     expect([...store.auditLog.iterate()].map((e) => e.kind)).toEqual(['episode_opened']);
     store.actions.start({ episodeId: 1, runbook: 'restart', target: 'checkout', atMs: 1 });
     expect(store.actions.episodeHasAny(1)).toBe(true);
     store.close();
+  });
+
+  it('refuses a second receiver on the same store while the first has it open', () => {
+    const path = join(dir, 'shared.db');
+    const first = new ReceiverStore(path);
+    expect(() => new ReceiverStore(path)).toThrow(`store ${path} is in use by another receiver (the database is locked): one receiver per store`);
+    first.close();
+    // Closed (or its process gone): the store opens again.
+    new ReceiverStore(path).close();
   });
 
   it('refuses a store from a newer receiver, naming both versions', () => {

@@ -69,8 +69,10 @@ export class EpisodeStore {
   constructor(private readonly db: Database.Database) {}
 
   /** The episode of an alert occurrence, or undefined. */
-  find(fingerprint: string, startsAt: string): EpisodeRow | undefined {
-    const r = this.db.prepare('SELECT * FROM episodes WHERE fingerprint = ? AND starts_at = ?').get(fingerprint, startsAt) as EpisodeDbRow | undefined;
+  /** The episode of an alert: its fingerprint and the instant it started (startsAt parsed: any time zone or precision). */
+  find(fingerprint: string, startsAtMs: number): EpisodeRow | undefined {
+    const r = this.db.prepare('SELECT * FROM episodes WHERE fingerprint = ? AND starts_at_ms = ? ORDER BY id LIMIT 1').get(fingerprint, startsAtMs) as
+      EpisodeDbRow | undefined;
     return r && episodeFromRow(r);
   }
 

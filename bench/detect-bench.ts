@@ -225,19 +225,29 @@ async function groupTable(work: string): Promise<Record<string, { f1: number; be
   });
   log(`${c.name}: backtested in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const withForest = join(work, c.name, 'with-forest');
+  const forestAlone = join(work, c.name, 'forest-alone');
   for (const { file, rel } of csvInputs(out)) {
     const lines = readFileSync(file, 'utf8').trim().split('\n');
-    const rows = lines.slice(1).map((l) => {
+    const both: string[] = [];
+    const alone: string[] = [];
+    for (const l of lines.slice(1)) {
       const [t, s, g] = l.split(',');
-      return `${t},${Math.max(Number(s) || 0, Number(g) || 0)}`;
-    });
-    mkdirSync(dirname(join(withForest, rel)), { recursive: true });
-    writeFileSync(join(withForest, rel), `timestamp,anomaly_score\n${rows.join('\n')}\n`);
+      both.push(`${t},${Math.max(Number(s) || 0, Number(g) || 0)}`);
+      alone.push(`${t},${Number(g) || 0}`);
+    }
+    for (const [dir, rows] of [
+      [withForest, both],
+      [forestAlone, alone],
+    ] as const) {
+      mkdirSync(dirname(join(dir, rel)), { recursive: true });
+      writeFileSync(join(dir, rel), `timestamp,anomaly_score\n${rows.join('\n')}\n`);
+    }
   }
   const table: Record<string, { f1: number; best: number; recall: number; precision: number }> = {};
   for (const [name, dir] of [
     ['largest metric score', out],
     ['largest metric score or group forest', withForest],
+    ['group forest alone', forestAlone],
   ] as const) {
     const a = scoreCorpus(c, SHARED, dir, 1);
     const b = scoreCorpus(c, SHARED, dir, 1, true);

@@ -1,5 +1,5 @@
 /** How a request to Prometheus' HTTP API failed (see prometheus-http.ts); no dependencies, so readers and tests can use it alone. */
-export type PrometheusErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse';
+export type PrometheusErrorKind = 'network' | 'timeout' | 'aborted' | 'http' | 'promql' | 'parse' | 'too_large' | 'too_many_series';
 
 export class PrometheusError extends Error {
   constructor(

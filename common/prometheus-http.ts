@@ -14,7 +14,10 @@ export type { PrometheusErrorKind } from './prometheus-error';
 
 export interface PrometheusHttpOptions {
   url: string;
+  /** A deadline for the whole answer, not an idle timeout: a source that drips bytes is cut too. */
   timeoutMs: number;
+  /** Answers larger than this are refused (kind too_large) before they are parsed. Default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
   headers?: Record<string, string>;
   /** Sent as Accept-Encoding; `identity` by default, since gzip costs more than it saves on loopback. */
   acceptEncoding?: string;
@@ -34,6 +37,9 @@ export function apiError(body: string): { errorType: string; error: string } | u
   return undefined;
 }
 
+/** 64 MiB of JSON: parsed, about ten times that in memory, which still fits the 1 GiB target. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
+
 export class PrometheusHttp {
   private readonly http: AxiosInstance;
 
@@ -42,13 +48,12 @@ export class PrometheusHttp {
     if (opts.bearerToken) headers.Authorization = `Bearer ${opts.bearerToken}`;
     this.http = axios.create({
       baseURL: opts.url.replace(/\/+$/, ''),
-      timeout: opts.timeoutMs,
       headers,
       auth: opts.basic,
       responseType: 'text',
       transformResponse: (body: unknown) => body,
       validateStatus: () => true,
-      maxContentLength: Infinity,
+      maxContentLength: opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES,
       maxBodyLength: Infinity,
       httpAgent: new http.Agent({ keepAlive: true }),
       httpsAgent: new https.Agent({ keepAlive: true }),
@@ -63,13 +68,21 @@ export class PrometheusHttp {
    */
   async post(path: string, params: Record<string, string>, what?: string, signal?: AbortSignal): Promise<string> {
     let res;
+    // The deadline: the whole answer within timeoutMs, however the bytes arrive.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), this.opts.timeoutMs);
+    const onAbort = () => deadline.abort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     try {
       res = await this.http.post<string>(path, new URLSearchParams(params).toString(), {
-        signal,
+        signal: deadline.signal,
         headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
       });
     } catch (err) {
-      throw this.transportError(err, what, signal);
+      throw this.transportError(err, what, signal, deadline.signal.aborted);
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
     }
     const body = typeof res.data === 'string' ? res.data : String(res.data ?? '');
     if (res.status >= 200 && res.status < 300) return body;
@@ -80,11 +93,14 @@ export class PrometheusHttp {
     throw new PrometheusError('http', `${prefix}HTTP ${res.status} from ${this.opts.url}: ${body.slice(0, 200).trim()}`, res.status);
   }
 
-  private transportError(err: unknown, what: string | undefined, abort?: AbortSignal): PrometheusError {
+  private transportError(err: unknown, what: string | undefined, abort: AbortSignal | undefined, pastDeadline: boolean): PrometheusError {
     const prefix = what ? `${what}: ` : '';
-    if (abort?.aborted || axios.isCancel(err)) return new PrometheusError('aborted', `${prefix}query aborted (cycle timeout or shutdown)`);
+    if (abort?.aborted) return new PrometheusError('aborted', `${prefix}query aborted (cycle timeout or shutdown)`);
     const e = err as AxiosError;
-    if (e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT') return new PrometheusError('timeout', `${prefix}no answer within ${this.opts.timeoutMs} ms`);
+    if (pastDeadline || axios.isCancel(err) || e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT')
+      return new PrometheusError('timeout', `${prefix}no complete answer within ${this.opts.timeoutMs} ms`);
+    if (/maxContentLength/.test(e.message ?? ''))
+      return new PrometheusError('too_large', `${prefix}answer larger than ${this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES} bytes (reader.max_response_bytes): refused`);
     return new PrometheusError('network', `${prefix}${e.code ?? 'network error'}: ${e.message}`);
   }
 }

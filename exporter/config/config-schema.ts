@@ -52,6 +52,14 @@ export const configSchema = z
       auth: auth.optional(),
       accept_encoding: z.string().default('identity'),
       max_points_per_query: z.number().int().min(2).default(11000),
+      /** An answer larger than this is refused before it is parsed (64 MiB: parsed, it still fits 1 GiB). */
+      max_response_bytes: z
+        .number()
+        .int()
+        .min(1024)
+        .default(64 * 1024 * 1024),
+      /** A signal with more series than this fails alone (10,000: the 1 GiB bench's size). */
+      max_series: z.number().int().min(1).default(10000),
       concurrency: z.number().int().min(1).max(64).default(4),
       group_by: z.array(labelName).default(['service']),
       signals: z.record(signalName, signal).refine((s) => Object.keys(s).length > 0, { message: 'define at least one signal' }),

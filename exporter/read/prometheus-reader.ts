@@ -7,6 +7,8 @@ export interface PrometheusReaderOptions extends PrometheusHttpOptions {
   /** Extra attempts after a network error, timeout or 5xx; 4xx is never retried. */
   retries: number;
   maxPointsPerQuery: number;
+  /** A signal whose answer holds more series than this fails (kind too_many_series), alone. */
+  maxSeries?: number;
   /** First retry delay; doubles each attempt, with jitter. */
   backoffMs?: number;
 }
@@ -45,7 +47,14 @@ export class PrometheusReader implements Reader {
 
   private async once(q: RangeQuery, start: number, end: number, signal: AbortSignal): Promise<RawSeries[]> {
     const params = { query: q.query, start: String(start), end: String(end), step: String(q.stepSeconds) };
-    return parseQueryRangeBody(await this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal), q.signal);
+    const series = parseQueryRangeBody(await this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal), q.signal);
+    const max = this.opts.maxSeries ?? Infinity;
+    if (series.length > max)
+      throw new ReaderError(
+        'too_many_series',
+        `signal ${q.signal}: ${series.length} series, more than reader.max_series (${max}): refused; narrow the query or raise the limit`,
+      );
+    return series;
   }
 }
 

@@ -12,6 +12,8 @@ export function createReader(config: ExporterConfig): PrometheusReader {
     headers: r.headers,
     acceptEncoding: r.accept_encoding,
     maxPointsPerQuery: r.max_points_per_query,
+    maxResponseBytes: r.max_response_bytes,
+    maxSeries: r.max_series,
     ...readerSecrets(r.auth),
   });
 }

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import nock from 'nock';
 import { PrometheusReader } from './prometheus-reader';
@@ -140,6 +142,55 @@ describe('PrometheusReader', () => {
       .catch((e) => e);
     expect(err.kind).toBe('timeout');
     expect(Date.now() - started).toBeLessThan(1500);
+  });
+
+  it('cuts a source that drips its answer at the deadline, not after it (a real server on loopback)', async () => {
+    nock.enableNetConnect('127.0.0.1');
+    // Sends a byte every 100 ms for ever: an idle timeout would never fire.
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"status":"success","data":{"resultType":"matrix","result":[');
+      const t = setInterval(() => res.write(' '), 100);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const started = Date.now();
+      const err = await reader({ url, timeoutMs: 600, retries: 0 })
+        .queryRange(q, new AbortController().signal)
+        .catch((e) => e);
+      expect(err.kind).toBe('timeout');
+      expect(err.message).toMatch(/signal latency: no complete answer within 600 ms/);
+      expect(isSourceDown(readFailureKind(err))).toBe(true);
+      expect(Date.now() - started).toBeLessThan(1500);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('refuses an answer larger than max_response_bytes, and one with more series than max_series, naming the signal', async () => {
+    const big = matrix(Array.from({ length: 5000 }, (_, i) => [1000 + i, '1'] as [number, string]));
+    nock(URL).post('/api/v1/query_range').reply(200, big);
+    const tooLarge = await reader({ maxResponseBytes: 10_000, retries: 0 })
+      .queryRange(q, new AbortController().signal)
+      .catch((e) => e);
+    expect(tooLarge.kind).toBe('too_large');
+    expect(tooLarge.message).toMatch(/^signal latency: answer larger than 10000 bytes/);
+    expect(isSourceDown(readFailureKind(tooLarge))).toBe(false);
+    const many = JSON.stringify({
+      status: 'success',
+      data: { resultType: 'matrix', result: Array.from({ length: 4 }, (_, i) => ({ metric: { service: `s${i}` }, values: [[1000, '1']] })) },
+    });
+    nock(URL).post('/api/v1/query_range').reply(200, many);
+    const tooMany = await reader({ maxSeries: 3, retries: 0 })
+      .queryRange(q, new AbortController().signal)
+      .catch((e) => e);
+    expect(tooMany.kind).toBe('too_many_series');
+    expect(tooMany.message).toMatch(/^signal latency: 4 series, more than reader.max_series \(3\)/);
+    nock(URL).post('/api/v1/query_range').reply(200, many);
+    expect(await reader({ maxSeries: 4 }).queryRange(q, new AbortController().signal)).toHaveLength(4);
   });
 
   it('reports a refused connection as a network error', async () => {

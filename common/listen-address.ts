@@ -2,6 +2,7 @@
  * HOST:PORT listen addresses, one way for both daemons: the config schema that checks them, the
  * split into host and port (IPv6 hosts in brackets), the loopback test and the URL to print.
  */
+import { createServer, RequestListener, Server } from 'node:http';
 import { z } from 'zod';
 
 /** A HOST:PORT to listen on (IPv6 hosts in brackets; an empty host takes the daemon's default). */
@@ -27,4 +28,29 @@ export function isLoopback(host: string): boolean {
 /** The http URL of a listening address. */
 export function listenUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** What a listen error means, in words (the code stays in the message). */
+const LISTEN_REASONS: Record<string, string> = {
+  EADDRINUSE: 'the address is already in use (another process listens there)',
+  EACCES: 'permission denied (ports below 1024 need privileges)',
+  EADDRNOTAVAIL: "the address is not one of this machine's",
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name does not resolve',
+};
+
+/**
+ * Starts an HTTP server for `handler` on host:port; resolves once it listens, or rejects with an
+ * error naming the address and the reason (express 5's app.listen calls back on errors too, so a
+ * failure looked like a start and ended in "Cannot read properties of null").
+ */
+export function listenOn(handler: RequestListener, host: string, port: number, what: string): Promise<Server> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler);
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      const reason = (err.code && LISTEN_REASONS[err.code]) ?? err.message;
+      reject(new Error(`${what} cannot listen on ${listenUrl(host, port).slice('http://'.length)}: ${reason}${err.code ? ` (${err.code})` : ''}`));
+    });
+    server.listen(port, host, () => resolve(server));
+  });
 }

@@ -100,7 +100,10 @@ export class PrometheusHttp {
     if (pastDeadline || axios.isCancel(err) || e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT')
       return new PrometheusError('timeout', `${prefix}no complete answer within ${this.opts.timeoutMs} ms`);
     if (/maxContentLength/.test(e.message ?? ''))
-      return new PrometheusError('too_large', `${prefix}answer larger than ${this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES} bytes (reader.max_response_bytes): refused`);
+      return new PrometheusError(
+        'too_large',
+        `${prefix}answer larger than ${this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES} bytes (reader.max_response_bytes): refused`,
+      );
     return new PrometheusError('network', `${prefix}${e.code ?? 'network error'}: ${e.message}`);
   }
 }

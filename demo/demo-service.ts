@@ -127,9 +127,11 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
 
   const i = opts.listen.lastIndexOf(':');
   const host = opts.listen.slice(0, i) || '127.0.0.1';
+  // Not app.listen: express 5 calls its callback on errors too, so a port in use looked like a start.
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(Number(opts.listen.slice(i + 1)), host, () => resolve(s));
-    s.once('error', reject);
+    const s = http.createServer(app);
+    s.once('error', (err: NodeJS.ErrnoException) => reject(new Error(`demo service cannot listen on ${opts.listen}: ${err.message}`)));
+    s.listen(Number(opts.listen.slice(i + 1)), host, () => resolve(s));
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { ConfigError } from '../common/errors';
+import { secretProblems } from '../common/secrets';
 import { isLoopback, listenAddress, parseListenAddress } from '../common/listen-address';
 import { duration, formatIssues, parseYamlMapping, readConfigText } from '../common/yaml-config';
 import { LabelMatcher, parseMatcher } from './label-matcher';
@@ -221,8 +222,19 @@ export function hostOfTemplate(t: StepTemplate): string | undefined {
   return /:\d+$/.test(m[2]) ? m[2] : `${m[2]}:${m[1] === 'https' ? 443 : 80}`;
 }
 
+/** Reads, validates and checks every secret the config names (missing or empty files, unset variables): what --check and the start both run. */
 export function loadReceiverConfig(file: string, overrides: { listen?: string } = {}): ReceiverConfig {
-  return parseReceiverConfig(readConfigText(file), file, overrides);
+  const c = parseReceiverConfig(readConfigText(file), file, overrides);
+  const problems = secretProblems([
+    { path: 'auth.token', source: c.auth?.token, what: 'token' },
+    { path: 'auth.password', source: c.auth?.password, what: 'password' },
+    { path: 'analysis.llm.api_key', source: c.analysis.llm?.api_key, what: 'API key' },
+    ...c.runbooks.flatMap((rb, i) =>
+      rb.steps.flatMap((st, j) => (st.type === 'notify' ? [{ path: `runbooks.${i}.steps.${j}.url`, source: st.url, what: 'notification URL' }] : [])),
+    ),
+  ]);
+  if (problems.length) throw new ConfigError(file, problems);
+  return c;
 }
 
 export function parseReceiverConfig(text: string, file: string, overrides: { listen?: string } = {}): ReceiverConfig {

@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { registerProcessMetrics } from '../common/process-metrics';
 import { Logger } from '../common/logger';
 import { Receiver } from './receiver';
-import { parseListenAddress, listenUrl } from '../common/listen-address';
+import { listenOn, parseListenAddress, listenUrl } from '../common/listen-address';
 import { RECEIVER_DEFAULT_HOST, ReceiverConfig } from './receiver-config';
 import { authCheck } from './http/request-auth';
 import { createReceiverApp } from './http/receiver-app';
@@ -28,10 +28,7 @@ export class ReceiverDaemon {
   async start(): Promise<string> {
     const app = createReceiverApp(this.receiver, this.registry, authCheck(this.config.auth), this.config.body_limit_bytes);
     const { host, port: wanted } = parseListenAddress(this.config.listen, RECEIVER_DEFAULT_HOST);
-    this.server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(wanted, host, () => resolve(s));
-      s.once('error', reject);
-    });
+    this.server = await listenOn(app, host, wanted, 'receiver');
     this.timer = setInterval(() => this.receiver.expireApprovalsOnTimer(), 5000);
     this.timer.unref();
     const port = (this.server.address() as AddressInfo).port;

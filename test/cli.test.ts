@@ -1,5 +1,7 @@
 /** The built CLI as a user runs it: exit codes, messages, and a clean stop on SIGTERM. */
 import { spawn, spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,6 +79,43 @@ runbooks:
       tempConfig("http_allowlist: [127.0.0.1:1]\nrunbooks:\n  - {name: r, match: ['a=\"b\"'], steps: [{type: http, url: 'http://evil.example/x'}]}\n"),
     ]);
     expect(host.stderr).toMatch(/runbooks\.0\.steps\.0\.url: host evil\.example:80 is not in http_allowlist/);
+    // Secrets the start would fail on: a missing file, an empty one.
+    const dir = mkdtempSync(join(tmpdir(), 'ae-cli-secret-'));
+    writeFileSync(join(dir, 'empty'), '\n');
+    for (const [file, reason] of [
+      [join(dir, 'missing'), `auth.token: cannot read token file ${join(dir, 'missing')}: ENOENT`],
+      [join(dir, 'empty'), `auth.token: token file ${join(dir, 'empty')} is empty`],
+    ]) {
+      const r = cli(['receiver', '--check', '--config', tempConfig(`listen: 127.0.0.1:10191\nauth: {type: bearer, token: {file: ${file}}}\n`)]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(reason);
+    }
+  });
+
+  it("check: exit 2 when the reader's secret file is missing, as run would fail", () => {
+    const file = tempConfig(`reader:\n  url: http://127.0.0.1:9090\n  auth: {bearer_token_file: /nonexistent/token}\n  signals:\n    x: {query: up}\n`);
+    const r = cli(['check', '--config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: reader.auth.bearer_token_file: cannot read bearer token file /nonexistent/token: ENOENT`);
+  });
+
+  it('names the address and the reason when it cannot listen', async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, '127.0.0.1', r));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = cli([
+        'receiver',
+        '--listen',
+        `127.0.0.1:${port}`,
+        '--config',
+        tempConfig(`auth: {type: none}\nstore: {path: ${join(mkdtempSync(join(tmpdir(), 'ae-cli-')), 'r.db')}}\n`),
+      ]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`receiver cannot listen on 127.0.0.1:${port}: the address is already in use (another process listens there) (EADDRINUSE)`);
+    } finally {
+      taken.close();
+    }
   });
 
   it('receiver: serves, and stops cleanly on SIGTERM', async () => {

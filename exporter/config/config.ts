@@ -1,5 +1,6 @@
 import { validate as validateCron } from 'node-cron';
 import { ConfigError } from '../../common/errors';
+import { secretProblems } from '../../common/secrets';
 import { formatIssues, parseYamlMapping, readConfigText } from '../../common/yaml-config';
 import { configSchema, ExporterConfig } from './config-schema';
 
@@ -16,8 +17,21 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
 }
 
 /** Reads, parses and validates a config file; every problem becomes `file: path: reason`. */
+/** Reads and validates a config file, and checks the secrets it names: what `check` and `run` both run. */
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): ExporterConfig {
-  return parseConfig(readConfigText(file), file, overrides);
+  const config = parseConfig(readConfigText(file), file, overrides);
+  const auth = config.reader.auth;
+  const token = auth?.bearer_token_file || auth?.bearer_token_env ? { file: auth.bearer_token_file, env: auth.bearer_token_env } : undefined;
+  const problems = secretProblems([
+    { path: auth?.bearer_token_file ? 'reader.auth.bearer_token_file' : 'reader.auth.bearer_token_env', source: token, what: 'bearer token' },
+    {
+      path: auth?.basic?.password_file ? 'reader.auth.basic.password_file' : 'reader.auth.basic.password_env',
+      source: auth?.basic && { file: auth.basic.password_file, env: auth.basic.password_env },
+      what: 'password',
+    },
+  ]);
+  if (problems.length) throw new ConfigError(file, problems);
+  return config;
 }
 
 export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): ExporterConfig {

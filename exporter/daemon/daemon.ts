@@ -1,4 +1,4 @@
-import { parseListenAddress } from '../../common/listen-address';
+import { listenOn, parseListenAddress } from '../../common/listen-address';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import cron, { ScheduledTask } from 'node-cron';
@@ -120,10 +120,7 @@ export class ExporterDaemon {
       this.config.server.allowed_hosts,
     );
     const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');
-    this.server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(port, host, () => resolve(s));
-      s.once('error', reject);
-    });
+    this.server = await listenOn(app, host, port, 'exporter');
     const address = this.server.address() as AddressInfo;
     await this.restoreState();
     this.runner.start();

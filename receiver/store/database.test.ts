@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SCHEMA_VERSION } from './database';
@@ -39,9 +39,17 @@ describe('receiver store schema', () => {
   it('refuses a second receiver on the same store while the first has it open', () => {
     const path = join(dir, 'shared.db');
     const first = new ReceiverStore(path);
-    expect(() => new ReceiverStore(path)).toThrow(`store ${path} is in use by another receiver (the database is locked): one receiver per store`);
+    expect(() => new ReceiverStore(path)).toThrow(
+      `store ${path} is in use by another receiver (pid ${process.pid}, lock file ${path}.lock): one receiver per store`,
+    );
+    // A reader (a backup, say) is not locked out.
+    const reader = new Database(path, { readonly: true });
+    expect((reader.prepare('SELECT count(*) AS n FROM episodes').get() as { n: number }).n).toBe(0);
+    reader.close();
     first.close();
-    // Closed (or its process gone): the store opens again.
+    // Closed: the store opens again; a lock left by a process that is gone is taken over.
+    new ReceiverStore(path).close();
+    writeFileSync(`${path}.lock`, '999999999\n');
     new ReceiverStore(path).close();
   });
 

@@ -84,20 +84,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 /** Opens (creating if needed) the database at `path` (':memory:' for tests) and brings its schema up to date. */
 export function openDatabase(path: string): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  // A second receiver waits a second for the lock, then is refused (see below).
-  const db = new Database(path, { timeout: 1000 });
+  const db = new Database(path);
   try {
-    // One receiver per store: the first read takes an exclusive lock, held until close (the OS
-    // drops it if the process dies), so a second receiver on the same file is refused at start
-    // instead of deciding against the same episodes.
-    db.pragma('locking_mode = EXCLUSIVE');
-    try {
-      db.pragma('journal_mode = WAL');
-    } catch (err) {
-      if ((err as { code?: string }).code === 'SQLITE_BUSY')
-        throw new Error(`store ${path} is in use by another receiver (the database is locked): one receiver per store`);
-      throw err;
-    }
+    db.pragma('journal_mode = WAL');
     // FULL: a transaction is on disk (WAL fsynced) before commit returns, so an acknowledged
     // webhook is never lost; NORMAL could lose the last transactions on power loss.
     db.pragma('synchronous = FULL');

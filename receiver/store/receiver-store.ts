@@ -8,6 +8,7 @@ import { ApprovalStore } from './approval-store';
 import { AuditLog } from './audit-log';
 import { openDatabase } from './database';
 import { EpisodeStore } from './episode-store';
+import { StoreLock } from './store-lock';
 
 export * from './episode-store';
 export * from './action-store';
@@ -22,8 +23,16 @@ export class ReceiverStore {
   readonly auditLog: AuditLog;
 
   /** Opens (creating or migrating if needed) the database at `path`; ':memory:' for tests. */
+  private readonly lock?: StoreLock;
+
   constructor(path: string) {
-    this.db = openDatabase(path);
+    this.lock = path === ':memory:' ? undefined : StoreLock.acquire(path);
+    try {
+      this.db = openDatabase(path);
+    } catch (err) {
+      this.lock?.release();
+      throw err;
+    }
     this.episodes = new EpisodeStore(this.db);
     this.auditLog = new AuditLog(this.db);
     this.actions = new ActionStore(this.db, this.auditLog);
@@ -37,5 +46,6 @@ export class ReceiverStore {
 
   close(): void {
     this.db.close();
+    this.lock?.release();
   }
 }

@@ -5,6 +5,7 @@
  * a JSON string literal (quotes included) in a JSON body or a PromQL query. Parsed once, at config load, so a bad
  * template is a config error, not a failed action.
  */
+import { wellFormed } from '../common/well-formed';
 /**
  * url: percent-encoded; json and promql: a double-quoted string literal (valid in both); raw: the
  * value itself, only for environment variables of exec steps (data, never a command line).
@@ -57,9 +58,4 @@ export function renderTemplate(t: StepTemplate, data: TemplateData): string {
     out += t.encoding === 'url' ? encodeURIComponent(value) : t.encoding === 'raw' ? value.replaceAll('\0', '\uFFFD') : JSON.stringify(value);
   }
   return out;
-}
-
-/** Lone UTF-16 surrogates (possible in JSON input) become U+FFFD; encodeURIComponent throws on them. */
-function wellFormed(s: string): string {
-  return s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD');
 }

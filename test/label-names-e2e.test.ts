@@ -1,7 +1,8 @@
 /**
  * A source whose label names the exposition format does not allow ("bad-name", "dotted.name" as
  * Prometheus 3 allows, "0digit", an empty name): the exporter's /metrics still passes
- * `promtool check metrics`, so Prometheus keeps every score.
+ * `promtool check metrics`, so Prometheus keeps every score; a lone surrogate in a label value
+ * does not break the web page.
  */
 import axios from 'axios';
 import { silentLogger } from '../common/logger';
@@ -19,7 +20,11 @@ it('publishes label names the source should not have had in a form promtool acce
   const ts = Float64Array.from({ length: 420 }, (_, i) => now - 299 + i);
   const reader = new MemoryReader();
   const labels = { service: 'checkout', 'bad-name': 'a', 'dotted.name': 'b', '0digit': 'c', '': 'd', bad_name: 'kept first?', model: 'm' };
-  reader.set('q', [{ labels, timestamps: ts, values: Float64Array.from(ts, (_, i) => 10 + Math.sin(i)) }]);
+  reader.set('q', [
+    { labels, timestamps: ts, values: Float64Array.from(ts, (_, i) => 10 + Math.sin(i)) },
+    // A lone surrogate in a label value (possible in JSON): once made the web page answer 500.
+    { labels: { service: 'lone\uD800surrogate' }, timestamps: ts, values: Float64Array.from(ts, (_, i) => 10 + Math.cos(i)) },
+  ]);
   const port = await freePort();
   const exporter = new ExporterDaemon(
     parseConfig(
@@ -53,6 +58,9 @@ it('publishes label names the source should not have had in a form promtool acce
     expect(line).toContain('_0digit="c"');
     expect(line).toContain('exported_model="m"');
     expect(line).not.toContain('="d"');
+    const page = await axios.get(`http://127.0.0.1:${port}/`, { validateStatus: () => true });
+    expect(page.status).toBe(200);
+    expect(page.data).toContain('service=lone%EF%BF%BDsurrogate');
     const check = promtoolCheckMetrics(text);
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);

@@ -54,5 +54,9 @@ export function createExporterApp(registry: Registry, state: ServerState, allowe
       .set('Cache-Control', 'no-store')
       .send(state.page(Object.keys(filter).length ? filter : undefined));
   });
+  // Last: an error answers 500 with a line, never express' default page with a stack trace.
+  app.use((err: Error, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    res.status(500).type('text/plain').send(`internal error: ${err.message}\n`);
+  });
   return app;
 }

@@ -3,6 +3,7 @@
  * its score as sparklines, the current incidents with their hint, and the correlation matrix.
  * Server-rendered from the latest snapshot; reloads itself every cycle.
  */
+import { wellFormed } from '../../common/well-formed';
 import { escapeHtml, renderPage } from '../../common/web';
 import { HistoryArrays } from '../cycle/series-history';
 import { GroupResult, SeriesResult, Snapshot } from './snapshot';
@@ -99,7 +100,7 @@ export function renderExporterPage(p: ExporterPageInput): string {
     const members = membersOf(g);
     const status = g.anomalousSignals > 0 ? `<span class="pill firing">${g.anomalousSignals} anomalous</span>` : '<span class="pill resolved">normal</span>';
     const link = `?${Object.entries(g.labels)
-      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .map(([k, v]) => `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(v))}`)
       .join('&')}`;
     return `<div class="card group"><h3><a href="${escapeHtml(link)}">${escapeHtml(labelText(g.labels))}</a> ${status}${g.forestScore !== undefined ? ` <span class="muted">group score ${fmt(g.forestScore)}</span>` : ''}</h3>
 <table>${head}${signalRows(members)}</table>${correlationMatrix(g)}</div>`;

@@ -2,8 +2,10 @@
  * npm run bench:receiver: the remediation receiver as a separate process (the built CLI), with
  * durable storage as configured by default (SQLite, WAL, synchronous=FULL), one alert per request,
  * 16 requests in flight over keep-alive HTTP. Every alert is a new episode that a dry-run runbook
- * decides on (the gates run; nothing acts). Prints progress, then one JSON line with
- * alerts_per_second and p99_ms. Target: >= 1,000 alerts/s and p99 < 50 ms.
+ * decides on (the gates run; nothing acts). Five runs (BENCH_RUNS), each on a fresh receiver and
+ * store: run-to-run spread on 2 cores is wide (743 to 1,165 alerts/s was seen), so the figures
+ * are the medians. Prints progress and each run, then one JSON line with the median
+ * alerts_per_second and p99_ms and every run. Target: >= 1,000 alerts/s and p99 < 50 ms.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const TOTAL = Number(process.env.BENCH_ALERTS ?? 10_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const CONCURRENCY = 16;
 const WARMUP = 500;
 
@@ -66,7 +69,14 @@ function alertBody(i: number): string {
   });
 }
 
-async function main(): Promise<void> {
+interface RunResult {
+  seconds: number;
+  alerts_per_second: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+async function runOnce(): Promise<RunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'receiver-bench-'));
   const port = await freePort();
   writeFileSync(
@@ -108,15 +118,43 @@ async function main(): Promise<void> {
     latencies.sort((a, b) => a - b);
     const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))];
     if (failures) throw new Error(`${failures} requests did not get 200`);
-    process.stdout.write(
-      `${JSON.stringify({ alerts: TOTAL, concurrency: CONCURRENCY, seconds: Number(seconds.toFixed(2)), alerts_per_second: Math.round(TOTAL / seconds), p50_ms: Number(q(0.5).toFixed(2)), p99_ms: Number(q(0.99).toFixed(2)) })}\n`,
-    );
+    return {
+      seconds: Number(seconds.toFixed(2)),
+      alerts_per_second: Math.round(TOTAL / seconds),
+      p50_ms: Number(q(0.5).toFixed(2)),
+      p99_ms: Number(q(0.99).toFixed(2)),
+    };
   } finally {
     agent.destroy();
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+async function main(): Promise<void> {
+  const runs: RunResult[] = [];
+  for (let k = 1; k <= RUNS; k++) {
+    const r = await runOnce();
+    runs.push(r);
+    process.stderr.write(`bench:receiver: run ${k}/${RUNS}: ${r.alerts_per_second} alerts/s, p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms\n`);
+  }
+  process.stdout.write(
+    `${JSON.stringify({
+      alerts: TOTAL,
+      concurrency: CONCURRENCY,
+      runs: RUNS,
+      alerts_per_second: median(runs.map((r) => r.alerts_per_second)),
+      p50_ms: median(runs.map((r) => r.p50_ms)),
+      p99_ms: median(runs.map((r) => r.p99_ms)),
+      each: runs,
+    })}\n`,
+  );
 }
 
 main().catch((err) => {

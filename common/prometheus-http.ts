@@ -72,7 +72,8 @@ export class PrometheusHttp {
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.opts.timeoutMs);
     const onAbort = () => deadline.abort();
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted) deadline.abort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
     try {
       res = await this.http.post<string>(path, new URLSearchParams(params).toString(), {
         signal: deadline.signal,

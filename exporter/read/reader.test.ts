@@ -213,6 +213,18 @@ describe('PrometheusReader', () => {
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('fails at once, as aborted, when its signal has already fired', async () => {
+    nock(URL).post('/api/v1/query_range').delay(5000).reply(200, matrix([]));
+    const ac = new AbortController();
+    ac.abort();
+    const started = Date.now();
+    const err = await reader({ timeoutMs: 10_000 })
+      .queryRange(q, ac.signal)
+      .catch((e) => e);
+    expect(err.kind).toBe('aborted');
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
   it('splits a long range and joins the pieces per series', async () => {
     const bodies: Record<string, string>[] = [];
     nock(URL)

@@ -180,6 +180,8 @@ describe('exporter with a misbehaving source', () => {
     const firstSlow = Date.now();
     await new Promise((r) => setTimeout(r, 3500));
     const m = await metrics();
+    // The source hangs: down, not the last answer's 1.
+    expect(value(m, 'anomaly_exporter_source_up')).toBe(0);
     const timeouts = (value(m, 'anomaly_exporter_cycle_timeouts_total') ?? 0) - before;
     // One cycle a second, each cut at 500 ms: about 3 in 3.5 s.
     expect(timeouts).toBeGreaterThanOrEqual(2);

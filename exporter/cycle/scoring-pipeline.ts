@@ -137,6 +137,10 @@ export class ScoringPipeline implements Pipeline {
       this.snap = buildSnapshot(published, now.getTime() / 1000, end, this.analysis, this.groupForests);
       this.metrics?.sourceUp.set(sourceUp ? 1 : 0);
       if (sourceUp) this.metrics?.lastSuccess.set(now.getTime() / 1000);
+    } else if (!sourceUp) {
+      // Cut by its timeout before any answer came: the source hangs, which is down for whoever
+      // watches source_up (it stayed 1 through a hang before).
+      this.metrics?.sourceUp.set(0);
     }
     return { endSeconds: end, durationSeconds: (performance.now() - started) / 1000, sourceUp, aborted, signals: reports };
   }

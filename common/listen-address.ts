@@ -5,6 +5,12 @@
 import { createServer, RequestListener, Server } from 'node:http';
 import { z } from 'zod';
 
+/**
+ * Host names a daemon answers besides localhost, this machine's name and IP literals
+ * ("*.example.org" for a domain): see common/http-safety.ts (DNS rebinding).
+ */
+export const allowedHosts = z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'a host name, or *.domain')).default([]);
+
 /** A HOST:PORT to listen on (IPv6 hosts in brackets; an empty host takes the daemon's default). */
 export const listenAddress = (example: string) => z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]*):\d{1,5}$/, `expected HOST:PORT, e.g. ${example}`);
 

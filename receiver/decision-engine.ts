@@ -35,8 +35,9 @@ export class DecisionEngine {
    * of earlier requests, of approvals), so no limit is passed twice on the same count. A refusal
    * frees the decision's concurrency slot.
    */
-  recheck(outcome: DecisionOutcome, ctx: GateContext): DecisionOutcome {
+  recheck(outcome: DecisionOutcome, episode: EpisodeRow, alert: WebhookAlert, nowMs: number): DecisionOutcome {
     if (outcome.decision !== 'executed' || !outcome.runbook) return outcome;
+    const ctx: GateContext = { episode, alert, runbook: outcome.runbook, target: outcome.target, nowMs };
     for (const gate of this.gates) {
       if (!isLedger(gate)) continue;
       const r = gate.check(ctx);

@@ -36,18 +36,19 @@ async function receiveAndRun(kit: Kit, body: ReturnType<typeof payload>): Promis
   kit.receiver.startActions(r.actions);
 }
 
+/** What `group_by: [alertname, service]` can deliver at once: two alerts on checkout, one on catalog. */
+const groupOfThree = () =>
+  payload(
+    alert({ labels: { service: 'checkout', signal: 'latency' } }),
+    alert({ labels: { service: 'checkout', signal: 'errors' } }),
+    alert({ labels: { service: 'catalog', signal: 'latency' } }),
+  );
+
 describe('safety limits under concurrency', () => {
   it('one Alertmanager group of three alerts (two on checkout) runs one action with cooldown 10m and rate limit 1/h', async () => {
     const kit = makeReceiver(runbook('live', '    cooldown: 10m\n    rate_limit: {max: 1, per: 1h}'));
     try {
-      await receiveAndRun(
-        kit,
-        payload(
-          alert({ labels: { service: 'checkout', signal: 'latency' } }),
-          alert({ labels: { service: 'checkout', signal: 'errors' } }),
-          alert({ labels: { service: 'catalog', signal: 'latency' } }),
-        ),
-      );
+      await receiveAndRun(kit, groupOfThree());
       await kit.receiver.idle();
       expect(actions(kit)).toHaveLength(1);
       const decisions = kit.receiver.store.episodes.list().flatMap((e) => kit.receiver.store.episodes.decisionsOf(e.id));
@@ -61,14 +62,7 @@ describe('safety limits under concurrency', () => {
   it('cooldown alone: two alerts of one target in one group act once; another target acts', async () => {
     const kit = makeReceiver(runbook('live', '    cooldown: 10m'));
     try {
-      await receiveAndRun(
-        kit,
-        payload(
-          alert({ labels: { service: 'checkout', signal: 'latency' } }),
-          alert({ labels: { service: 'checkout', signal: 'errors' } }),
-          alert({ labels: { service: 'catalog', signal: 'latency' } }),
-        ),
-      );
+      await receiveAndRun(kit, groupOfThree());
       await kit.receiver.idle();
       expect(
         actions(kit)

@@ -119,10 +119,7 @@ export class Intake {
       }
       const episode = s.episodes.insert(episodeFields(p.alert, nowMs, 'firing'));
       // The limits counted before this request's earlier actions were written: count again.
-      const o = p.outcome.runbook
-        ? this.engine.recheck(p.outcome, { episode, alert: p.alert, runbook: p.outcome.runbook, target: p.outcome.target, nowMs })
-        : p.outcome;
-      p.outcome = o;
+      const o = this.engine.recheck(p.outcome, episode, p.alert, nowMs);
       s.auditLog.append(nowMs, 'episode_opened', episode.id, { labels: p.alert.labels, startsAt: p.alert.startsAt });
       if (o.runbook) s.episodes.setRunbook(episode.id, o.runbook.name);
       const decisionId = s.episodes.addDecision({

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { ConfigError } from '../common/errors';
 import { secretProblems } from '../common/secrets';
-import { isLoopback, listenAddress, parseListenAddress } from '../common/listen-address';
+import { allowedHosts, isLoopback, listenAddress, parseListenAddress } from '../common/listen-address';
 import { duration, formatIssues, parseYamlMapping, readConfigText } from '../common/yaml-config';
 import { LabelMatcher, parseMatcher } from './label-matcher';
 import { parseTemplate, StepTemplate } from './step-template';
@@ -119,7 +119,7 @@ export const receiverConfigSchema = z
      * Host names the receiver answers besides localhost, this machine's name and IP literals
      * ("*.example.org" for a domain): a request for any other name is refused (DNS rebinding).
      */
-    allowed_hosts: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'a host name, or *.domain')).default([]),
+    allowed_hosts: allowedHosts,
     store: z.strictObject({ path: z.string().default('./state/receiver.db') }).prefault({}),
     prometheus: z.strictObject({ url: z.url({ protocol: /^https?$/ }), timeout: duration(1).prefault('5s') }).optional(),
     /**

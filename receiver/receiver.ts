@@ -215,8 +215,8 @@ export class Receiver {
         // Another approval of the same request may have been decided while the gates were asked.
         const current = this.store.approvals.get(id);
         if (current?.status !== 'pending') throw new ApprovalError(409, `approval ${id} is already ${current?.status ?? 'gone'}`);
-        if (outcome.runbook) outcome = this.engine.recheck(outcome, { episode, alert, runbook: outcome.runbook, target: outcome.target, nowMs: now });
-        this.approveIn(id, episode, alert, outcome, now, by, (p) => (pending = p));
+        outcome = this.engine.recheck(outcome, episode, alert, now);
+        pending = this.approveIn(id, episode, alert, outcome, now, by);
       });
     } catch (err) {
       outcome.release?.();
@@ -227,16 +227,8 @@ export class Receiver {
     return { status: 'approved', decision: outcome.decision, reason: outcome.reason };
   }
 
-  /** Records an approval and its decision (and the action it starts), inside the caller's transaction. */
-  private approveIn(
-    id: number,
-    episode: EpisodeRow,
-    alert: WebhookAlert,
-    outcome: DecisionOutcome,
-    now: number,
-    by: string,
-    started: (p: PendingAction) => void,
-  ): void {
+  /** Records an approval and its decision, inside the caller's transaction; returns the action it starts, if any. */
+  private approveIn(id: number, episode: EpisodeRow, alert: WebhookAlert, outcome: DecisionOutcome, now: number, by: string): PendingAction | undefined {
     this.store.approvals.decide(id, 'approved', now, by);
     this.store.auditLog.append(now, 'approval_approved', episode.id, { approval: id, by });
     this.store.episodes.addDecision({
@@ -250,8 +242,9 @@ export class Receiver {
     if (outcome.decision === 'executed' && outcome.runbook && outcome.release) {
       const actionId = this.store.actions.start({ episodeId: episode.id, runbook: outcome.runbook.name, target: outcome.target, atMs: now });
       this.store.auditLog.append(now, 'action_started', episode.id, { action: actionId, runbook: outcome.runbook.name, target: outcome.target });
-      started({ actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release });
+      return { actionId, episodeId: episode.id, runbook: outcome.runbook, alert, reason: outcome.reason, release: outcome.release };
     }
+    return undefined;
   }
 
   /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { listenAddress } from '../../common/listen-address';
+import { allowedHosts, listenAddress } from '../../common/listen-address';
 import { SIGNAL_KINDS } from '../../common/vocabulary';
 import { duration } from '../../common/yaml-config';
 import { DETECTOR_NAMES, DetectorName } from '../../models';
@@ -151,7 +151,7 @@ export const configSchema = z
          * Host names the web page and API answer besides localhost, this machine's name and IP
          * literals ("*.example.org" for a domain); /metrics, /healthz and /readyz answer any (DNS rebinding).
          */
-        allowed_hosts: z.array(z.string().regex(/^(\*\.)?[A-Za-z0-9.-]+$/, 'a host name, or *.domain')).default([]),
+        allowed_hosts: allowedHosts,
         // Scored samples kept per series for the web page's sparklines (0: none).
         history_samples: z.number().int().min(0).max(1000).default(60),
       })

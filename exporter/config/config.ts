@@ -1,6 +1,6 @@
 import { validate as validateCron } from 'node-cron';
 import { ConfigError } from '../../common/errors';
-import { secretProblems } from '../../common/secrets';
+import { SecretSource, secretProblems } from '../../common/secrets';
 import { formatIssues, parseYamlMapping, readConfigText } from '../../common/yaml-config';
 import { configSchema, ExporterConfig } from './config-schema';
 
@@ -16,22 +16,39 @@ export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
   return { listen: env.ANOMALY_EXPORTER_LISTEN || undefined, sourceUrl: env.ANOMALY_EXPORTER_SOURCE_URL || undefined };
 }
 
-/** Reads, parses and validates a config file; every problem becomes `file: path: reason`. */
 /** Reads and validates a config file, and checks the secrets it names: what `check` and `run` both run. */
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): ExporterConfig {
   const config = parseConfig(readConfigText(file), file, overrides);
-  const auth = config.reader.auth;
-  const token = auth?.bearer_token_file || auth?.bearer_token_env ? { file: auth.bearer_token_file, env: auth.bearer_token_env } : undefined;
-  const problems = secretProblems([
-    { path: auth?.bearer_token_file ? 'reader.auth.bearer_token_file' : 'reader.auth.bearer_token_env', source: token, what: 'bearer token' },
-    {
-      path: auth?.basic?.password_file ? 'reader.auth.basic.password_file' : 'reader.auth.basic.password_env',
-      source: auth?.basic && { file: auth.basic.password_file, env: auth.basic.password_env },
-      what: 'password',
-    },
-  ]);
+  const { token, password } = readerSecretSources(config.reader.auth);
+  const problems = secretProblems([token, password].filter((x) => x !== undefined));
   if (problems.length) throw new ConfigError(file, problems);
   return config;
+}
+
+/** A secret the config names: where it comes from and the config path that names it. */
+export interface NamedSecret {
+  path: string;
+  source: SecretSource;
+  what: string;
+}
+
+/** Where the reader's secrets come from: checked by loadConfig, read by the reader (reader-factory.ts). */
+export function readerSecretSources(auth: ExporterConfig['reader']['auth']): { token?: NamedSecret; password?: NamedSecret } {
+  if (!auth) return {};
+  const token: NamedSecret | undefined =
+    auth.bearer_token_file || auth.bearer_token_env
+      ? {
+          path: auth.bearer_token_file ? 'reader.auth.bearer_token_file' : 'reader.auth.bearer_token_env',
+          source: { file: auth.bearer_token_file, env: auth.bearer_token_env },
+          what: 'bearer token',
+        }
+      : undefined;
+  const password: NamedSecret | undefined = auth.basic && {
+    path: auth.basic.password_file ? 'reader.auth.basic.password_file' : 'reader.auth.basic.password_env',
+    source: { file: auth.basic.password_file, env: auth.basic.password_env },
+    what: 'password',
+  };
+  return { token, password };
 }
 
 export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): ExporterConfig {

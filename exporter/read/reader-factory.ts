@@ -1,5 +1,5 @@
 import { readSecret } from '../../common/secrets';
-import { ExporterConfig } from '../config/config';
+import { ExporterConfig, readerSecretSources } from '../config/config';
 import { PrometheusReader } from './prometheus-reader';
 
 /** The reader a config describes: the daemon's and the range backtest's. */
@@ -20,10 +20,9 @@ export function createReader(config: ExporterConfig): PrometheusReader {
 
 /** The reader's credentials, from files or environment variables (never from the config itself). */
 export function readerSecrets(auth: ExporterConfig['reader']['auth']): { bearerToken?: string; basic?: { username: string; password: string } } {
-  if (!auth) return {};
-  const token = auth.bearer_token_file || auth.bearer_token_env ? { file: auth.bearer_token_file, env: auth.bearer_token_env } : undefined;
+  const { token, password } = readerSecretSources(auth);
   return {
-    bearerToken: token && readSecret(token, 'bearer token'),
-    basic: auth.basic && { username: auth.basic.username, password: readSecret({ file: auth.basic.password_file, env: auth.basic.password_env }, 'password') },
+    bearerToken: token && readSecret(token.source, token.what),
+    basic: auth?.basic && password && { username: auth.basic.username, password: readSecret(password.source, password.what) },
   };
 }

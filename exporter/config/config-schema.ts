@@ -103,7 +103,7 @@ export const configSchema = z
           .strictObject({
             ...forestOptions,
             max_channels: z.number().int().min(2).max(32).default(8),
-            /** Each channel's change since the previous row is a column too (bench:detect: ASD servers' F1 0.058 → 0.37 for the forest alone). */
+            /** Each channel's change since the previous row is a column too (bench:detect: ASD servers' F1 0.058 → 0.34 for the forest alone). */
             changes: z.boolean().default(true),
           })
           .refine((g) => !g.changes || g.max_channels <= 16, {

@@ -81,6 +81,22 @@ describe('PatternDetector', () => {
     expect(max(score(d, values.subarray(100)))).toBeLessThanOrEqual(1);
   });
 
+  it('remembers a burst for `calibration` samples, beyond its search history: the same burst a day later does not alarm', () => {
+    // A flat noisy series with one burst of 2.5× a "day" (600 samples) apart, search history 300.
+    const rng = new Prng(11);
+    const values = Float64Array.from({ length: 1400 }, () => 20 + rng.next());
+    for (const at of [400, 1000]) for (let k = 0; k < 5; k++) values[at + k] *= 2.5;
+    const run = (calibration?: number): Float64Array => {
+      const d = detector({}, { history: 300, calibration });
+      d.fit(columnMatrix(values.subarray(0, 100)));
+      return score(d, values.subarray(100));
+    };
+    const second = (s: Float64Array) => max(s.subarray(1000 - 100, 1010 - 100));
+    expect(max(run().subarray(400 - 100, 410 - 100))).toBeGreaterThan(1);
+    expect(second(run())).toBeGreaterThan(1);
+    expect(second(run(700))).toBeLessThanOrEqual(1);
+  });
+
   it('gives finite scores for any finite input', () => {
     fc.assert(
       fc.property(

@@ -7,14 +7,16 @@ import { Detector, DetectorState, FeatureMatrix, NotEnoughDataError, ScoreOption
 export interface PatternOptions {
   /** Samples per pattern: the newest `window` values are compared as one shape. */
   window: number;
-  /** Past samples searched for the nearest pattern, and recent distances kept for calibration. */
+  /** Past samples searched for the nearest pattern. */
   history: number;
   /**
-   * Score 1 lies `factor` times the largest distance among the last `history` scored samples:
+   * Score 1 lies `factor` times the largest distance among the last `calibration` scored samples:
    * a pattern is anomalous when it is further from everything seen than anything recent was.
    */
   factor: number;
   minSamples: number;
+  /** Recent distances the calibration takes its largest from (default and least: `history`). */
+  calibration?: number;
 }
 
 /** Least number of recent distances before the detector scores at all. */
@@ -53,7 +55,7 @@ export class PatternDetector implements Detector {
   ) {
     if (opts.history < 2 * opts.window) throw new RangeError(`pattern: history (${opts.history}) must be at least twice the window (${opts.window})`);
     this.values = new Float64Array(opts.history + opts.window + Math.max(16, opts.history >> 3));
-    this.distances = new SlidingMax(opts.history);
+    this.distances = new SlidingMax(calibrationSpan(opts));
   }
 
   get fitted(): boolean {
@@ -161,16 +163,28 @@ export class PatternDetector implements Detector {
       throw new StateFormatError(`not a pattern v${PatternDetector.VERSION} state: ${s.name} v${s.version}`);
     const state = decodeState(s.state) as { values?: unknown; distances?: Partial<SlidingMaxState> };
     const { values, distances: d } = state;
-    if (!isFloat64Array(values) || !d || !isFloat64Array(d.ages) || !isFloat64Array(d.values) || d.ages.length !== d.values.length || d.span !== opts.history) {
+    if (
+      !isFloat64Array(values) ||
+      !d ||
+      !isFloat64Array(d.ages) ||
+      !isFloat64Array(d.values) ||
+      d.ages.length !== d.values.length ||
+      typeof d.span !== 'number' ||
+      !(d.span >= 1)
+    ) {
       throw new StateFormatError('pattern state: values or distances missing or malformed');
     }
     const p = new PatternDetector(opts, scoring);
     for (let i = Math.max(0, values.length - opts.history - opts.window); i < values.length; i++) p.push(values[i]);
-    p.distances = SlidingMax.load(d as SlidingMaxState);
+    p.distances = SlidingMax.load(d as SlidingMaxState, calibrationSpan(opts));
     p.fittedAt = s.fittedAtSeconds;
     p.warm = s.nSamples > 0;
     return p;
   }
+}
+
+function calibrationSpan(opts: PatternOptions): number {
+  return Math.max(opts.history, opts.calibration ?? 0);
 }
 
 function isFloat64Array(x: unknown): x is Float64Array {

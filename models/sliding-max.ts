@@ -77,14 +77,20 @@ export class SlidingMax {
     return { span: this.span, count: Math.min(this.count, this.span), ages, values: this.value.slice(this.head, this.tail) };
   }
 
-  static load(s: SlidingMaxState): SlidingMax {
-    const m = new SlidingMax(s.span, Math.max(16, s.values.length * 2));
-    m.count = s.count;
+  /**
+   * Restores a saved state, over `span` when given (a changed config): candidates older than the
+   * new span are dropped, the rest keep their ages.
+   */
+  static load(s: SlidingMaxState, span = s.span): SlidingMax {
+    const m = new SlidingMax(span, Math.max(16, s.values.length * 2));
+    m.count = Math.min(s.count, span);
+    let n = 0;
     for (let i = 0; i < s.values.length; i++) {
-      m.index[i] = m.count - 1 - s.ages[i];
-      m.value[i] = s.values[i];
+      if (s.ages[i] >= span) continue;
+      m.index[n] = m.count - 1 - s.ages[i];
+      m.value[n++] = s.values[i];
     }
-    m.tail = s.values.length;
+    m.tail = n;
     return m;
   }
 }

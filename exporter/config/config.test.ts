@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError } from '../../common/errors';
 import { loadConfig, parseConfig } from './config';
 import { ensembleModels, ensembleScale } from './config-schema';
+import { seriesModelConfig } from './model-config';
 
 const minimal = `reader:\n  url: http://127.0.0.1:9090\n  signals:\n    traffic: {query: 'sum(rate(x[1m]))'}\n`;
 
@@ -32,12 +33,23 @@ describe('config', () => {
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
     expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
-    expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20 });
+    expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20, calibration_window: 86_400_000 });
     expect(c.models.zscore).toEqual({ threshold: 6.5, min_samples: 30, contamination: 0.001, adapt_samples: 120, risk: 0 });
     expect(c.models.seasonal).toEqual({ min_samples_per_slot: 3, memory: 240, models: ['pattern', 'isolation_forest'] });
     expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
     expect(c.models.isolation_forest).toMatchObject({ trees: 50, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
+  });
+
+  it("remembers the pattern model's distances for a day at least, and `history` samples at least", () => {
+    const calibration = (yaml: string) => {
+      const c = parseConfig(minimal + yaml, 'ok.yml');
+      return seriesModelConfig(c, c.reader.signals.traffic).detectors.pattern?.calibration;
+    };
+    expect(calibration('')).toBe(1440);
+    expect(calibration('scheduler: {step: 5m, infer_every: 5m}\n')).toBe(1000);
+    expect(calibration('scheduler: {step: 15s}\nmodels: {pattern: {calibration_window: 2h}}\n')).toBe(1000);
+    expect(calibration('scheduler: {step: 1s}\nmodels: {pattern: {calibration_window: 2d}}\n')).toBe(100000);
   });
 
   it('defaults the ensemble to the pattern model and the z-score at its own scale when enabled, else to every enabled model', () => {

@@ -4,6 +4,7 @@
  * compiler asks for an entry here when a detector is added there.
  */
 import { z } from 'zod';
+import { duration } from '../../common/yaml-config';
 import { BandOptions, DETECTOR_NAMES, DetectorName, DetectorOptionsByName, DetectorOptionsMap } from '../../models';
 
 /** zscore and mad: a band of centre ± edge·spread, calibrated on training, updated online. */
@@ -45,6 +46,13 @@ const pattern = z
     history: z.number().int().min(16).max(100000).default(1000),
     factor: z.number().min(1).default(1.25),
     min_samples: z.number().int().min(4).default(20),
+    /**
+     * The calibration remembers distances for at least this long (and at least `history` samples),
+     * so that what happens once a day (a backup, a batch burst) is not new tomorrow. bench:detect:
+     * Cloud Monitoring's 1-minute MongoDB series page on their daily bursts with 1,000 samples
+     * (16.7 h) of memory; docs/detection.md.
+     */
+    calibration_window: duration(1).prefault('24h'),
   })
   .refine((p) => p.history >= 2 * p.window, { message: 'must be at least twice the window', path: ['history'] })
   .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] });
@@ -67,8 +75,11 @@ const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD
 /** A detector's validated section (defaults applied). */
 export type DetectorSections = { [N in DetectorName]: z.output<(typeof SECTION_SCHEMAS)[N]> };
 
+/** The pattern model's calibration memory in samples at most (a 1 s step remembers a day). */
+const MAX_CALIBRATION = 100000;
+
 /** Each detector's options from its section. */
-const TO_OPTIONS: { [N in DetectorName]: (section: DetectorSections[N]) => DetectorOptionsByName[N] } = {
+const TO_OPTIONS: { [N in DetectorName]: (section: DetectorSections[N], stepMs: number) => DetectorOptionsByName[N] } = {
   zscore: bandOptions,
   mad: bandOptions,
   isolation_forest: (f) => ({
@@ -79,19 +90,25 @@ const TO_OPTIONS: { [N in DetectorName]: (section: DetectorSections[N]) => Detec
     minSamples: f.min_samples,
     calibrationSamples: f.calibration_samples,
   }),
-  pattern: (p) => ({ window: p.window, history: p.history, factor: p.factor, minSamples: p.min_samples }),
+  pattern: (p, stepMs) => ({
+    window: p.window,
+    history: p.history,
+    factor: p.factor,
+    minSamples: p.min_samples,
+    calibration: Math.max(p.history, Math.min(MAX_CALIBRATION, Math.ceil(p.calibration_window / stepMs))),
+  }),
 };
 
 /** The `models:` keys of every detector, each optional (absent: the detector does not run). */
 export const detectorSections = z.strictObject(SECTION_SCHEMAS).partial().shape;
 
-/** The options of every detector whose section is present, in registry order. */
-export function detectorOptions(sections: Partial<DetectorSections>): DetectorOptionsMap {
+/** The options of every detector whose section is present, in registry order, for series sampled every `stepMs`. */
+export function detectorOptions(sections: Partial<DetectorSections>, stepMs: number): DetectorOptionsMap {
   const out: DetectorOptionsMap = {};
-  for (const name of DETECTOR_NAMES) enable(out, name, sections[name]);
+  for (const name of DETECTOR_NAMES) enable(out, name, sections[name], stepMs);
   return out;
 }
 
-function enable<N extends DetectorName>(out: DetectorOptionsMap, name: N, section: DetectorSections[N] | undefined): void {
-  if (section !== undefined) out[name] = TO_OPTIONS[name](section);
+function enable<N extends DetectorName>(out: DetectorOptionsMap, name: N, section: DetectorSections[N] | undefined, stepMs: number): void {
+  if (section !== undefined) out[name] = TO_OPTIONS[name](section, stepMs);
 }

@@ -8,7 +8,7 @@ export function seriesModelConfig(config: ExporterConfig, signal: SignalConfig):
   const m = config.models;
   const sections: Partial<DetectorSections> = m;
   return {
-    detectors: detectorOptions(sections),
+    detectors: detectorOptions(sections, config.scheduler.step),
     seasonal: m.seasonal ? { minSamplesPerSlot: m.seasonal.min_samples_per_slot, memory: m.seasonal.memory } : undefined,
     seasonalModels: m.seasonal?.models,
     combine: config.ensemble.combine,

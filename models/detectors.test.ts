@@ -51,5 +51,7 @@ describe('detector registry', () => {
     expect(createDetectors({ pattern: EXAMPLES.pattern, zscore: EXAMPLES.zscore }, ctx).map((d) => d.name)).toEqual(['zscore', 'pattern']);
     const keys = detectorOptionsKeys({ zscore: EXAMPLES.zscore, isolation_forest: EXAMPLES.isolation_forest }, ctx);
     expect(keys).toEqual({ zscore: EXAMPLES.zscore, isolation_forest: { ...EXAMPLES.isolation_forest, levelAlpha: 0.1 } });
+    // The pattern model's saved history survives a changed calibration span (it is re-applied on load).
+    expect(detectorOptionsKeys({ pattern: { ...EXAMPLES.pattern, calibration: 1440 } }, ctx)).toEqual(detectorOptionsKeys({ pattern: EXAMPLES.pattern }, ctx));
   });
 });

@@ -55,7 +55,9 @@ export const DETECTORS = {
   pattern: kind<PatternOptions>({
     create: (o, c) => new PatternDetector(o, c.scoring),
     load: (s, o, c) => PatternDetector.load(s, o, c.scoring),
-    optionsKey: (o) => o,
+    // A saved state restores over another calibration span (SlidingMax.load): a changed
+    // calibration_window or step keeps the pattern model's history rather than reseeding it.
+    optionsKey: ({ calibration: _calibration, ...rest }) => rest,
   }),
 };
 

@@ -124,6 +124,20 @@ describe('PatternDetector', () => {
     expect(Array.from(score(b, rest))).toEqual(Array.from(score(a, rest)));
   });
 
+  it('restores over a longer or shorter calibration span and goes on scoring', () => {
+    const values = cycle(2000, 100, 8);
+    const a = detector({}, { history: 300 });
+    a.fit(columnMatrix(values.subarray(0, 400)));
+    score(a, values.subarray(400, 1000));
+    const saved = JSON.parse(JSON.stringify(a.toJSON()));
+    for (const calibration of [100, 1440]) {
+      const b = PatternDetector.load(saved, { ...a.opts, calibration }, a.scoring);
+      const s = score(b, values.subarray(1000));
+      expect(s.every((x) => Number.isFinite(x) && x >= 0)).toBe(true);
+      expect(max(s)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('is kept across refits of its series model: the stream goes on as if there was no refit', () => {
     const config: SeriesModelConfig = {
       detectors: { zscore: { threshold: 4, minSamples: 30, contamination: 0.01, adaptSamples: 30 }, pattern: OPTS },

@@ -55,7 +55,17 @@ export class Receiver {
     readonly clock: () => number = Date.now,
     store?: ReceiverStore,
   ) {
-    this.store = store ?? new ReceiverStore(config.store.path);
+    this.store =
+      store ??
+      new ReceiverStore(config.store.path, (error) =>
+        log.warn(
+          'disk full: store opened without its shared-memory file; pages and the API read as usual, webhooks and approvals answer 503 until space is freed',
+          {
+            store: config.store.path,
+            error,
+          },
+        ),
+      );
     this.metrics = new ReceiverMetrics(registry, () => this.store.episodes.countOpen());
     const prom = config.prometheus ? new PrometheusClient(config.prometheus.url, config.prometheus.timeout) : undefined;
     this.prom = prom;

@@ -59,6 +59,7 @@ describe('prometheus/', () => {
 
   it('gives every alert severity, category and family labels and the four annotations', () => {
     expect(alerts.map((a) => a.alert).sort()).toEqual([
+      'AnomalousGroup',
       'AnomalousSignal',
       'AnomalyExporterDown',
       'AnomalyExporterStale',
@@ -121,6 +122,7 @@ describe('alertmanager/', () => {
 
   const routes: [string, string[], string][] = [
     ['an anomaly warning', ['alertname=AnomalousSignal', 'severity=warning', 'category=anomaly', 'service=checkout'], 'remediation,team'],
+    ['a group anomaly', ['alertname=AnomalousGroup', 'severity=warning', 'category=anomaly', 'service=checkout'], 'remediation,team'],
     ['an anomaly incident', ['alertname=AnomalyIncident', 'severity=critical', 'category=anomaly', 'service=checkout'], 'remediation,oncall'],
     ['the exporter down', ['alertname=AnomalyExporterDown', 'severity=critical', 'category=exporter'], 'platform'],
     ['a critical classic alert', ['alertname=ServiceDown', 'severity=critical', 'category=availability'], 'oncall'],

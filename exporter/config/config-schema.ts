@@ -103,8 +103,12 @@ export const configSchema = z
           .strictObject({
             ...forestOptions,
             max_channels: z.number().int().min(2).max(32).default(8),
+            /** Newest rows of the fit window kept to fit on (each tree samples 256): 8.5 h at a 1-minute step, 42 h at 5 minutes. */
+            max_rows: z.number().int().min(32).max(100000).default(512),
             /** Each channel's change since the previous row is a column too (bench:detect: ASD servers' F1 0.058 → 0.34 for the forest alone). */
             changes: z.boolean().default(true),
+            /** Forests fitted per cycle at most (on the main thread, about 6 ms each at 512 rows); the others wait their turn. */
+            fits_per_cycle: z.number().int().min(1).default(50),
           })
           .refine((g) => !g.changes || g.max_channels <= 16, {
             message: 'with changes each channel is two columns of the forest (at most 32): at most 16 channels',
@@ -115,7 +119,7 @@ export const configSchema = z
       .refine((m) => DETECTOR_NAMES.some((name) => Boolean(m[name])), {
         message: `enable at least one model (${DETECTOR_NAMES.join(', ')})`,
       })
-      .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {} }),
+      .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {}, isolation_forest_group: {} }),
     correlation: z
       .strictObject({
         window: duration(1).prefault('30m'),

@@ -32,7 +32,7 @@ describe('config', () => {
     });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
-    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'seasonal', 'zscore']);
+    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'isolation_forest_group', 'mad', 'pattern', 'seasonal', 'zscore']);
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20, calibration_window: 86_400_000 });
     expect(c.models.zscore).toEqual({ threshold: 6.5, min_samples: 30, contamination: 0.001, adapt_samples: 120, risk: 0 });
     expect(c.models.seasonal).toEqual({ min_samples_per_slot: 3, memory: 240, models: ['pattern', 'isolation_forest'] });

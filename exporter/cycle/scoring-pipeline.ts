@@ -166,7 +166,8 @@ function groupForests(config: ExporterConfig): GroupForests | undefined {
     contamination: gf.contamination,
     calibrationSamples: gf.calibration_samples,
     minSamples: gf.min_samples,
+    fitsPerCycle: gf.fits_per_cycle,
     ...fitOptions(sched),
-    windowRows: Math.ceil((fitWindowSeconds(sched) * 1000) / sched.step),
+    windowRows: Math.min(gf.max_rows, Math.ceil((fitWindowSeconds(sched) * 1000) / sched.step)),
   });
 }

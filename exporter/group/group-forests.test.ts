@@ -36,4 +36,35 @@ describe('multivariate isolation forest per group', () => {
     expect(p.snapshot.groups[0].forestScore).toBeLessThanOrEqual(1);
     expect(incidentsDocument(p.snapshot).incidents).toEqual([]);
   });
+
+  it('fits at most fits_per_cycle forests per cycle, new groups first, and reaches every group in turn', async () => {
+    const n = 300;
+    const ts = Float64Array.from({ length: n }, (_, i) => T0 + i * STEP);
+    const reader = new MemoryReader();
+    const services = ['a', 'b', 'c', 'd', 'e'];
+    const wave = (phase: number) => Float64Array.from(ts, (_, i) => 100 + 20 * Math.sin(i / 10 + phase) + ((i * 7) % 5));
+    reader.set(
+      'traf',
+      services.map((s, k) => ({ labels: { service: s }, timestamps: ts, values: wave(k) })),
+    );
+    reader.set(
+      'lat',
+      services.map((s, k) => ({ labels: { service: s }, timestamps: ts, values: wave(k + 1) })),
+    );
+    const config = parseConfig(
+      `reader:\n  url: http://x:1\n  signals:\n    traffic: {query: traf}\n    latency: {query: lat}\nmodels: {zscore: {}, isolation_forest_group: {fits_per_cycle: 2}}\n`,
+      'g.yml',
+    );
+    const p = new ScoringPipeline(config, reader, silentLogger());
+    const never = new AbortController().signal;
+    const scored = () => p.snapshot.groups.filter((g) => g.forestScore !== undefined).length;
+    // The first cycle collects the correlation window (31 rows of 30 minutes): every group is due, two are fitted.
+    // A forest scores from the next cycle's new row.
+    const counts: number[] = [];
+    for (let k = 100; k < 105; k++) {
+      await p.runOnce(new Date((T0 + k * STEP) * 1000), never);
+      counts.push(scored());
+    }
+    expect(counts).toEqual([0, 2, 4, 5, 5]);
+  });
 });

@@ -1,5 +1,6 @@
 import { CalibratedForest, CalibratedForestOptions, FeatureMatrix } from '../../models';
 import { PublishedGroup, singleSeriesSignals } from './group-analysis';
+import { RowRing } from './row-ring';
 
 export interface GroupForestOptions extends CalibratedForestOptions {
   /** At most this many signals of a group (by name) are channels of its forest. */
@@ -8,16 +9,20 @@ export interface GroupForestOptions extends CalibratedForestOptions {
   changes: boolean;
   minSamples: number;
   fitEverySeconds: number;
-  /** Rows kept for fitting: the fit window in steps. */
+  /** Rows kept for fitting: the fit window in steps, at most max_rows. */
   windowRows: number;
   /** Refit interval while warming up. */
   warmupRefitSeconds: number;
+  /**
+   * At most this many forests are fitted per cycle, on the main thread: the ones without a forest
+   * first, then the longest waiting; the rest wait for the next cycles (a fit takes about 6 ms at 512 rows).
+   */
+  fitsPerCycle: number;
 }
 
 interface GroupState {
   channels: string[];
-  times: number[];
-  rows: number[][];
+  rows: RowRing;
   forest?: CalibratedForest;
   lastFit: number;
   lastFitAttempt: number;
@@ -40,8 +45,8 @@ export class GroupForests {
 
   /** Scores new rows of every group and refits when due; returns the latest score per group key. */
   update(groups: readonly PublishedGroup[], end: number): Map<string, number> {
-    const out = new Map<string, number>();
     const seen = new Set<string>();
+    const due: GroupState[] = [];
     for (const g of groups) {
       seen.add(g.key);
       const channels = singleSeriesSignals(g.members).slice(0, this.o.maxChannels);
@@ -49,56 +54,60 @@ export class GroupForests {
       const names = channels.map(([n]) => n);
       let st = this.groups.get(g.key);
       if (!st || st.channels.join() !== names.join()) {
-        st = { channels: names, times: [], rows: [], lastFit: -Infinity, lastFitAttempt: -Infinity };
+        st = { channels: names, rows: new RowRing(names.length, this.o.windowRows), lastFit: -Infinity, lastFitAttempt: -Infinity };
         this.groups.set(g.key, st);
       }
+      const rows = st.rows;
       const fresh = sharedRows(
         channels.map(([, p]) => p.recent),
-        st.times.length ? st.times[st.times.length - 1] : -Infinity,
+        rows.lastTime,
       );
       if (fresh.rows.length && st.forest) {
-        const x = this.features(fresh.rows, st.rows[st.rows.length - 1]);
+        const last = rows.length - 1;
+        const x = this.features(fresh.rows.length, names.length, (r, k) => fresh.rows[r][k], last >= 0 ? (k) => rows.value(last, k) : undefined);
         const s = st.forest.score(x);
         st.score = s[s.length - 1];
       }
-      st.times.push(...fresh.times);
-      st.rows.push(...fresh.rows);
-      if (st.times.length > this.o.windowRows) {
-        st.times.splice(0, st.times.length - this.o.windowRows);
-        st.rows.splice(0, st.rows.length - this.o.windowRows);
-      }
-      const due = st.forest ? end - st.lastFit >= this.o.fitEverySeconds : end - st.lastFitAttempt >= this.o.warmupRefitSeconds;
-      if (due && st.rows.length >= this.o.minSamples) {
-        const forest = new CalibratedForest(this.o);
-        forest.fit(this.features(st.rows, undefined));
-        st.forest = forest;
-        st.lastFit = end;
-      }
-      if (due) st.lastFitAttempt = end;
-      if (st.score !== undefined) out.set(g.key, st.score);
+      for (let i = 0; i < fresh.rows.length; i++) rows.push(fresh.times[i], fresh.rows[i]);
+      const isDue = st.forest ? end - st.lastFit >= this.o.fitEverySeconds : end - st.lastFitAttempt >= this.o.warmupRefitSeconds;
+      if (isDue && st.rows.length >= this.o.minSamples) due.push(st);
+      else if (isDue) st.lastFitAttempt = end;
     }
     for (const key of this.groups.keys()) if (!seen.has(key)) this.groups.delete(key);
+    // Groups without a forest first, then the longest waiting (stable: the groups' order breaks ties).
+    due.sort((a, b) => Number(a.forest !== undefined) - Number(b.forest !== undefined) || a.lastFitAttempt - b.lastFitAttempt);
+    for (const st of due.slice(0, this.o.fitsPerCycle)) {
+      const forest = new CalibratedForest(this.o);
+      const rows = st.rows;
+      forest.fit(this.features(rows.length, rows.cols, (r, k) => rows.value(r, k), undefined));
+      st.forest = forest;
+      st.lastFit = end;
+      st.lastFitAttempt = end;
+    }
+    const out = new Map<string, number>();
+    for (const g of groups) {
+      const score = this.groups.get(g.key)?.score;
+      if (score !== undefined) out.set(g.key, score);
+    }
     return out;
   }
 
   /**
-   * The forest's rows: the channels' values, then (with `changes`) each one's change since the
-   * row before (`before`: the row preceding the first; none: no change for the first row). A
-   * joint shift shows in the values, a sudden one also in the changes while it happens.
+   * The forest's rows: the channels' values (`at(r, k)`), then (with `changes`) each one's change
+   * since the row before (`before(k)`: the row preceding the first; none: no change for the first
+   * row). A joint shift shows in the values, a sudden one also in the changes while it happens.
    */
-  private features(rows: readonly number[][], before: readonly number[] | undefined): FeatureMatrix {
-    const n = rows[0]?.length ?? 0;
+  private features(rows: number, n: number, at: (r: number, k: number) => number, before: ((k: number) => number) | undefined): FeatureMatrix {
     const cols = this.o.changes ? 2 * n : n;
-    const data = new Float64Array(rows.length * cols);
-    for (let r = 0; r < rows.length; r++) {
-      const row = rows[r];
-      const prev = r > 0 ? rows[r - 1] : (before ?? row);
+    const data = new Float64Array(rows * cols);
+    for (let r = 0; r < rows; r++) {
       for (let k = 0; k < n; k++) {
-        data[r * cols + k] = row[k];
-        if (this.o.changes) data[r * cols + n + k] = row[k] - prev[k];
+        const x = at(r, k);
+        data[r * cols + k] = x;
+        if (this.o.changes) data[r * cols + n + k] = x - (r > 0 ? at(r - 1, k) : before ? before(k) : x);
       }
     }
-    return { rows: rows.length, cols, data };
+    return { rows, cols, data };
   }
 }
 

@@ -7,6 +7,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { errorMessage } from '../../common/errors';
 
 /**
  * Migrations, oldest first; the schema version is their count. Append, never edit: a database
@@ -81,11 +82,29 @@ CREATE INDEX IF NOT EXISTS episodes_instant ON episodes (fingerprint, starts_at_
 /** The schema version this receiver writes. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Opens (creating if needed) the database at `path` (':memory:' for tests) and brings its schema up to date. */
-export function openDatabase(path: string): Database.Database {
+/**
+ * Opens (creating if needed) the database at `path` (':memory:' for tests) and brings its schema
+ * up to date. `onDiskFull` is told when it could only open without shared memory (see below).
+ */
+export function openDatabase(path: string, onDiskFull?: (error: string) => void): Database.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
   try {
+    return configure(new Database(path), path, false);
+  } catch (err) {
+    if (!isDiskFull(err)) throw err;
+    // WAL mode needs a shared-memory file (`-shm`) beside the database, which cannot be sized on
+    // a full disk: the receiver would not start, and its episodes and audit could not be read.
+    // In exclusive locking mode SQLite keeps that index in the process's memory instead, so the
+    // store opens, reads work and writes fail with SQLITE_FULL (503, counted) until space is
+    // freed, when they work again. Other readers of the file wait until this receiver stops.
+    onDiskFull?.(errorMessage(err));
+    return configure(new Database(path), path, true);
+  }
+}
+
+function configure(db: Database.Database, path: string, exclusive: boolean): Database.Database {
+  try {
+    if (exclusive) db.pragma('locking_mode = EXCLUSIVE');
     db.pragma('journal_mode = WAL');
     // FULL: a transaction is on disk (WAL fsynced) before commit returns, so an acknowledged
     // webhook is never lost; NORMAL could lose the last transactions on power loss.
@@ -97,6 +116,12 @@ export function openDatabase(path: string): Database.Database {
     db.close();
     throw err;
   }
+}
+
+/** SQLite's and the file system's ways of saying there is no room (SQLITE_IOERR_SHMSIZE: the -shm file). */
+export function isDiskFull(err: unknown): boolean {
+  const code = String((err as { code?: unknown })?.code ?? '');
+  return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'SQLITE_IOERR_SHMOPEN' || code === 'ENOSPC';
 }
 
 function migrate(db: Database.Database, path: string): void {

@@ -3,6 +3,8 @@
  * approvals and the audit log, over one SQLite database (see database.ts).
  */
 import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ActionStore } from './action-store';
 import { ApprovalStore } from './approval-store';
 import { AuditLog } from './audit-log';
@@ -25,10 +27,12 @@ export class ReceiverStore {
   /** Opens (creating or migrating if needed) the database at `path`; ':memory:' for tests. */
   private readonly lock?: StoreLock;
 
-  constructor(path: string) {
+  /** `onDiskFull`: the disk was full at open, see openDatabase. */
+  constructor(path: string, onDiskFull?: (error: string) => void) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.lock = path === ':memory:' ? undefined : StoreLock.acquire(path);
     try {
-      this.db = openDatabase(path);
+      this.db = openDatabase(path, onDiskFull);
     } catch (err) {
       this.lock?.release();
       throw err;

@@ -1,11 +1,14 @@
 /**
- * One receiver per store: a lock file beside the database (`<path>.lock`, holding the owner's
- * pid), taken at open and removed at close. A second receiver on the same store is refused at
- * start instead of deciding against the same episodes. A lock left by a process that is gone
- * (kill -9) is taken over. Readers such as `sqlite3 .backup` are not locked out, as SQLite's
- * exclusive mode would.
+ * One receiver per store: a lock beside the database (`<path>.lock`), taken at open and removed
+ * at close. A second receiver on the same store is refused at start instead of deciding against
+ * the same episodes. A lock left by a process that is gone (kill -9) is taken over. Readers such
+ * as `sqlite3 .backup` are not locked out, as SQLite's exclusive mode would.
+ *
+ * The lock is a symbolic link whose target is the owner's pid: made atomically (it fails if it
+ * exists), and a short link lives in the inode, so it can be taken on a full disk, where writing a
+ * pid into a new file fails (ENOSPC) and the receiver could not start to serve its read-only views.
  */
-import { openSync, readFileSync, rmSync, writeSync, closeSync } from 'node:fs';
+import { readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 
 export class StoreLock {
   private released = false;
@@ -17,13 +20,11 @@ export class StoreLock {
     const file = `${path}.lock`;
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
-        const fd = openSync(file, 'wx', 0o600);
-        writeSync(fd, `${process.pid}\n`);
-        closeSync(fd);
+        symlinkSync(String(process.pid), file);
         return new StoreLock(file);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const owner = Number(readText(file).trim());
+        const owner = Number(ownerText(file).trim());
         if (Number.isInteger(owner) && owner > 0 && alive(owner))
           throw new Error(`store ${path} is in use by another receiver (pid ${owner}, lock file ${file}): one receiver per store`);
         // Its owner is gone: take it over.
@@ -40,11 +41,16 @@ export class StoreLock {
   }
 }
 
-function readText(file: string): string {
+/** The pid a lock names: the link's target, or the content of a lock file from an older receiver. */
+function ownerText(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readlinkSync(file);
   } catch {
-    return '';
+    try {
+      return readFileSync(file, 'utf8');
+    } catch {
+      return '';
+    }
   }
 }
 

@@ -43,7 +43,7 @@ reader:
       direction: above
       min_deviation: 0.02
 scheduler: {step: 1s, infer_every: 2s, fit_every: 5m, fit_window: 10m}
-models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}, pattern: {}}
+models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}, pattern: {}, isolation_forest_group: {}}
 server: {listen: "127.0.0.1:${port}"}
 state: {dir: "${stateDir}", save_every: 5s}
 `;

@@ -111,7 +111,7 @@ scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
   const registry = new Registry();
   let snapshot = pipeline.snapshot;
   const publisher = new SnapshotPublisher(() => snapshot, '1m');
-  const app = createExporterApp(registry, { ready: () => true, snapshotBody: () => publisher.render(), incidents: () => ({}), page: () => '' });
+  const app = createExporterApp(registry, { notReady: () => undefined, snapshotBody: () => publisher.render(), incidents: () => ({}), page: () => '' });
   const server = await new Promise<http.Server>((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });

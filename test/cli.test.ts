@@ -40,6 +40,13 @@ describe('anomaly-exporter CLI', () => {
     expect(r.stderr).toContain(`${file}: scheduler.step: "1q" is not a duration`);
   });
 
+  it('check: exit 2 on a query with an unclosed parenthesis, with its line and column', () => {
+    const file = tempConfig("reader:\n  url: http://a:1\n  signals:\n    traffic: {query: 'sum(rate(http_requests_total[5m])'}\n");
+    const r = cli(['check', '--config', file]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: reader.signals.traffic.query: PromQL syntax error at line 1, column 34 (at the end of the query)`);
+  });
+
   it('run: exit 2 on an invalid config, before doing anything', () => {
     const r = cli(['run', '--config', '/does/not/exist.yml']);
     expect(r.status).toBe(2);

@@ -156,6 +156,12 @@ describe('exporter with a misbehaving source', () => {
     await new Promise((r) => setTimeout(r, 1500));
     // Only traffic's error counter moves.
     expect(value(await metrics(), 'anomaly_exporter_query_errors_total{signal="latency"}')).toBe(latencyErrors);
+    // A signal failing cycle after cycle makes the exporter not ready, with the reason.
+    const readyz = async () => axios.get(`${exporterUrl}/readyz`, { validateStatus: () => true, responseType: 'text' });
+    await waitFor('readyz 503', async () => (await readyz()).status === 503, 10_000);
+    expect((await readyz()).data).toMatch(/^not ready: signal traffic failed its last \d+ cycles: .*parse error: unexpected identifier/);
+    mode = 'ok';
+    await waitFor('readyz 200 once the query works again', async () => (await readyz()).status === 200, 10_000);
   });
 
   it('counts malformed JSON as query errors without crashing', async () => {

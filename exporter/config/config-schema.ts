@@ -5,6 +5,7 @@ import { SIGNAL_KINDS } from '../../common/vocabulary';
 import { duration } from '../../common/yaml-config';
 import { DETECTOR_NAMES, DetectorName } from '../../models';
 import { detectorSections, forestOptions } from './detector-config';
+import { promqlSyntaxProblem } from './promql-syntax';
 
 const listen = listenAddress('127.0.0.1:10190');
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'not a valid Prometheus label name');
@@ -48,6 +49,11 @@ export const configSchema = z
       url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
       timeout: duration(1).prefault('10s'),
       retries: z.number().int().min(0).max(10).default(2),
+      /**
+       * Check each signal's query with Prometheus' PromQL grammar at load (`check` and start).
+       * false for a source whose language extends PromQL (VictoriaMetrics' MetricsQL).
+       */
+      check_promql: z.boolean().default(true),
       headers: z.record(z.string(), z.string()).default({}),
       auth: auth.optional(),
       accept_encoding: z.string().default('identity'),
@@ -165,6 +171,13 @@ export const configSchema = z
       .prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.reader.check_promql) {
+      for (const [name, s] of Object.entries(c.reader.signals)) {
+        const problem = promqlSyntaxProblem(s.query);
+        if (problem)
+          ctx.addIssue({ code: 'custom', path: ['reader', 'signals', name, 'query'], message: `${problem} (reader.check_promql: false for MetricsQL)` });
+      }
+    }
     for (const [i, name] of (c.ensemble.models ?? []).entries()) {
       if (!c.models[name]) ctx.addIssue({ code: 'custom', path: ['ensemble', 'models', i], message: `model ${name} is not enabled in models` });
     }

@@ -52,6 +52,18 @@ describe('config', () => {
     expect(calibration('scheduler: {step: 1s}\nmodels: {pattern: {calibration_window: 2d}}\n')).toBe(100000);
   });
 
+  it('refuses a query PromQL cannot parse, naming the signal and where; reader.check_promql: false lets MetricsQL through', () => {
+    const yaml = (q: string, extra = '') =>
+      `reader:\n  url: http://127.0.0.1:9090\n${extra}  signals:\n    latency: {query: ${JSON.stringify(q)}}\n    traffic: {query: up}\n`;
+    expect(problems(yaml('histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m]))'))).toEqual([
+      'bad.yml: reader.signals.latency.query: PromQL syntax error at line 1, column 58 (at the end of the query) (reader.check_promql: false for MetricsQL)',
+    ]);
+    // MetricsQL's WITH templates are not PromQL.
+    const metricsql = 'with (f = rate(x[5m])) f';
+    expect(problems(yaml(metricsql))[0]).toMatch(/^bad\.yml: reader\.signals\.latency\.query: PromQL syntax error at line 1, column \d+/);
+    expect(parseConfig(yaml(metricsql, '  check_promql: false\n'), 'ok.yml').reader.signals.latency.query).toBe(metricsql);
+  });
+
   it('defaults the ensemble to the pattern model and the z-score at its own scale when enabled, else to every enabled model', () => {
     expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern', 'zscore']);
     expect(ensembleScale(parseConfig(minimal, 'ok.yml'))).toBeUndefined();

@@ -20,6 +20,7 @@ import { SnapshotPublisher } from '../publish/snapshot-publisher';
 import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
 import { StateStore } from '../state/state-store';
+import { Readiness } from './readiness';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -42,7 +43,7 @@ export class ExporterDaemon {
   private readonly runner: PeriodicRunner;
   private server?: Server;
   private cronTask?: ScheduledTask;
-  private hadSuccess = false;
+  private readonly readiness = new Readiness();
   private readonly log: Logger;
   private readonly version: string;
 
@@ -68,7 +69,7 @@ export class ExporterDaemon {
         const end = this.metrics.cycleDuration.startTimer();
         const report = await this.pipeline.runOnce(new Date(clock.now()), signal);
         end();
-        if (report.sourceUp && !report.aborted) this.hadSuccess = true;
+        this.readiness.record(report);
         const failed = Object.entries(report.signals).filter(([, r]) => !r.ok);
         this.log.log(failed.length ? 'warn' : 'debug', 'cycle done', {
           duration_seconds: Number(report.durationSeconds.toFixed(3)),
@@ -95,16 +96,12 @@ export class ExporterDaemon {
     );
   }
 
-  get ready(): boolean {
-    return this.hadSuccess;
-  }
-
   /** Listens on `server.listen` (port 0 picks a free one) and starts scoring. */
   async start(): Promise<AddressInfo> {
     const app = createExporterApp(
       this.registry,
       {
-        ready: () => this.hadSuccess,
+        notReady: () => this.readiness.problem(),
         snapshotBody: () => this.publisher.render(),
         incidents: () => incidentsDocument(this.pipeline.snapshot),
         page: (filter) =>

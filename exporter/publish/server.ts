@@ -4,7 +4,8 @@ import express, { Express } from 'express';
 import { Registry } from 'prom-client';
 
 export interface ServerState {
-  ready(): boolean;
+  /** Why the exporter is not ready (/readyz answers 503 with it), or undefined when it is. */
+  notReady(): string | undefined;
   /** Exposition text (UTF-8, in pieces) of the latest snapshot's public metrics. */
   snapshotBody(): readonly Buffer[];
   /** The JSON of /api/v1/incidents. */
@@ -43,8 +44,9 @@ export function createExporterApp(registry: Registry, state: ServerState, allowe
     res.type('text/plain').send('ok\n');
   });
   app.get('/readyz', (_req, res) => {
-    if (state.ready()) res.type('text/plain').send('ready\n');
-    else res.status(503).type('text/plain').send('not ready: no successful cycle yet\n');
+    const problem = state.notReady();
+    if (problem === undefined) res.type('text/plain').send('ready\n');
+    else res.status(503).type('text/plain').send(`not ready: ${problem}\n`);
   });
   app.use(assetRouter());
   app.get('/', (req, res) => {

@@ -40,6 +40,60 @@ describe('anomaly-exporter CLI', () => {
     expect(r.stderr).toContain(`${file}: scheduler.step: "1q" is not a duration`);
   });
 
+  it('check --source: runs each query once against the source; a refused query exits 2 naming the signal, an empty one warns', async () => {
+    const source = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        const p = new URLSearchParams(body);
+        const query = p.get('query');
+        if (query === 'missing_metric')
+          return void res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"success","data":{"resultType":"matrix","result":[]}}');
+        if (query !== 'up')
+          return void res
+            .writeHead(400, { 'Content-Type': 'application/json' })
+            .end('{"status":"error","errorType":"bad_data","error":"query processing would load too many samples into memory"}');
+        const values = [[Number(p.get('end')), '1']];
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end(
+          JSON.stringify({
+            status: 'success',
+            data: {
+              resultType: 'matrix',
+              result: [
+                { metric: { job: 'a' }, values },
+                { metric: { job: 'b' }, values },
+              ],
+            },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((r) => source.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}`;
+    try {
+      const file = tempConfig(
+        "reader:\n  url: http://unused:1\n  retries: 0\n  signals:\n    good: {query: up}\n    empty: {query: missing_metric}\n    bad: {query: 'sum(rate(x[5m]))'}\n",
+      );
+      const child = spawn(process.execPath, [CLI, 'check', '--config', file, '--source', url], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let err = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(2);
+      expect(out).toContain('good: ok, 2 series');
+      expect(err).toContain(`${file}: reader.signals.empty.query: warning: no series at ${url}`);
+      expect(err).toMatch(
+        new RegExp(
+          `${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: reader\\.signals\\.bad\\.query: ${url.replace(/\./g, '\\.')} refused it \\(promql\\): .*query processing would load too many samples`,
+        ),
+      );
+      expect(err).not.toContain('reader.signals.good');
+    } finally {
+      source.close();
+    }
+  });
+
   it('check: exit 2 on a query with an unclosed parenthesis, with its line and column', () => {
     const file = tempConfig("reader:\n  url: http://a:1\n  signals:\n    traffic: {query: 'sum(rate(http_requests_total[5m])'}\n");
     const r = cli(['check', '--config', file]);

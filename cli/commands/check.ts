@@ -1,21 +1,50 @@
+import { errorMessage } from '../../common/errors';
 import { loadConfig } from '../../exporter/config/config';
+import { readFailureKind } from '../../exporter/read/reader';
+import { createReader } from '../../exporter/read/reader-factory';
 import { Command, parse } from '../command';
 
-const USAGE = `Usage: anomaly-exporter check [--config FILE]
+const USAGE = `Usage: anomaly-exporter check [--config FILE] [--source URL]
 
-Validates FILE (default anomaly-exporter.yml). Exit 0: valid. Exit 2: each problem printed as
-FILE: path.to.field: reason.
+Validates FILE (default anomaly-exporter.yml), every query's PromQL syntax included. Exit 0:
+valid. Exit 2: each problem printed as FILE: path.to.field: reason.
+
+  --source URL  also runs each signal's query once against this Prometheus-compatible API (the
+                last five steps), with the config's credentials: a query the source refuses is a
+                problem (exit 2); one that matches no series is a warning.
 `;
 
+/** Steps of the range each query is tried on. */
+const TRY_STEPS = 5;
+
 export const checkCommand: Command = {
-  summary: 'validate a config file: exit 0 when good, 2 when not (errors on stderr)',
-  synopsis: ['check [--config FILE]'],
+  summary: 'validate a config file (and with --source, run each query once): exit 0 when good, 2 when not (errors on stderr)',
+  synopsis: ['check [--config FILE] [--source URL]'],
   async run(args) {
-    const v = parse(args, { config: { type: 'string', default: 'anomaly-exporter.yml' } }, USAGE);
+    const v = parse(args, { config: { type: 'string', default: 'anomaly-exporter.yml' }, source: { type: 'string' } }, USAGE);
     if (!v) return 0;
-    const config = loadConfig(v.config as string);
+    const file = v.config as string;
+    const config = loadConfig(file, { sourceUrl: v.source });
     const signals = Object.keys(config.reader.signals);
-    process.stdout.write(`${v.config}: valid (${signals.length} signals: ${signals.join(', ')})\n`);
-    return 0;
+    process.stdout.write(`${file}: valid (${signals.length} signals: ${signals.join(', ')})\n`);
+    if (v.source === undefined) return 0;
+    const reader = createReader(config);
+    const stepSeconds = config.scheduler.step / 1000;
+    const end = Math.floor(Date.now() / 1000 / stepSeconds) * stepSeconds;
+    let failed = 0;
+    for (const [name, s] of Object.entries(config.reader.signals)) {
+      try {
+        const series = await reader.queryRange(
+          { signal: name, query: s.query, startSeconds: end - TRY_STEPS * stepSeconds, endSeconds: end, stepSeconds },
+          AbortSignal.timeout(config.reader.timeout),
+        );
+        if (series.length) process.stdout.write(`${name}: ok, ${series.length} series\n`);
+        else process.stderr.write(`${file}: reader.signals.${name}.query: warning: no series at ${config.reader.url} in the last ${TRY_STEPS} steps\n`);
+      } catch (err) {
+        failed++;
+        process.stderr.write(`${file}: reader.signals.${name}.query: ${config.reader.url} refused it (${readFailureKind(err)}): ${errorMessage(err)}\n`);
+      }
+    }
+    return failed ? 2 : 0;
   },
 };

@@ -2,7 +2,8 @@
  * PromQL syntax check with the official grammar (`@prometheus-io/lezer-promql`, the parser of
  * Prometheus' own web UI): a query that would fail on every cycle (an unclosed parenthesis, a
  * stray operator) is a config error at `check` and at start, with its line and column, instead
- * of a signal that never scores. Syntax only: names of functions and metrics are the source's.
+ * of a signal that never scores. The grammar knows PromQL's functions (`rat(` is an error); metric
+ * and label names are the source's to know.
  */
 import { parser } from '@prometheus-io/lezer-promql';
 

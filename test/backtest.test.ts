@@ -126,4 +126,25 @@ describe('anomaly-exporter backtest', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('--input and --output are required');
   });
+
+  it('names a missing --input with exit 2, not a raw ENOENT', () => {
+    const r = backtest(['--input', '/nonexistent/history', '--output', join(tmpdir(), 'ae-unused')]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--input /nonexistent/history: no such file or directory');
+    expect(r.stderr).not.toContain('ENOENT');
+  });
+
+  it.each([
+    ['a thousands separator in quotes', 'timestamp,value\n2026-01-01 00:00,1\n2026-01-01 00:01,"1,234"\n', ':3: value "1,234" is not a finite number'],
+    ['an extra column on a row', 'timestamp,value\n2026-01-01 00:00,1\n2026-01-01 00:01,2,3\n', ':3: expected 2 columns (timestamp, value), found 3'],
+    ['a month 13 and a day 45', 'timestamp,value\n2026-01-01 00:00,1\n2026-13-45 00:00,2\n', ':3: cannot parse timestamp "2026-13-45 00:00"'],
+    ['February 30 in RFC 3339', 'timestamp,value\n2026-01-01T00:00:00Z,1\n2026-02-30T00:00:00Z,2\n', ':3: cannot parse timestamp "2026-02-30T00:00:00Z"'],
+  ])('refuses %s, naming the file and the line', (_what, text, message) => {
+    const dir = mkdtempSync(join(tmpdir(), 'ae-badcsv-'));
+    const file = join(dir, 'bad.csv');
+    writeFileSync(file, text);
+    const r = backtest(['--input', file, '--output', join(dir, 'out')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`${file}${message}`);
+  });
 });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createLogger } from '../../common/logger';
@@ -49,6 +50,7 @@ export const backtestCommand: Command = {
 
 async function backtestCsv(v: BacktestArgs): Promise<number> {
   if (!v.input || !v.output) throw new UsageError(`--input and --output are required\n\n${USAGE}`);
+  if (!existsSync(v.input)) throw new UsageError(`--input ${v.input}: no such file or directory`);
   const config = v.config ? loadConfig(v.config) : parseConfig('reader: {url: "http://127.0.0.1:9090", signals: {value: {query: value}}}\n', '(defaults)');
   let signal;
   if (v.signal) {

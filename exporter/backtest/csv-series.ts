@@ -20,18 +20,65 @@ export class CsvError extends Error {
 }
 
 const NAIVE = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(\.\d+)?)?$/;
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/i;
 
-/** Parses `YYYY-MM-DD HH:MM[:SS]` (read as UTC), RFC 3339, or Unix seconds. */
+/** A real calendar instant: `2026-13-45` or `2026-02-30 25:00` is refused, not rolled over. */
+function validParts(y: string, mo: string, d: string, h: string, mi: string, sec = '0'): boolean {
+  const [Y, M, D, H, I, S] = [y, mo, d, h, mi, sec].map(Number);
+  const probe = new Date(Date.UTC(Y, M - 1, D, H, I, S));
+  return (
+    probe.getUTCFullYear() === Y &&
+    probe.getUTCMonth() === M - 1 &&
+    probe.getUTCDate() === D &&
+    probe.getUTCHours() === H &&
+    probe.getUTCMinutes() === I &&
+    probe.getUTCSeconds() === S
+  );
+}
+
+/** Parses `YYYY-MM-DD HH:MM[:SS]` (read as UTC), RFC 3339, or Unix seconds; NaN for anything else or an impossible date. */
 export function parseTimestamp(text: string): number {
   const t = text.trim();
   if (/^\d+(\.\d+)?$/.test(t)) return Number(t);
   const m = NAIVE.exec(t);
-  if (m) return Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0)) / 1000 + (m[7] ? Number(m[7]) : 0);
-  if (/^\d{4}-\d{2}-\d{2}T.*(Z|[+-]\d{2}:?\d{2})$/.test(t)) {
+  if (m)
+    return validParts(m[1], m[2], m[3], m[4], m[5], m[6])
+      ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +(m[6] ?? 0)) / 1000 + (m[7] ? Number(m[7]) : 0)
+      : NaN;
+  const r = RFC3339.exec(t);
+  if (r && validParts(r[1], r[2], r[3], r[4], r[5], r[6])) {
     const ms = Date.parse(t);
     if (Number.isFinite(ms)) return ms / 1000;
   }
   return NaN;
+}
+
+/**
+ * One CSV line's cells (RFC 4180): a cell in double quotes may hold commas and doubled quotes, so
+ * `"1,234"` is one cell (and then not a number) rather than two cells read as 1 and 234.
+ */
+export function csvCells(line: string): string[] {
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"' && cell.trim() === '') {
+      quoted = true;
+      cell = '';
+    } else if (c === ',') {
+      cells.push(cell.trim());
+      cell = '';
+    } else cell += c;
+  }
+  cells.push(cell.trim());
+  return cells;
 }
 
 export function readCsvSeries(file: string): CsvSeries {
@@ -40,7 +87,7 @@ export function readCsvSeries(file: string): CsvSeries {
 
 export function parseCsvSeries(text: string, file: string): CsvSeries {
   const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  const header = csvCells(lines[0] ?? '').map((h) => h.toLowerCase());
   const ti = header.indexOf('timestamp');
   const vi = header.indexOf('value');
   if (ti < 0 || vi < 0) throw new CsvError(file, 1, `header must name the columns timestamp and value (found: ${header.join(', ') || 'nothing'})`);
@@ -51,12 +98,12 @@ export function parseCsvSeries(text: string, file: string): CsvSeries {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
-    const cells = line.split(',');
-    if (cells.length < header.length) throw new CsvError(file, i + 1, `expected ${header.length} columns, found ${cells.length}`);
-    const tText = cells[ti].trim().replace(/^"|"$/g, '');
+    const cells = csvCells(line);
+    if (cells.length !== header.length) throw new CsvError(file, i + 1, `expected ${header.length} columns (${header.join(', ')}), found ${cells.length}`);
+    const tText = cells[ti];
     const t = parseTimestamp(tText);
-    if (!Number.isFinite(t)) throw new CsvError(file, i + 1, `cannot parse timestamp "${tText}"`);
-    const vText = cells[vi].trim().replace(/^"|"$/g, '');
+    if (!Number.isFinite(t)) throw new CsvError(file, i + 1, `cannot parse timestamp "${tText}" (YYYY-MM-DD HH:MM[:SS] in UTC, RFC 3339 or Unix seconds)`);
+    const vText = cells[vi];
     const v = vText === '' ? NaN : Number(vText);
     if (!Number.isFinite(v)) throw new CsvError(file, i + 1, `value "${vText}" is not a finite number`);
     if (times.length && t <= times[times.length - 1]) outOfOrder.push(i + 1);
@@ -93,7 +140,7 @@ export function readCsvTable(file: string): CsvTable {
  */
 export function parseCsvTable(text: string, file: string): CsvTable {
   const lines = text.split(/\r?\n/);
-  const header = (lines[0] ?? '').split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
+  const header = csvCells(lines[0] ?? '');
   const lower = header.map((h) => h.toLowerCase());
   const ti = lower.indexOf('timestamp');
   const metrics = header.map((h, i) => ({ h, i })).filter(({ i }) => i !== ti && lower[i] !== 'label');
@@ -112,13 +159,13 @@ export function parseCsvTable(text: string, file: string): CsvTable {
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i];
     if (line.trim() === '') continue;
-    const cells = line.split(',');
+    const cells = csvCells(line);
     if (cells.length !== header.length) throw new CsvError(file, i + 1, `expected ${header.length} columns, found ${cells.length}`);
-    const tText = cells[ti].trim().replace(/^"|"$/g, '');
+    const tText = cells[ti];
     const t = parseTimestamp(tText);
-    if (!Number.isFinite(t)) throw new CsvError(file, i + 1, `cannot parse timestamp "${tText}"`);
+    if (!Number.isFinite(t)) throw new CsvError(file, i + 1, `cannot parse timestamp "${tText}" (YYYY-MM-DD HH:MM[:SS] in UTC, RFC 3339 or Unix seconds)`);
     metrics.forEach(({ h, i: col }, k) => {
-      const vText = cells[col].trim().replace(/^"|"$/g, '');
+      const vText = cells[col];
       const v = vText === '' ? NaN : Number(vText);
       if (vText !== '' && !Number.isFinite(v)) throw new CsvError(file, i + 1, `${h} "${vText}" is not a finite number`);
       values[k].push(v);
@@ -140,6 +187,6 @@ export function parseCsvTable(text: string, file: string): CsvTable {
 
 /** The header names two or more metric columns (besides timestamp and label): one group, not one series. */
 export function isGroupHeader(headerLine: string): boolean {
-  const cols = headerLine.split(',').map((h) => h.trim().replace(/^"|"$/g, '').toLowerCase());
+  const cols = csvCells(headerLine).map((h) => h.toLowerCase());
   return cols.includes('timestamp') && cols.filter((c) => c !== 'timestamp' && c !== 'label').length >= 2;
 }

@@ -5,8 +5,6 @@
  * database from a newer receiver is refused rather than misread.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { errorMessage } from '../../common/errors';
 
 /**
@@ -83,11 +81,11 @@ CREATE INDEX IF NOT EXISTS episodes_instant ON episodes (fingerprint, starts_at_
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /**
- * Opens (creating if needed) the database at `path` (':memory:' for tests) and brings its schema
- * up to date. `onDiskFull` is told when it could only open without shared memory (see below).
+ * Opens (creating if needed) the database at `path` (':memory:' for tests; its directory exists:
+ * ReceiverStore makes it before taking the lock) and brings its schema up to date. `onDiskFull`
+ * is told when it could only open without shared memory (see below).
  */
 export function openDatabase(path: string, onDiskFull?: (error: string) => void): Database.Database {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   try {
     return configure(new Database(path), path, false);
   } catch (err) {
@@ -119,7 +117,7 @@ function configure(db: Database.Database, path: string, exclusive: boolean): Dat
 }
 
 /** SQLite's and the file system's ways of saying there is no room (SQLITE_IOERR_SHMSIZE: the -shm file). */
-export function isDiskFull(err: unknown): boolean {
+function isDiskFull(err: unknown): boolean {
   const code = String((err as { code?: unknown })?.code ?? '');
   return code === 'SQLITE_FULL' || code === 'SQLITE_IOERR_SHMSIZE' || code === 'SQLITE_IOERR_SHMOPEN' || code === 'ENOSPC';
 }

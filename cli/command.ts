@@ -49,3 +49,20 @@ export function waitForSignal(logger: { info: (m: string, meta?: object) => unkn
     process.once('SIGINT', () => onSignal('SIGINT'));
   });
 }
+
+/** SIGHUP reloads the config, as for Prometheus and Alertmanager (the outcome is logged). */
+export function reloadOnSighup(reload: () => Promise<unknown>): void {
+  process.on('SIGHUP', () => void reload());
+}
+
+/** The reload and web flags both daemons share, with their usage lines. */
+export const DAEMON_FLAGS = {
+  'web.enable-lifecycle': { type: 'boolean', default: false },
+  'watch-config': { type: 'boolean', default: false },
+  'web.config.file': { type: 'string' },
+} as const;
+
+export const DAEMON_FLAGS_USAGE = `  --web.enable-lifecycle  serve POST /-/reload (SIGHUP always reloads)
+  --watch-config          reload when the config file changes (edits, renames, ConfigMap updates)
+  --web.config.file FILE  TLS and basic auth, in exporter-toolkit's format (re-read on reload)
+`;

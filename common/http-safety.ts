@@ -71,12 +71,13 @@ export function hostAllowed(host: string, allowed: readonly string[]): boolean {
  * Refuses (421, with the reason) a request whose Host is not allowed, except the open paths:
  * the defence against DNS rebinding. `extra` are the configured names (allowed_hosts).
  */
-export function hostAllowlist(extra: readonly string[]): express.RequestHandler {
-  const allowed = [...defaultAllowedHosts(), ...extra];
+export function hostAllowlist(extra: readonly string[] | (() => readonly string[])): express.RequestHandler {
+  const defaults = defaultAllowedHosts();
+  const configured = typeof extra === 'function' ? extra : () => extra;
   return (req, res, next) => {
     if (OPEN_PATHS.has(req.path)) return next();
     const host = hostOf(req.headers.host);
-    if (hostAllowed(host, allowed)) return next();
+    if (hostAllowed(host, defaults) || hostAllowed(host, configured())) return next();
     res
       .status(421)
       .type('text/plain')

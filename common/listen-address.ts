@@ -53,10 +53,13 @@ const LISTEN_REASONS: Record<string, string> = {
 export function listenOn(handler: RequestListener, host: string, port: number, what: string): Promise<Server> {
   return new Promise((resolve, reject) => {
     const server = createServer(handler);
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const reason = (err.code && LISTEN_REASONS[err.code]) ?? err.message;
-      reject(new Error(`${what} cannot listen on ${listenUrl(host, port).slice('http://'.length)}: ${reason}${err.code ? ` (${err.code})` : ''}`));
-    });
+    server.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, host, port, what)));
     server.listen(port, host, () => resolve(server));
   });
+}
+
+/** A listen failure as an error naming the address and the reason. */
+export function listenError(err: NodeJS.ErrnoException, host: string, port: number, what: string): Error {
+  const reason = (err.code && LISTEN_REASONS[err.code]) ?? err.message;
+  return new Error(`${what} cannot listen on ${listenUrl(host, port).slice('http://'.length)}: ${reason}${err.code ? ` (${err.code})` : ''}`);
 }

@@ -8,6 +8,7 @@ import { firingOnlyGate } from './gates/firing-only-gate';
 import { onePerEpisodeGate } from './gates/one-per-episode-gate';
 import { WebhookAlert } from './alertmanager-payload';
 import { EpisodeRow } from './store/receiver-store';
+import { parseReceiverConfig } from './receiver-config';
 import { alert, Kit, makeReceiver, payload, startTarget, T0 } from '../test/doubles/receiver-test-kit';
 
 type Target = Awaited<ReturnType<typeof startTarget>>;
@@ -191,6 +192,30 @@ describe('gates', () => {
       const third = await send(kit, alert({ labels: { service: 'search' } }));
       expect(third.decisions[0].decision).toBe('executed');
       expect(await kit.metric('remediation_gate_refusals_total', { gate: 'concurrency' })).toBe(1);
+    } finally {
+      kit.close();
+    }
+  });
+
+  it('concurrency holds across a config reload: an action started before it counts against the new cap', async () => {
+    const kit = makeReceiver(`limits: {max_concurrent_actions: 1}\n${runbookYaml('', slow.host)}`);
+    try {
+      const first = await kit.receiver.receive(payload(alert()));
+      kit.receiver.startActions(first.actions);
+      expect(first.decisions[0].decision).toBe('executed');
+      // The same file reloaded while the action runs, then one with cap 2.
+      kit.receiver.reconfigure(kit.config);
+      const second = await kit.receiver.receive(payload(alert({ labels: { service: 'catalog' } })));
+      expect(second.decisions[0]).toMatchObject({ decision: 'refused', gate: 'concurrency' });
+      kit.receiver.reconfigure(
+        parseReceiverConfig(`store: {path: x.db}\nauth: {type: none}\nlimits: {max_concurrent_actions: 2}\n${runbookYaml('', slow.host)}`, 't.yml'),
+      );
+      const third = await kit.receiver.receive(payload(alert({ labels: { service: 'search' } })));
+      kit.receiver.startActions(third.actions);
+      expect(third.decisions[0].decision).toBe('executed');
+      const fourth = await kit.receiver.receive(payload(alert({ labels: { service: 'catalog', signal: 'errors' } })));
+      expect(fourth.decisions[0]).toMatchObject({ decision: 'refused', gate: 'concurrency', reason: '2 actions are running; the cap is 2' });
+      await kit.receiver.idle();
     } finally {
       kit.close();
     }

@@ -39,14 +39,14 @@ type Plan =
   | { kind: 'resolve'; alert: WebhookAlert; episode?: EpisodeRow; resolveKind: ResolveKind; note: string };
 
 export class Intake {
-  private mutex = new Mutex();
-
   constructor(
     readonly store: ReceiverStore,
     readonly engine: DecisionEngine,
     readonly config: Pick<ReceiverConfig, 'source' | 'approvals' | 'mode'>,
     readonly prom: PrometheusClient | undefined,
     readonly log: Logger,
+    /** One webhook at a time; shared by the intakes before and after a config reload. */
+    private readonly mutex: Mutex = new Mutex(),
   ) {}
 
   handle(payload: WebhookPayload, nowMs: number): Promise<IntakeResult> {

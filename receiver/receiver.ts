@@ -5,6 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
+import { Mutex } from '../common/mutex';
 import { Logger } from '../common/logger';
 import { parseWebhookPayload, WebhookAlert } from './alertmanager-payload';
 import { DecisionEngine, DecisionOutcome } from './decision-engine';
@@ -40,21 +41,23 @@ export class ApprovalError extends Error {
 export class Receiver {
   readonly store: ReceiverStore;
   readonly metrics: ReceiverMetrics;
-  readonly engine: DecisionEngine;
-  readonly intake: Intake;
   readonly concurrency: ConcurrencyGate;
+  private cfg: ReceiverConfig;
+  private wiring!: { engine: DecisionEngine; intake: Intake; prom?: PrometheusClient };
   private running = new Set<Promise<void>>();
-  private readonly prom?: PrometheusClient;
+  /** Webhooks are taken one at a time, across config reloads too. */
+  private readonly intakeLock = new Mutex();
   /** LLM narratives by episode state, so a page view does not ask the model again. */
   private readonly narratives = new Map<string, Promise<Narrative>>();
 
   constructor(
-    readonly config: ReceiverConfig,
+    config: ReceiverConfig,
     readonly registry: Registry,
     readonly log: Logger,
     readonly clock: () => number = Date.now,
     store?: ReceiverStore,
   ) {
+    this.cfg = config;
     this.store =
       store ??
       new ReceiverStore(config.store.path, (error) =>
@@ -67,9 +70,42 @@ export class Receiver {
         ),
       );
     this.metrics = new ReceiverMetrics(registry, () => this.store.episodes.countOpen());
-    const prom = config.prometheus ? new PrometheusClient(config.prometheus.url, config.prometheus.timeout) : undefined;
-    this.prom = prom;
     this.concurrency = new ConcurrencyGate(config.limits.max_concurrent_actions);
+    this.wire(config);
+    const interrupted = this.store.actions.markInterrupted(this.clock());
+    if (interrupted.length) log.warn('actions interrupted by a restart marked outcome_unknown (not retried)', { actions: interrupted });
+  }
+
+  get config(): ReceiverConfig {
+    return this.cfg;
+  }
+
+  get engine(): DecisionEngine {
+    return this.wiring.engine;
+  }
+
+  get intake(): Intake {
+    return this.wiring.intake;
+  }
+
+  private get prom(): PrometheusClient | undefined {
+    return this.wiring.prom;
+  }
+
+  /**
+   * A reloaded config: new gates, runbooks, mode and limits for the next decision. The store, the
+   * metrics and the count of running actions stay, so the concurrency cap holds across a reload
+   * (actions started before it count against the new cap). Requests already being decided finish
+   * with the config they started with.
+   */
+  reconfigure(config: ReceiverConfig): void {
+    this.wire(config);
+    this.concurrency.max = config.limits.max_concurrent_actions;
+    this.cfg = config;
+  }
+
+  private wire(config: ReceiverConfig): void {
+    const prom = config.prometheus ? new PrometheusClient(config.prometheus.url, config.prometheus.timeout) : undefined;
     // Cheap, local gates first; the Prometheus confirmation last (concurrency is the engine's).
     const gates: Gate[] = [
       firingOnlyGate,
@@ -83,10 +119,8 @@ export class Receiver {
       blastRadiusGate(this.store),
       confirmationGate(prom),
     ];
-    this.engine = new DecisionEngine(config, gates, this.concurrency);
-    this.intake = new Intake(this.store, this.engine, config, prom, log);
-    const interrupted = this.store.actions.markInterrupted(this.clock());
-    if (interrupted.length) log.warn('actions interrupted by a restart marked outcome_unknown (not retried)', { actions: interrupted });
+    const engine = new DecisionEngine(config, gates, this.concurrency);
+    this.wiring = { engine, intake: new Intake(this.store, engine, config, prom, this.log, this.intakeLock), prom };
   }
 
   /** Parses and stores one webhook body; throws PayloadError for an unusable request. */

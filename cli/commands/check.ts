@@ -1,10 +1,11 @@
 import { errorMessage } from '../../common/errors';
 import { loadConfig } from '../../exporter/config/config';
+import { loadWebConfig } from '../../common/web-config';
 import { readFailureKind } from '../../exporter/read/reader';
 import { createReader } from '../../exporter/read/reader-factory';
 import { Command, parse } from '../command';
 
-const USAGE = `Usage: anomaly-exporter check [--config FILE] [--source URL]
+const USAGE = `Usage: anomaly-exporter check [--config FILE] [--source URL] [--web.config.file FILE]
 
 Validates FILE (default anomaly-exporter.yml), every query's PromQL syntax included. Exit 0:
 valid. Exit 2: each problem printed as FILE: path.to.field: reason.
@@ -12,6 +13,7 @@ valid. Exit 2: each problem printed as FILE: path.to.field: reason.
   --source URL  also runs each signal's query once against this Prometheus-compatible API (the
                 last five steps), with the config's credentials: a query the source refuses is a
                 problem (exit 2); one that matches no series is a warning.
+  --web.config.file FILE  also validates this web config (TLS files readable, bcrypt hashes)
 `;
 
 /** Steps of the range each query is tried on. */
@@ -19,12 +21,21 @@ const TRY_STEPS = 5;
 
 export const checkCommand: Command = {
   summary: 'validate a config file (and with --source, run each query once): exit 0 when good, 2 when not (errors on stderr)',
-  synopsis: ['check [--config FILE] [--source URL]'],
+  synopsis: ['check [--config FILE] [--source URL] [--web.config.file FILE]'],
   async run(args) {
-    const v = parse(args, { config: { type: 'string', default: 'anomaly-exporter.yml' }, source: { type: 'string' } }, USAGE);
+    const v = parse(
+      args,
+      { config: { type: 'string', default: 'anomaly-exporter.yml' }, source: { type: 'string' }, 'web.config.file': { type: 'string' } },
+      USAGE,
+    );
     if (!v) return 0;
     const file = v.config as string;
     const config = loadConfig(file, { sourceUrl: v.source });
+    const webFile = v['web.config.file'];
+    if (webFile !== undefined) {
+      const web = loadWebConfig(webFile);
+      process.stdout.write(`${webFile}: valid (${web.tls ? 'TLS' : 'plain HTTP'}, ${Object.keys(web.users).length} basic auth users)\n`);
+    }
     const signals = Object.keys(config.reader.signals);
     process.stdout.write(`${file}: valid (${signals.length} signals: ${signals.join(', ')})\n`);
     if (v.source === undefined) return 0;

@@ -2,27 +2,40 @@ import { createLogger } from '../../common/logger';
 import { packageVersion } from '../../common/version';
 import { loadConfig, overridesFromEnv } from '../../exporter/config/config';
 import { ExporterDaemon } from '../../exporter/daemon/daemon';
-import { Command, parse, waitForSignal } from '../command';
+import { Command, DAEMON_FLAGS, DAEMON_FLAGS_USAGE, parse, reloadOnSighup, waitForSignal } from '../command';
 
-const USAGE = `Usage: anomaly-exporter run [--config FILE] [--listen HOST:PORT] [--source-url URL]
+const USAGE = `Usage: anomaly-exporter run [--config FILE] [--listen HOST:PORT] [--source-url URL] [--web.enable-lifecycle] [--watch-config] [--web.config.file FILE]
 
   --config FILE       config file (default anomaly-exporter.yml)
   --listen HOST:PORT  where to serve /metrics; overrides env ANOMALY_EXPORTER_LISTEN and server.listen
   --source-url URL    Prometheus-compatible API; overrides env ANOMALY_EXPORTER_SOURCE_URL and reader.url
-Invalid configuration exits with code 2. SIGTERM or SIGINT stops within 5 s.
+${DAEMON_FLAGS_USAGE}Invalid configuration exits with code 2. SIGTERM or SIGINT stops within 5 s. SIGHUP reloads the
+config: a bad file is logged and the running config stays (anomaly_exporter_config_last_reload_successful 0).
 `;
 
 export const runCommand: Command = {
   summary: 'score the configured signals on a schedule and serve /metrics',
-  synopsis: ['run [--config FILE] [--listen HOST:PORT] [--source-url URL]'],
+  synopsis: ['run [--config FILE] [--listen HOST:PORT] [--source-url URL] [--web.enable-lifecycle] [--watch-config] [--web.config.file FILE]'],
   async run(args) {
-    const v = parse(args, { config: { type: 'string', default: 'anomaly-exporter.yml' }, listen: { type: 'string' }, 'source-url': { type: 'string' } }, USAGE);
+    const v = parse(
+      args,
+      { config: { type: 'string', default: 'anomaly-exporter.yml' }, listen: { type: 'string' }, 'source-url': { type: 'string' }, ...DAEMON_FLAGS },
+      USAGE,
+    );
     if (!v) return 0;
     const env = overridesFromEnv(process.env);
-    const config = loadConfig(v.config as string, { listen: v.listen ?? env.listen, sourceUrl: v['source-url'] ?? env.sourceUrl });
+    const file = v.config as string;
+    const overrides = { listen: v.listen ?? env.listen, sourceUrl: v['source-url'] ?? env.sourceUrl };
+    const config = loadConfig(file, overrides);
     const logger = createLogger({ level: config.logging.level, format: config.logging.format, component: 'exporter' });
-    const daemon = new ExporterDaemon(config, { logger, version: packageVersion() });
+    const daemon = new ExporterDaemon(config, {
+      logger,
+      version: packageVersion(),
+      reload: { file, load: () => loadConfig(file, overrides), lifecycle: v['web.enable-lifecycle'] === true, watch: v['watch-config'] === true },
+      webConfigFile: v['web.config.file'],
+    });
     await daemon.start();
+    reloadOnSighup(() => daemon.reloader!.reload('SIGHUP'));
     await waitForSignal(logger, () => daemon.stop());
     return 0;
   },

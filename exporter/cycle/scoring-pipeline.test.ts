@@ -221,3 +221,68 @@ describe('ScoringPipeline warm-up refits', () => {
     expect(warmups.every((n) => n === 1)).toBe(true);
   });
 });
+
+describe('ScoringPipeline built on a config reload', () => {
+  const reloaded = (signals: string, models = 'zscore: {}\n  mad: {}\n  isolation_forest: {trees: 30}') =>
+    parseConfig(
+      `reader:
+  url: http://unused:9090
+  group_by: [service]
+  signals:
+${signals}
+scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 6h}
+models:
+  ${models}
+`,
+      'test.yml',
+    );
+
+  it('keeps an unchanged signal whole, restores the models a change left valid, starts the rest fresh', async () => {
+    const reader = new MemoryReader();
+    const n = 420;
+    reader.set('lat', [series({ service: 'checkout' }, T0, n, wiggle(0.1, 0.005))]);
+    reader.set('traf', [series({ service: 'checkout' }, T0, n, wiggle(100, 3))]);
+    reader.set('err', [series({ service: 'checkout' }, T0, n, wiggle(0.01, 0.001))]);
+    const old = new ScoringPipeline(config, reader, silentLogger());
+    await old.runOnce(at(T0 + 360 * STEP), never);
+    const oldSnapshot = old.snapshot;
+
+    // latency unchanged; traffic's min_deviation changes its scoring (models dropped) ; errors is new.
+    const next = new ScoringPipeline(
+      reloaded(`    latency: {query: lat, direction: above, min_deviation: 0.01}
+    traffic: {query: traf, min_deviation: 5}
+    errors: {query: err}`),
+      reader,
+      silentLogger(),
+      undefined,
+      undefined,
+      old,
+    );
+    expect(next.adopted).toEqual({ kept: ['latency'], restored: [], fresh: ['traffic', 'errors'] });
+    // The last snapshot stays published until the first cycle.
+    expect(next.snapshot).toBe(oldSnapshot);
+    const r = await next.runOnce(at(T0 + 361 * STEP), never);
+    expect(r.signals.latency).toMatchObject({ ok: true, fitted: false });
+    expect(r.signals.traffic).toMatchObject({ ok: true, fitted: true });
+    expect(r.signals.errors).toMatchObject({ ok: true, fitted: true });
+
+    // Only the forest's options change: zscore and mad keep their fits, the signal is "restored".
+    const third = new ScoringPipeline(
+      reloaded(
+        `    latency: {query: lat, direction: above, min_deviation: 0.01}
+    traffic: {query: traf, min_deviation: 5}`,
+        'zscore: {}\n  mad: {}\n  isolation_forest: {trees: 40}',
+      ),
+      reader,
+      silentLogger(),
+      undefined,
+      undefined,
+      next,
+    );
+    expect(third.adopted).toEqual({ kept: [], restored: ['latency', 'traffic'], fresh: [] });
+    const r3 = await third.runOnce(at(T0 + 362 * STEP), never);
+    expect(r3.signals.latency.ok).toBe(true);
+    expect(third.snapshot.series.filter((s) => s.signal === 'errors')).toHaveLength(0);
+    expect(third.snapshot.series.filter((s) => s.signal === 'latency')).toHaveLength(1);
+  });
+});

@@ -14,8 +14,9 @@ import { signalKind } from '../group/incident-rules';
 import { SelfMetrics } from '../publish/self-metrics';
 import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from '../publish/snapshot';
 import { isSourceDown, Reader } from '../read/reader';
+import { keepDetectorStates } from '../../models';
 import { exportSignal, restoreSignal, StateHashes, stateHashes } from '../state/model-state';
-import { SavedSignal } from '../state/state-store';
+import { SavedSignal, stableHash } from '../state/state-store';
 import { Fitter } from './fit-dispatch';
 import { fitOptions, fitWindowSeconds } from './fit-schedule';
 import { buildSnapshot } from './snapshot-build';
@@ -37,14 +38,28 @@ export interface Pipeline {
   runOnce(now: Date, signal: AbortSignal): Promise<RunReport>;
 }
 
+/** What a pipeline built on a config reload took over from the one before it. */
+export interface AdoptionReport {
+  /** Unchanged signals: moved over whole (series, models, history, fit schedule). */
+  kept: string[];
+  /** Changed signals whose models still fit the new config: models restored, as from saved state. */
+  restored: string[];
+  /** New signals, and changed ones whose models do not fit (another query, step or scoring). */
+  fresh: string[];
+}
+
 export class ScoringPipeline implements Pipeline {
-  private readonly signals: SignalCycle[];
+  private signals: SignalCycle[];
   private snap: Snapshot = EMPTY_SNAPSHOT;
-  private readonly histories = new WeakMap<SeriesResult, SeriesHistory>();
+  private readonly histories: WeakMap<SeriesResult, SeriesHistory>;
   private fitRequested = false;
   private readonly stepS: number;
   private readonly analysis: GroupAnalysisOptions;
   private readonly groupForests?: GroupForests;
+  private readonly groupForestsKey: string;
+  private readonly ctx: CycleContext;
+  /** Set when built from a previous pipeline (config reload). */
+  readonly adopted?: AdoptionReport;
 
   constructor(
     private readonly config: ExporterConfig,
@@ -53,13 +68,17 @@ export class ScoringPipeline implements Pipeline {
     private readonly metrics?: SelfMetrics,
     /** Where refits run; by default on this thread. The daemon passes a pool of worker threads. */
     fitter: Fitter = new FitPool(0),
+    /** On a config reload, the running pipeline: what did not change is taken over from it. */
+    previous?: ScoringPipeline,
   ) {
     const sched = config.scheduler;
     this.stepS = sched.step / 1000;
     const c = config.correlation;
     const kinds = Object.fromEntries(Object.entries(config.reader.signals).map(([name, sc]) => [name, signalKind(name, sc.kind)]));
     this.analysis = { groupBy: config.reader.group_by, methods: c.methods, minSamples: c.min_samples, kinds };
-    this.groupForests = groupForests(config);
+    this.groupForestsKey = stableHash({ gf: config.models.isolation_forest_group ?? null, sched, groupBy: config.reader.group_by });
+    this.groupForests = previous && previous.groupForestsKey === this.groupForestsKey ? previous.groupForests : groupForests(config);
+    this.histories = previous?.histories ?? new WeakMap();
     const ctx: CycleContext = {
       reader,
       fitter,
@@ -85,6 +104,42 @@ export class ScoringPipeline implements Pipeline {
       };
       return new SignalCycle(s.query, tracking, ctx);
     });
+    this.ctx = ctx;
+    if (previous) this.adopted = this.adopt(previous);
+  }
+
+  /**
+   * Takes over from the pipeline of the config before a reload: an unchanged signal moves over
+   * whole; a changed one keeps the models the change did not invalidate (the same hashes as the
+   * state store's); the last snapshot stays published until this pipeline's first cycle.
+   */
+  private adopt(previous: ScoringPipeline): AdoptionReport {
+    const report: AdoptionReport = { kept: [], restored: [], fresh: [] };
+    this.signals = this.signals.map((s) => {
+      const old = previous.signals.find((x) => x.name === s.name);
+      if (!old) {
+        report.fresh.push(s.name);
+        return s;
+      }
+      if (cycleIdentity(old, previous.ctx) === cycleIdentity(s, this.ctx)) {
+        old.rebind(this.ctx);
+        report.kept.push(s.name);
+        return old;
+      }
+      const saved = exportSignal(old, previous.stepS);
+      const now = this.stateHashes(s.name);
+      if (saved.signalHash !== now.signalHash) {
+        report.fresh.push(s.name);
+        return s;
+      }
+      const same = (d: string) => saved.detectorHashes[d] !== undefined && saved.detectorHashes[d] === now.detectorHashes[d];
+      const series = saved.series.map((x) => ({ ...x, model: keepDetectorStates(x.model, same) }));
+      restoreSignal(s, { ...saved, ...now, series }, this.log);
+      report.restored.push(s.name);
+      return s;
+    });
+    this.snap = previous.snap;
+    return report;
   }
 
   get snapshot(): Snapshot {
@@ -150,6 +205,12 @@ export class ScoringPipeline implements Pipeline {
     if (!s) throw new Error(`no signal ${name}`);
     return s;
   }
+}
+
+/** Everything a signal's cycle depends on besides the reader and the fitter, which may be swapped. */
+function cycleIdentity(s: SignalCycle, ctx: CycleContext): string {
+  const { reader: _r, fitter: _f, log: _l, metrics: _m, fitSlot: _s, histories: _h, ...settings } = ctx;
+  return stableHash({ query: s.query, tracking: s.tracking, settings });
 }
 
 /** The per-group multivariate forests, when `models.isolation_forest_group` is enabled. */

@@ -61,8 +61,16 @@ export class SignalCycle {
   constructor(
     readonly query: string,
     readonly tracking: TrackerContext,
-    private readonly ctx: CycleContext,
+    private ctx: CycleContext,
   ) {}
+
+  /**
+   * Moves this signal, with its series, models and history, into another pipeline's context (a
+   * config reload that left the signal unchanged). Only between cycles: never while it runs.
+   */
+  rebind(ctx: CycleContext): void {
+    this.ctx = ctx;
+  }
 
   get name(): string {
     return this.tracking.signal;

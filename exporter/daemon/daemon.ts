@@ -1,4 +1,5 @@
-import { listenOn, parseListenAddress } from '../../common/listen-address';
+import { parseListenAddress } from '../../common/listen-address';
+import { WebServing } from '../../common/web-server';
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import cron, { ScheduledTask } from 'node-cron';
@@ -21,6 +22,8 @@ import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
 import { StateStore } from '../state/state-store';
 import { Readiness } from './readiness';
+import { changedFields, ConfigReloader } from '../../common/config-reload';
+import { Mutex } from '../../common/mutex';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -28,12 +31,35 @@ export interface DaemonOptions {
   /** Defaults to a PrometheusReader built from the config. */
   reader?: Reader;
   clock?: Clock;
+  /** `--web.config.file`: TLS and basic auth in exporter-toolkit's format (re-read on every reload). */
+  webConfigFile?: string;
+  /** Where the config comes from, for reloads (SIGHUP, `/-/reload`, `--watch-config`). */
+  reload?: {
+    file: string;
+    /** Reads and validates the file again (with the same command-line overrides). */
+    load: () => ExporterConfig;
+    /** Serve `POST /-/reload` (Prometheus' `--web.enable-lifecycle`). */
+    lifecycle?: boolean;
+    /** Look at the file every `watchIntervalMs` and reload when it changed. */
+    watch?: boolean;
+    watchIntervalMs?: number;
+  };
 }
+
+/**
+ * Settings a running exporter cannot change: a reload that changes them keeps the running value
+ * and says a restart is needed (as Prometheus does for its listen address).
+ */
+const RESTART_FIELDS = ['server.listen', 'state.dir', 'models.fit_threads', 'logging.format'] as const;
 
 /** Wires config → reader → pipeline → snapshot → /metrics, on a periodic runner. */
 export class ExporterDaemon {
   readonly registry = new Registry();
-  readonly pipeline: ScoringPipeline;
+  private running: ScoringPipeline;
+  private current: ExporterConfig;
+  /** Held by a cycle while it runs and by a reload while it swaps the pipeline: never both. */
+  private readonly cycleLock = new Mutex();
+  readonly reloader?: ConfigReloader<ExporterConfig>;
   readonly metrics: SelfMetrics;
   readonly publisher: SnapshotPublisher;
   private readonly fitPool: FitPool;
@@ -44,13 +70,16 @@ export class ExporterDaemon {
   private server?: Server;
   private cronTask?: ScheduledTask;
   private readonly readiness = new Readiness();
+  private readonly web: WebServing;
   private readonly log: Logger;
   private readonly version: string;
 
   constructor(
-    readonly config: ExporterConfig,
-    opts: DaemonOptions,
+    config: ExporterConfig,
+    private readonly opts: DaemonOptions,
   ) {
+    this.current = config;
+    this.web = new WebServing(opts.webConfigFile);
     this.log = opts.logger;
     this.version = opts.version;
     const signals = Object.keys(config.reader.signals);
@@ -60,14 +89,14 @@ export class ExporterDaemon {
     tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);
     if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);
-    this.pipeline = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
+    this.running = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
     this.runner = new PeriodicRunner(
       async (signal) => {
         this.metrics.cycles.inc();
         const end = this.metrics.cycleDuration.startTimer();
-        const report = await this.pipeline.runOnce(new Date(clock.now()), signal);
+        const report = await this.cycleLock.run(() => this.pipeline.runOnce(new Date(clock.now()), signal));
         end();
         this.readiness.record(report);
         const failed = Object.entries(report.signals).filter(([, r]) => !r.ok);
@@ -94,6 +123,81 @@ export class ExporterDaemon {
         },
       },
     );
+    if (opts.reload) {
+      const r = opts.reload;
+      this.reloader = new ConfigReloader({
+        file: r.file,
+        load: r.load,
+        apply: (next) => this.applyConfig(next),
+        registry: this.registry,
+        prefix: 'anomaly_exporter_',
+        log: this.log,
+        watchIntervalMs: r.watchIntervalMs,
+      });
+    }
+  }
+
+  get config(): ExporterConfig {
+    return this.current;
+  }
+
+  get pipeline(): ScoringPipeline {
+    return this.running;
+  }
+
+  /**
+   * Puts a validated config in place between two cycles: a new pipeline takes over what did not
+   * change (see ScoringPipeline.adopt), timing, cron, self-metrics and log level follow. Returns
+   * the changed settings that need a restart (their running values stay).
+   */
+  async applyConfig(wanted: ExporterConfig): Promise<string[]> {
+    const before = this.current;
+    // The web config is checked first: a bad one fails the reload before anything changed.
+    const web = this.web.prepareReload();
+    const needsRestart = [...web.needsRestart, ...changedFields(before, wanted, RESTART_FIELDS)];
+    const next: ExporterConfig = {
+      ...wanted,
+      server: { ...wanted.server, listen: before.server.listen },
+      state: { ...wanted.state, dir: before.state.dir },
+      models: { ...wanted.models, fit_threads: before.models.fit_threads },
+      logging: { ...wanted.logging, format: before.logging.format },
+    };
+    const reader = this.opts.reader ?? createReader(next);
+    web.commit();
+    const adopted = await this.cycleLock.run(() => {
+      this.running = new ScoringPipeline(next, reader, this.log, this.metrics, this.fitPool, this.running);
+      this.current = next;
+      return this.running.adopted!;
+    });
+    const signals = Object.keys(next.reader.signals);
+    this.metrics.setSignals(signals);
+    this.metrics.inferInterval.set(next.scheduler.infer_every / 1000);
+    this.readiness.keepOnly(signals);
+    this.runner.retime(next.scheduler.infer_every, next.scheduler.cycle_timeout ?? next.scheduler.infer_every);
+    this.publisher.setInterval(formatDurationMs(next.scheduler.infer_every));
+    this.log.level = next.logging.level;
+    if (next.scheduler.fit_cron !== before.scheduler.fit_cron || next.scheduler.timezone !== before.scheduler.timezone) {
+      await this.cronTask?.stop();
+      this.cronTask = undefined;
+      this.scheduleFitCron();
+    }
+    if (this.store && next.state.save_every !== before.state.save_every) {
+      if (this.saveTimer) clearInterval(this.saveTimer);
+      this.startSaveTimer();
+    }
+    this.log.info('signals after reload', { kept: adopted.kept, models_restored: adopted.restored, fresh: adopted.fresh });
+    return needsRestart;
+  }
+
+  private scheduleFitCron(): void {
+    const expr = this.current.scheduler.fit_cron;
+    if (!expr) return;
+    this.cronTask = cron.schedule(expr, () => this.pipeline.requestFit(), { timezone: this.current.scheduler.timezone, name: 'fit_cron' });
+  }
+
+  private startSaveTimer(): void {
+    this.saveTimer = setInterval(() => void this.saveState(), this.current.state.save_every);
+    this.saveTimer.unref();
   }
 
   /** Listens on `server.listen` (port 0 picks a free one) and starts scoring. */
@@ -114,25 +218,24 @@ export class ExporterDaemon {
             filter,
           }),
       },
-      this.config.server.allowed_hosts,
+      {
+        allowedHosts: () => this.config.server.allowed_hosts,
+        reload: this.reloader && this.opts.reload?.lifecycle ? () => this.reloader!.reload('http') : undefined,
+        guard: this.web.guard(),
+      },
     );
     const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');
-    this.server = await listenOn(app, host, port, 'exporter');
+    this.server = await this.web.listen(app, host, port, 'exporter');
     const address = this.server.address() as AddressInfo;
     await this.restoreState();
     this.runner.start();
-    if (this.store) {
-      this.saveTimer = setInterval(() => void this.saveState(), this.config.state.save_every);
-      this.saveTimer.unref();
-    }
-    if (this.config.scheduler.fit_cron) {
-      this.cronTask = cron.schedule(this.config.scheduler.fit_cron, () => this.pipeline.requestFit(), {
-        timezone: this.config.scheduler.timezone,
-        name: 'fit_cron',
-      });
-    }
+    if (this.store) this.startSaveTimer();
+    this.scheduleFitCron();
+    if (this.opts.reload?.watch) this.reloader?.watch();
     this.log.info('exporter started', {
       listen: `${address.address}:${address.port}`,
+      scheme: this.web.scheme,
+      basic_auth: Object.keys(this.web.config?.users ?? {}).length > 0,
       source: this.config.reader.url,
       signals: Object.keys(this.config.reader.signals),
       fit_threads: this.fitPool.size,
@@ -167,6 +270,7 @@ export class ExporterDaemon {
   }
 
   async stop(): Promise<void> {
+    this.reloader?.stop();
     await this.cronTask?.stop();
     if (this.saveTimer) clearInterval(this.saveTimer);
     await this.runner.stop();

@@ -50,6 +50,13 @@ export class PeriodicRunner {
     this.clock = opts.clock ?? systemClock;
   }
 
+  /** New interval and timeout (a config reload); they apply from the next scheduled run. */
+  retime(intervalMs: number, timeoutMs: number): void {
+    if (intervalMs <= 0 || timeoutMs <= 0) throw new RangeError('interval and timeout must be positive');
+    this.opts.intervalMs = intervalMs;
+    this.opts.timeoutMs = timeoutMs;
+  }
+
   /** Starts with an immediate run. */
   start(): void {
     if (!this.stopped) return;

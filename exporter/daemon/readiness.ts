@@ -22,6 +22,11 @@ export class Readiness {
     }
   }
 
+  /** After a reload: failures of signals no longer configured stop counting. */
+  keepOnly(signals: readonly string[]): void {
+    for (const s of [...this.failures.keys()]) if (!signals.includes(s)) this.failures.delete(s);
+  }
+
   /** Why the exporter is not ready, or undefined when it is. */
   problem(): string | undefined {
     if (!this.hadSuccess) return 'no successful cycle yet';

@@ -14,6 +14,7 @@ export class SelfMetrics {
   readonly cycleTimeouts: Counter;
   readonly series: Gauge<'signal'>;
   readonly fitDuration: Histogram<'signal'>;
+  private signals: string[] = [];
 
   constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60) {
     const r = [registry];
@@ -78,14 +79,27 @@ export class SelfMetrics {
       buckets: cycleBuckets,
       registers: r,
     });
-    // Pre-create per-signal children so that each signal shows 0 before its first error.
+    this.setSignals(signals);
+    this.sourceUp.set(0);
+  }
+
+  /**
+   * The configured signals (at start and after a reload): a new signal's series are created at 0,
+   * so it shows before its first error; a removed signal's series are dropped, not left stale.
+   */
+  setSignals(signals: readonly string[]): void {
+    for (const s of this.signals) {
+      if (signals.includes(s)) continue;
+      for (const m of [this.queries, this.queryErrors, this.series, this.queryDuration, this.fitDuration]) m.remove({ signal: s });
+    }
     for (const s of signals) {
+      if (this.signals.includes(s)) continue;
       this.queries.inc({ signal: s }, 0);
       this.queryErrors.inc({ signal: s }, 0);
       this.series.set({ signal: s }, 0);
       this.queryDuration.zero({ signal: s });
       this.fitDuration.zero({ signal: s });
     }
-    this.sourceUp.set(0);
+    this.signals = [...signals];
   }
 }

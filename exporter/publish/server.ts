@@ -1,5 +1,7 @@
 import { hostAllowlist, sameOriginWrites, securityHeaders } from '../../common/http-safety';
 import { assetRouter } from '../../common/web';
+import { ReloadResult } from '../../common/config-reload';
+import { lifecycleRouter } from '../../common/lifecycle-router';
 import express, { Express } from 'express';
 import { Registry } from 'prom-client';
 
@@ -14,14 +16,24 @@ export interface ServerState {
   page(filter?: Record<string, string>): string;
 }
 
-/** The exporter's HTTP surface: /metrics, /healthz, /readyz and a landing page. */
-/** `allowedHosts`: server.allowed_hosts, the names answered besides localhost, this machine's and IP literals. */
-export function createExporterApp(registry: Registry, state: ServerState, allowedHosts: readonly string[] = []): Express {
+export interface ExporterAppOptions {
+  /** server.allowed_hosts, the names answered besides localhost, this machine's and IP literals (read per request: reloadable). */
+  allowedHosts?: () => readonly string[];
+  /** Serves `POST /-/reload` when given (`--web.enable-lifecycle`). */
+  reload?: () => Promise<ReloadResult>;
+  /** The web config's guard (client certificates, basic auth), first in line. */
+  guard?: express.RequestHandler;
+}
+
+/** The exporter's HTTP surface: /metrics, /healthz, /readyz, /-/reload and a landing page. */
+export function createExporterApp(registry: Registry, state: ServerState, opts: ExporterAppOptions = {}): Express {
   const app = express();
   app.disable('x-powered-by');
+  if (opts.guard) app.use(opts.guard);
   app.use(securityHeaders());
-  app.use(hostAllowlist(allowedHosts));
+  app.use(hostAllowlist(opts.allowedHosts ?? (() => [])));
   app.use(sameOriginWrites());
+  app.use(lifecycleRouter(opts.reload));
   app.get('/metrics', async (_req, res) => {
     try {
       const self = Buffer.from(await registry.metrics());

@@ -115,8 +115,15 @@ export class SnapshotPublisher {
 
   constructor(
     private readonly current: () => Snapshot,
-    private readonly inferEvery: string,
+    private inferEvery: string,
   ) {}
+
+  /** The infer interval shown in HELP texts, after a reload changed it. */
+  setInterval(inferEvery: string): void {
+    if (inferEvery === this.inferEvery) return;
+    this.inferEvery = inferEvery;
+    this.cachedFor = undefined;
+  }
 
   render(): readonly Buffer[] {
     const s = this.current();

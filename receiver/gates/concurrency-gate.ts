@@ -4,7 +4,8 @@ import { ALLOW, Gate, refuse } from './gate';
 export class ConcurrencyGate implements Gate {
   readonly name = 'concurrency';
   private running = 0;
-  constructor(readonly max: number) {}
+  /** The cap; a config reload may change it while actions run. */
+  constructor(public max: number) {}
 
   check() {
     return this.running < this.max ? ALLOW : refuse(`${this.running} actions are running; the cap is ${this.max}`);

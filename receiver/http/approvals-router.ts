@@ -9,9 +9,10 @@ import { ApprovalError, Receiver } from '../receiver';
  * basic); the receiver's pages embed it, API clients read it from GET /api/v1/csrf-token (which
  * another site's page cannot read). Bearer tokens are never sent by a browser on its own.
  */
-export function approvalsRouter(receiver: Receiver, authenticated: express.RequestHandler, csrf: CsrfToken | undefined): express.Router {
+export function approvalsRouter(receiver: Receiver, authenticated: express.RequestHandler, csrfOf: () => CsrfToken | undefined): express.Router {
   const router = express.Router();
   router.get('/api/v1/csrf-token', authenticated, (_req, res) => {
+    const csrf = csrfOf();
     res.set('Cache-Control', 'no-store').json({ token: csrf?.value ?? null, required: csrf !== undefined });
   });
   router.get('/api/v1/approvals', authenticated, (_req, res) => {
@@ -19,6 +20,7 @@ export function approvalsRouter(receiver: Receiver, authenticated: express.Reque
   });
 
   router.post('/api/v1/approvals/:id', authenticated, jsonOnly(), express.json({ limit: 16 * 1024 }), async (req, res) => {
+    const csrf = csrfOf();
     if (csrf && !csrf.matches(req.headers['x-csrf-token'])) {
       res.status(403).json({ error: 'missing or wrong X-CSRF-Token: take it from the page or GET /api/v1/csrf-token' });
       return;

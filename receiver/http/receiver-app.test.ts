@@ -31,7 +31,7 @@ runbooks:
     steps:
       - {type: http, url: 'http://${target.host}/admin/restart?service={{ labels.service }}'}
 `);
-  const app = createReceiverApp(kit.receiver, kit.registry, authCheck(kit.config.auth), kit.config.body_limit_bytes);
+  const app = createReceiverApp(kit.receiver, kit.registry, { auth: authCheck(kit.config.auth), bodyLimitBytes: kit.config.body_limit_bytes });
   server = await new Promise<Server>((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
   });

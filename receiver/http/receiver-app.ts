@@ -6,6 +6,8 @@
 import express from 'express';
 import { CsrfToken, hostAllowlist, securityHeaders, sameOriginWrites } from '../../common/http-safety';
 import { Registry } from 'prom-client';
+import { ReloadResult } from '../../common/config-reload';
+import { lifecycleRouter } from '../../common/lifecycle-router';
 import { Receiver } from '../receiver';
 import { approvalsRouter } from './approvals-router';
 import { episodesRouter } from './episodes-router';
@@ -14,16 +16,29 @@ import { AuthCheck } from './request-auth';
 import { requireAuth } from './require-auth';
 import { webhookRouter } from './webhook-router';
 
-export function createReceiverApp(receiver: Receiver, registry: Registry, auth: AuthCheck, bodyLimitBytes: number): express.Express {
+export interface ReceiverAppOptions {
+  /** The configured auth (a function of the current config: reloadable). */
+  auth: AuthCheck;
+  bodyLimitBytes: number;
+  /** Serves `POST /-/reload`, behind the auth, when given (`--web.enable-lifecycle`). */
+  reload?: () => Promise<ReloadResult>;
+  /** The web config's guard (client certificates, basic auth), first in line. */
+  guard?: express.RequestHandler;
+}
+
+export function createReceiverApp(receiver: Receiver, registry: Registry, opts: ReceiverAppOptions): express.Express {
+  const { auth, bodyLimitBytes } = opts;
   const app = express();
   app.disable('x-powered-by');
   const authenticated = requireAuth(receiver, auth);
   // Browsers send no-auth and cached basic credentials by themselves: those need the CSRF token.
   const csrf = new CsrfToken();
-  const csrfRequired = receiver.config.auth?.type !== 'bearer';
+  const csrfOf = () => (receiver.config.auth?.type !== 'bearer' ? csrf : undefined);
+  if (opts.guard) app.use(opts.guard);
   app.use(securityHeaders());
-  app.use(hostAllowlist(receiver.config.allowed_hosts));
+  app.use(hostAllowlist(() => receiver.config.allowed_hosts));
   app.use(sameOriginWrites());
+  app.use(lifecycleRouter(opts.reload, authenticated));
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -34,7 +49,7 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, auth: 
   app.use(webhookRouter(receiver, authenticated, bodyLimitBytes));
   app.use(pagesRouter(receiver, authenticated, csrf));
   app.use(episodesRouter(receiver, authenticated));
-  app.use(approvalsRouter(receiver, authenticated, csrfRequired ? csrf : undefined));
+  app.use(approvalsRouter(receiver, authenticated, csrfOf));
 
   // Body parser errors: too large (413) or not JSON (400); a reason, and nothing changed.
   app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {

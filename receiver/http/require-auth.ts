@@ -4,12 +4,13 @@ import { Receiver } from '../receiver';
 import { AuthCheck } from './request-auth';
 
 export function requireAuth(receiver: Receiver, auth: AuthCheck): express.RequestHandler {
-  // One challenge, of the configured scheme: browsers then ask for basic credentials themselves.
-  const challenge = `${receiver.config.auth?.type === 'bearer' ? 'Bearer' : 'Basic'} realm="remediation-receiver"`;
   return (req, res, next) => {
+    // One challenge, of the configured scheme (read per request: the config may be reloaded).
+    const challenge = `${receiver.config.auth?.type === 'bearer' ? 'Bearer' : 'Basic'} realm="remediation-receiver"`;
     const r = auth(req.headers.authorization);
     if (r.ok) {
-      res.locals.user = r.user;
+      // With auth none, the web config's basic auth user (when there is one) is who acted.
+      if (!(r.user === 'anonymous' && res.locals.user)) res.locals.user = r.user;
       next();
       return;
     }

@@ -17,6 +17,7 @@ export const METRIC = {
   groupScore: 'anomaly_group_score',
   signalCorrelation: 'anomaly_signal_correlation',
   incidentInfo: 'anomaly_incident_info',
+  signalInfo: 'anomaly_signal_info',
 } as const;
 
 /** The `model` label value of the score the shipped rules alert on. */

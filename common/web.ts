@@ -50,7 +50,8 @@ const CHARTS_JS = `(function () {
       rows = [d.ts, d.value, d.lower, d.upper];
     } else if (kind === 'score') {
       o.series.push({ stroke: '#cf222e', width: 1.5 }, { stroke: '#888', width: 1, dash: [4, 3] });
-      o.scales.y = { range: function (u, min, max) { return [0, Math.max(1.5, max * 1.1)]; } };
+      // Zero sits just above the bottom edge, so a calm (zero) score is a visible line, not a gap.
+      o.scales.y = { range: function (u, min, max) { var top = Math.max(1.5, max * 1.1); return [-0.04 * top, top]; } };
       rows = [d.ts, d.score, d.ts.map(function () { return 1; })];
     } else {
       o.legend = { show: true };

@@ -34,8 +34,8 @@ export const STEPS = [
   ['alert_delivered', 'Alertmanager delivered it to the receiver (episode opened)'],
   ['action_decided', 'runbook decision (receiver episode)'],
   ['action_executed', 'remediation action done (receiver episode)'],
-  ['service_recovered', 'service recovered: observed value back inside its band (exporter /metrics)'],
-  ['alert_resolved', 'alert resolved: episode closed by the resolve notification (receiver)'],
+  ['value_in_band', 'observed value back inside its band (exporter /metrics)'],
+  ['alert_resolved', 'recovered: the alert stopped firing (its endsAt, as the receiver records the resolve)'],
 ] as const;
 
 export type StepName = (typeof STEPS)[number][0];
@@ -111,7 +111,7 @@ export async function followFault(
   const deadline = faultMs + opts.timeoutMs;
   let episodeId: number | undefined;
   // Until the loop is closed: the alert resolved and the exporter saw the service back in its band.
-  while (Date.now() < deadline && (steps.alert_resolved === null || steps.service_recovered === null)) {
+  while (Date.now() < deadline && (steps.alert_resolved === null || steps.value_in_band === null)) {
     const now = Date.now();
     const metrics = await http.get(`${urls.exporter}/metrics`, { responseType: 'text' });
     if (metrics.status === 200) {
@@ -122,7 +122,7 @@ export async function followFault(
       const lower = metricValue(text, 'anomaly_expected_lower', labels);
       const upper = metricValue(text, 'anomaly_expected_upper', labels);
       const inBand = observed !== undefined && lower !== undefined && upper !== undefined && observed >= lower && observed <= upper;
-      if (steps.action_executed !== null && inBand) mark('service_recovered', now);
+      if (steps.action_executed !== null && inBand) mark('value_in_band', now);
     }
     if (steps.alert_firing === null) {
       const alerts = await http.get(`${urls.prometheus}/api/v1/alerts`);

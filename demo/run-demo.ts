@@ -112,7 +112,7 @@ function summary(t: Timeline): string {
   return [
     `time to detect  ${f(t.detect_seconds)}  (target < ${TARGETS.detect_seconds} s)`,
     `time to act     ${f(t.action_seconds)}  (target < ${TARGETS.action_seconds} s)`,
-    `time to recover ${f(t.resolve_seconds)}  (target < ${TARGETS.resolve_seconds} s)`,
+    `time to recover ${f(t.resolve_seconds)}  (target < ${TARGETS.resolve_seconds} s; fault → alert resolved)`,
   ].join('\n');
 }
 

@@ -119,6 +119,7 @@ describe('incident analysis', () => {
       'anomaly_observed_value{service="a\\"b\\\\c"}',
       'anomaly_score{service="a\\"b\\\\c",model="ensemble"}',
       'max by (pattern, first_signal) (anomaly_incident_info{service="a\\"b\\\\c"})',
+      'max by (signal, unit) (anomaly_signal_info)',
     ]);
     expect(a.window).toEqual({ from: '2026-11-23T09:45:00.000Z', to: '2026-11-23T10:15:00.000Z', step_seconds: 6 });
   });

@@ -33,6 +33,8 @@ export interface SignalStory {
   last: number | null;
   /** The newest ensemble score is at most 1. */
   normal_now: boolean | null;
+  /** The unit of the values, from the exporter's anomaly_signal_info (null: none given). */
+  unit: string | null;
   series: { ts: number[]; value: (number | null)[]; score: (number | null)[] };
 }
 
@@ -150,11 +152,13 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
   else if (Object.keys(group).length === 0) analysis.error = `the alert has none of the labels ${input.groupBy.join(', ')}: signals not read`;
   else {
     try {
-      const [values, scores, incident] = await Promise.all([
+      const [values, scores, incident, info] = await Promise.all([
         source.queryRange(`${METRIC.observedValue}${selector(group)}`, fromS, toS, stepS),
         source.queryRange(`${METRIC.score}${selector(group, { model: ENSEMBLE_MODEL })}`, fromS, toS, stepS),
         source.queryRange(`max by (pattern, first_signal) (${METRIC.incidentInfo}${selector(group)})`, fromS, toS, stepS),
+        source.queryRange(`max by (signal, unit) (${METRIC.signalInfo})`, fromS, toS, stepS),
       ]);
+      const units = new Map(info.filter((s) => s.metric.unit).map((s) => [s.metric.signal, s.metric.unit]));
       const ts: number[] = [];
       for (let t = fromS; t <= toS; t += stepS) ts.push(t);
       const signals = [...new Set(values.map((s) => s.metric.signal).filter((s): s is string => Boolean(s)))].sort();
@@ -166,6 +170,7 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
           scores.find((s) => s.metric.signal === signal),
           startS,
           stepS,
+          units.get(signal) ?? null,
         ),
       );
       analysis.signals.sort(
@@ -199,6 +204,7 @@ function story(
   scores: RangeSeries | undefined,
   alertStartS: number,
   stepS: number,
+  unit: string | null,
 ): SignalStory {
   const value = aligned(values, ts);
   const score = aligned(scores, ts);
@@ -226,6 +232,7 @@ function story(
     peak: round(peak),
     last: round(lastValue),
     normal_now: lastScore === undefined ? null : lastScore <= 1,
+    unit,
     series: { ts, value: value.map((v) => round(v, 6)), score: score.map((v) => round(v, 4)) },
   };
 }

@@ -111,8 +111,9 @@ export class Intake {
           episode = s.episodes.insert(episodeFields(p.alert, nowMs, 'firing'));
           s.auditLog.append(nowMs, 'resolved_without_firing', episode.id, { labels: p.alert.labels });
         }
-        s.episodes.resolve(episode.id, nowMs, p.resolveKind);
-        const seconds = Math.max(0, (nowMs - p.alert.startsAtMs) / 1000);
+        const resolvedAt = resolveInstant(p.alert, nowMs);
+        s.episodes.resolve(episode.id, resolvedAt, p.resolveKind);
+        const seconds = Math.max(0, (resolvedAt - p.alert.startsAtMs) / 1000);
         s.auditLog.append(nowMs, 'episode_resolved', episode.id, { kind: p.resolveKind, seconds_since_start: seconds, note: p.note });
         result.resolved.push({ episodeId: episode.id, kind: p.resolveKind, seconds });
         continue;
@@ -198,4 +199,15 @@ function provisional(alert: WebhookAlert, nowMs: number): EpisodeRow {
 function truncateRaw(raw: unknown): unknown {
   const text = JSON.stringify(raw) ?? 'undefined';
   return text.length > 4096 ? `${text.slice(0, 4096)}…` : raw;
+}
+
+/**
+ * When an alert stopped firing: its `endsAt` (the instant Prometheus resolved it), not when the
+ * notification arrived, which Alertmanager's group_interval delays by up to minutes. The one
+ * definition of "resolved at" the episode, time_to_resolve_seconds, the analysis and the demo
+ * share. An endsAt before startsAt or in the future (a skewed clock) falls back to arrival.
+ */
+export function resolveInstant(alert: WebhookAlert, arrivedMs: number): number {
+  const ends = alert.endsAt === undefined ? NaN : Date.parse(alert.endsAt);
+  return Number.isFinite(ends) && ends >= alert.startsAtMs && ends <= arrivedMs ? ends : arrivedMs;
 }

@@ -29,6 +29,11 @@ import { analyseIncident, IncidentAnalysis } from './incident-analysis';
 import { narrate, Narrative } from './llm-narrative';
 import { EpisodeRow, ReceiverStore } from './store/receiver-store';
 
+/** A resolved episode's analysis covers this long after the resolve: the recovery, settled. */
+const RESOLVED_TAIL_MS = 2 * 60_000;
+/** And is fixed once this much more has passed (the last scrapes of the window are in). */
+const SETTLE_MS = 30_000;
+
 export class ApprovalError extends Error {
   constructor(
     readonly status: number,
@@ -147,20 +152,37 @@ export class Receiver {
     }
   }
 
-  /** The episode's incident analysis, read from Prometheus now (undefined: no such episode). */
+  /**
+   * The episode's incident analysis. While the alert fires it is read from Prometheus now; once
+   * resolved, its window ends RESOLVED_TAIL_MS after the resolve, and when that is past (plus a
+   * scrape's lag) the analysis is stored and every later read returns the same one.
+   */
   async analysis(episodeId: number): Promise<IncidentAnalysis | undefined> {
     const e = this.store.episodes.get(episodeId);
     if (!e) return undefined;
+    const frozen = e.status === 'resolved' ? this.store.episodes.frozenAnalysis(e.id) : undefined;
+    if (frozen) return JSON.parse(frozen) as IncidentAnalysis;
+    const end = e.resolvedAtMs === null ? undefined : e.resolvedAtMs + RESOLVED_TAIL_MS;
+    const now = this.clock();
     const runbook = this.config.runbooks.find((r) => r.name === e.runbook);
-    return analyseIncident(this.prom, {
+    const a = await analyseIncident(this.prom, {
       episode: e,
       decisions: this.store.episodes.decisionsOf(e.id),
       actions: this.store.actions.of(e.id),
       runbookAnnotations: runbook?.annotations ?? {},
-      nowMs: this.clock(),
+      nowMs: end === undefined ? now : Math.min(now, end),
       windowMs: this.config.analysis.window,
       groupBy: this.config.analysis.group_by,
     });
+    if (end !== undefined && now >= end + SETTLE_MS && !a.error) {
+      try {
+        this.store.episodes.freezeAnalysis(e.id, now, JSON.stringify(a));
+      } catch {
+        // A full disk: served unfrozen this time, stored on a later read.
+        this.metrics.storeErrors.inc({ operation: 'freeze_analysis' });
+      }
+    }
+    return a;
   }
 
   /**

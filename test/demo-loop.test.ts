@@ -65,7 +65,7 @@ describe('npm run demo -- --once --json --fault all', () => {
     'alert_delivered',
     'action_decided',
     'action_executed',
-    'service_recovered',
+    'value_in_band',
     'alert_resolved',
   ];
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { allowedHosts, listenAddress } from '../../common/listen-address';
+import { UNIT_PATTERN } from '../../common/units';
 import { SIGNAL_KINDS } from '../../common/vocabulary';
 import { duration } from '../../common/yaml-config';
 import { DETECTOR_NAMES, DetectorName } from '../../models';
@@ -20,6 +21,8 @@ const signal = z.strictObject({
   min_relative_deviation: z.number().nonnegative().default(0),
   /** For incident patterns; by default from the name when it is latency, traffic or errors. */
   kind: z.enum(SIGNAL_KINDS).optional(),
+  /** How pages write the values: seconds (ms/s), ratio (%), bytes, or any word ("requests/s"). */
+  unit: z.string().regex(UNIT_PATTERN, 'a unit such as seconds, ratio, bytes or requests/s').optional(),
 });
 
 const secretSource = {

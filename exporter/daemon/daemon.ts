@@ -83,7 +83,7 @@ export class ExporterDaemon {
     this.log = opts.logger;
     this.version = opts.version;
     const signals = Object.keys(config.reader.signals);
-    this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000);
+    this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000, signalUnits(config));
     registerProcessMetrics(this.registry);
     const reader = opts.reader ?? createReader(config);
     tuneHeapForCycles();
@@ -170,7 +170,7 @@ export class ExporterDaemon {
       return this.running.adopted!;
     });
     const signals = Object.keys(next.reader.signals);
-    this.metrics.setSignals(signals);
+    this.metrics.setSignals(signals, signalUnits(next));
     this.metrics.inferInterval.set(next.scheduler.infer_every / 1000);
     this.readiness.keepOnly(signals);
     this.runner.retime(next.scheduler.infer_every, next.scheduler.cycle_timeout ?? next.scheduler.infer_every);
@@ -213,6 +213,8 @@ export class ExporterDaemon {
             snapshot: this.pipeline.snapshot,
             historyOf: (r) => this.pipeline.historyOf(r),
             description: { signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version },
+            units: signalUnits(this.config),
+            historySpanSeconds: (this.config.server.history_samples * this.config.scheduler.step) / 1000,
             groupBy: this.config.reader.group_by,
             refreshSeconds: Math.max(5, Math.round(this.config.scheduler.infer_every / 1000)),
             filter,
@@ -284,4 +286,9 @@ export class ExporterDaemon {
     }
     this.log.info('exporter stopped');
   }
+}
+
+/** Each signal's configured unit (undefined: none). */
+function signalUnits(config: ExporterConfig): Record<string, string | undefined> {
+  return Object.fromEntries(Object.entries(config.reader.signals).map(([name, s]) => [name, s.unit]));
 }

@@ -1,3 +1,4 @@
+import { METRIC } from '../../common/vocabulary';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Exporter self-monitoring, prefix anomaly_exporter_ (DESIGN.md metric contract). */
@@ -14,10 +15,17 @@ export class SelfMetrics {
   readonly cycleTimeouts: Counter;
   readonly series: Gauge<'signal'>;
   readonly fitDuration: Histogram<'signal'>;
+  readonly signalInfo: Gauge<'signal' | 'unit'>;
   private signals: string[] = [];
 
-  constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60) {
+  constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60, units: Record<string, string | undefined> = {}) {
     const r = [registry];
+    this.signalInfo = new Gauge({
+      name: METRIC.signalInfo,
+      help: 'The configured signals, value 1, with the unit of their values (reader.signals.NAME.unit; empty when none).',
+      labelNames: ['signal', 'unit'],
+      registers: r,
+    });
     this.buildInfo = new Gauge({
       name: 'anomaly_exporter_build_info',
       help: 'Build information; the value is always 1.',
@@ -79,7 +87,7 @@ export class SelfMetrics {
       buckets: cycleBuckets,
       registers: r,
     });
-    this.setSignals(signals);
+    this.setSignals(signals, units);
     this.sourceUp.set(0);
   }
 
@@ -87,7 +95,9 @@ export class SelfMetrics {
    * The configured signals (at start and after a reload): a new signal's series are created at 0,
    * so it shows before its first error; a removed signal's series are dropped, not left stale.
    */
-  setSignals(signals: readonly string[]): void {
+  setSignals(signals: readonly string[], units: Record<string, string | undefined> = {}): void {
+    this.signalInfo.reset();
+    for (const s of signals) this.signalInfo.set({ signal: s, unit: units[s] ?? '' }, 1);
     for (const s of this.signals) {
       if (signals.includes(s)) continue;
       for (const m of [this.queries, this.queryErrors, this.series, this.queryDuration, this.fitDuration]) m.remove({ signal: s });

@@ -5,6 +5,7 @@
  */
 import { wellFormed } from '../../common/well-formed';
 import { escapeHtml, renderPage } from '../../common/web';
+import { formatWithUnit } from '../../common/units';
 import { HistoryArrays } from '../cycle/series-history';
 import { GroupResult, SeriesResult, Snapshot } from './snapshot';
 
@@ -12,6 +13,10 @@ export interface ExporterPageInput {
   snapshot: Snapshot;
   historyOf: (r: SeriesResult) => HistoryArrays | undefined;
   description: { signals: string[]; source: string; version: string };
+  /** Each signal's unit (reader.signals.NAME.unit), for every value shown. */
+  units?: Record<string, string | undefined>;
+  /** How long the sparklines' history is meant to cover (history_samples × step), for their captions. */
+  historySpanSeconds?: number;
   groupBy: readonly string[];
   refreshSeconds: number;
   /** Show only groups whose labels match these (from the query string). */
@@ -20,12 +25,14 @@ export interface ExporterPageInput {
   maxGroups?: number;
 }
 
-const fmt = (v: number | undefined) =>
-  v === undefined || !Number.isFinite(v)
-    ? '–'
-    : Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v !== 0)
-      ? v.toPrecision(3)
-      : Number(v.toPrecision(4)).toString();
+const fmt = (v: number | undefined) => formatWithUnit(v);
+
+/** "45 s", "60 min", "2 h": the span a chart covers. */
+function spanText(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 3 * 3600) return `${Math.round(seconds / 60)} min`;
+  return `${Number((seconds / 3600).toFixed(1))} h`;
+}
 const labelText = (l: Readonly<Record<string, string>>) =>
   Object.entries(l)
     .map(([k, v]) => `${k}="${v}"`)
@@ -47,9 +54,11 @@ function correlationMatrix(g: GroupResult): string {
   const pearson = g.correlations.filter((c) => c.method === 'pearson');
   if (pearson.length === 0) return '<p class="muted">Correlations: not enough shared samples yet.</p>';
   const signals = [...new Set(pearson.flatMap((c) => [c.signalA, c.signalB]))].sort();
-  const value = (a: string, b: string) =>
-    a === b ? 1 : pearson.find((c) => (c.signalA === a && c.signalB === b) || (c.signalA === b && c.signalB === a))?.value;
-  const cell = (v: number | undefined) => {
+  const value = (a: string, b: string) => pearson.find((c) => (c.signalA === a && c.signalB === b) || (c.signalA === b && c.signalB === a))?.value;
+  const cell = (a: string, b: string) => {
+    // A signal with itself is always 1: shown plain, so the strongest colour means something.
+    if (a === b) return '<td class="corr diag muted">1</td>';
+    const v = value(a, b);
     if (v === undefined) return '<td class="corr muted">–</td>';
     // Red for strong positive, blue for strong negative correlation, in tenths (classes in the
     // page's stylesheet: the CSP allows no inline style).
@@ -57,7 +66,7 @@ function correlationMatrix(g: GroupResult): string {
     return `<td class="corr ${v >= 0 ? 'p' : 'n'}${tenths}">${v.toFixed(2)}</td>`;
   };
   const head = `<tr><th>Pearson</th>${signals.map((s) => `<th>${escapeHtml(s)}</th>`).join('')}</tr>`;
-  const rows = signals.map((a) => `<tr><th>${escapeHtml(a)}</th>${signals.map((b) => cell(value(a, b))).join('')}</tr>`).join('');
+  const rows = signals.map((a) => `<tr><th>${escapeHtml(a)}</th>${signals.map((b) => cell(a, b)).join('')}</tr>`).join('');
   return `<table class="correlation">${head}${rows}</table>`;
 }
 
@@ -89,13 +98,16 @@ export function renderExporterPage(p: ExporterPageInput): string {
         const h = p.historyOf(r);
         if (h) chartData[k] = h;
         const extra = Object.entries(r.labels).filter(([n]) => n !== 'signal' && !p.groupBy.includes(n));
-        return `<tr class="signal${r.anomalous ? ' anomalous' : ''}"><td>${escapeHtml(r.signal)}${extra.length ? `<br><span class="muted">${escapeHtml(labelText(Object.fromEntries(extra)))}</span>` : ''}</td>
-<td class="num">${fmt(r.value)}</td><td class="num">${fmt(r.expected)} <span class="muted">(${fmt(r.lower)} to ${fmt(r.upper)})</span></td>
+        const unit = p.units?.[r.signal];
+        const v = (x: number | undefined) => escapeHtml(formatWithUnit(x, unit));
+        return `<tr class="signal${r.anomalous ? ' anomalous' : ''}"><td>${escapeHtml(r.signal)}${unit ? ` <span class="muted">(${escapeHtml(unit)})</span>` : ''}${extra.length ? `<br><span class="muted">${escapeHtml(labelText(Object.fromEntries(extra)))}</span>` : ''}</td>
+<td class="num">${v(r.value)}</td><td class="num">${v(r.expected)} <span class="muted">(${v(r.lower)} to ${v(r.upper)})</span></td>
 <td class="num ${r.ensemble > 1 ? 'bad' : ''}">${fmt(r.ensemble)}</td>
 <td><div data-chart="value" data-key="${k}"></div></td><td><div data-chart="score" data-key="${k}"></div></td></tr>`;
       })
       .join('');
-  const head = '<tr><th>signal</th><th>now</th><th>expected (band)</th><th>score</th><th>value and band</th><th>score (line at 1)</th></tr>';
+  const span = p.historySpanSeconds ? `, last ${spanText(p.historySpanSeconds)}` : '';
+  const head = `<tr><th>signal</th><th>now</th><th>expected (band)</th><th title="The ensemble score the shipped alert rules use: above 1 is anomalous">alerting score<br><span class="muted">ensemble, &gt; 1 is anomalous</span></th><th>value and band${span}</th><th>alerting score${span}<br><span class="muted">dashed line at 1</span></th></tr>`;
   const sections = groups.slice(0, max).map((g) => {
     const members = membersOf(g);
     const status = g.anomalousSignals > 0 ? `<span class="pill firing">${g.anomalousSignals} anomalous</span>` : '<span class="pill resolved">normal</span>';

@@ -5,6 +5,7 @@
  * need the same auth as the API (the browser sends basic credentials itself).
  */
 import { escapeHtml, renderPage } from '../../common/web';
+import { formatWithUnit } from '../../common/units';
 import { ActionRow, ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from '../store/receiver-store';
 import { IncidentAnalysis } from '../incident-analysis';
 import { Narrative } from '../llm-narrative';
@@ -119,11 +120,11 @@ function analysisSection(a: IncidentAnalysis, narrative: NarrativeView): { html:
   const rows = a.signals
     .map(
       (s) =>
-        `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : `${s.onset_seconds > 0 ? '+' : ''}${s.onset_seconds} s`}</td><td class="num">${num(s.baseline)} → ${num(s.peak)}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`,
+        `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : `${s.onset_seconds > 0 ? '+' : ''}${s.onset_seconds} s`}</td><td class="num">${escapeHtml(formatWithUnit(s.baseline, s.unit ?? undefined))} → ${escapeHtml(formatWithUnit(s.peak, s.unit ?? undefined))}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`,
     )
     .join('');
   const signalsTable = a.signals.length
-    ? `<table id="analysis-signals"><tr><th>signal</th><th>onset (from alert start)</th><th>before → peak</th><th>max score</th><th>now</th></tr>${rows}</table>
+    ? `<table id="analysis-signals"><tr><th>signal</th><th>onset (from alert start)</th><th>before → peak</th><th>max alerting score</th><th>now</th></tr>${rows}</table>
 <div data-chart="lines" data-key="scores" data-width="900" data-height="220"></div>`
     : '';
   // The chart starts where the scores do (a young exporter has none for most of the window).

@@ -75,6 +75,15 @@ CREATE TABLE IF NOT EXISTS audit (
   `
 CREATE INDEX IF NOT EXISTS episodes_instant ON episodes (fingerprint, starts_at_ms);
 `,
+  // Version 3: a resolved episode's incident analysis, fixed once its window has passed, so two
+  // page loads (or a page and a notification) never tell two stories.
+  `
+CREATE TABLE IF NOT EXISTS analyses (
+  episode_id INTEGER PRIMARY KEY REFERENCES episodes(id),
+  at_ms INTEGER NOT NULL,
+  analysis_json TEXT NOT NULL
+);
+`,
 ];
 
 /** The schema version this receiver writes. */

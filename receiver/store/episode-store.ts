@@ -94,6 +94,17 @@ export class EpisodeStore {
     this.db.prepare("UPDATE episodes SET status = 'resolved', resolved_at_ms = ?, resolve_kind = ? WHERE id = ?").run(atMs, kind, id);
   }
 
+  /** The analysis fixed for a resolved episode (JSON as stored), or undefined. */
+  frozenAnalysis(id: number): string | undefined {
+    const r = this.db.prepare('SELECT analysis_json FROM analyses WHERE episode_id = ?').get(id) as { analysis_json: string } | undefined;
+    return r?.analysis_json;
+  }
+
+  /** Fixes a resolved episode's analysis; the first one stored stays. */
+  freezeAnalysis(id: number, atMs: number, json: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO analyses (episode_id, at_ms, analysis_json) VALUES (?, ?, ?)').run(id, atMs, json);
+  }
+
   setRunbook(id: number, runbook: string): void {
     this.db.prepare('UPDATE episodes SET runbook = ? WHERE id = ?').run(runbook, id);
   }

@@ -148,9 +148,15 @@ export function stopProcess(child: ChildProcess, cleanup?: () => void): Promise<
 /** Writes OpenMetrics text and turns it into TSDB blocks with promtool (backfill). */
 export function backfill(dataDir: string, openMetrics: string): void {
   const promtool = requireBinary('promtool', 'prometheus');
-  const file = join(mkdtempSync(join(tmpdir(), 'ae-om-')), 'data.om');
-  writeFileSync(file, openMetrics.endsWith('# EOF\n') ? openMetrics : `${openMetrics}# EOF\n`);
-  execFileSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', file, dataDir], { stdio: 'pipe' });
+  const dir = mkdtempSync(join(tmpdir(), 'ae-om-'));
+  const file = join(dir, 'data.om');
+  try {
+    writeFileSync(file, openMetrics.endsWith('# EOF\n') ? openMetrics : `${openMetrics}# EOF\n`);
+    execFileSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', file, dataDir], { stdio: 'pipe' });
+  } finally {
+    // The OpenMetrics text is only promtool's input (6 MB for the demo's history).
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function promtoolCheckMetrics(text: string): { ok: boolean; output: string } {

@@ -3,6 +3,9 @@
 # prometheus, prometheus-alertmanager, docker-compose and chromium packages (as root; the web
 # page tests drive Debian's chromium with playwright-core, which never downloads a browser).
 # Stops with a clear message otherwise.
+#   ensure-deps.sh            what the tests need (everything above)
+#   ensure-deps.sh demo ARGS  what `npm run demo ARGS` needs: Prometheus and Alertmanager, and
+#                             chromium only with --screenshots (no docker-compose)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,9 +24,17 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
+needed="prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager"
+if [ "${1:-}" = "demo" ]; then
+  shift
+  for arg in "$@"; do [ "$arg" = "--screenshots" ] && needed="$needed chromium:chromium"; done
+else
+  needed="$needed docker-compose:docker-compose chromium:chromium"
+fi
+
 missing=()
 packages=()
-for pair in prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager docker-compose:docker-compose chromium:chromium; do
+for pair in $needed; do
   bin=${pair%%:*}
   if ! command -v "$bin" >/dev/null 2>&1; then
     missing+=("$bin")

@@ -4,7 +4,12 @@
  * the demo's targets, and every process it started gone afterwards.
  */
 import { spawn } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The temporary directories the demo makes (Prometheus, Alertmanager, backfill, its own). */
+const demoTemp = () => new Set(readdirSync(tmpdir()).filter((n) => /^(ae-om-|ae-prom-|ae-am-|anomaly-demo-)/.test(n)));
 
 jest.setTimeout(420_000);
 
@@ -53,10 +58,18 @@ function alive(pid: number): boolean {
 describe('npm run demo -- --once --json --fault all', () => {
   let result: Result;
   let out: { ok: boolean; loops: Record<string, unknown>[]; episodes_before_fault: number };
+  let leftovers: string[];
   beforeAll(async () => {
+    const before = demoTemp();
     result = await runDemo(['--once', '--json', '--fault', 'all']);
+    leftovers = [...demoTemp()].filter((n) => !before.has(n));
     process.stdout.write(`demo stderr:\n${result.stderr}\n`);
     out = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
+  });
+
+  it('prints only the JSON on stdout and leaves no temporary files', () => {
+    expect(() => JSON.parse(result.stdout)).not.toThrow();
+    expect(leftovers).toEqual([]);
   });
   const order = [
     'score_above_1',

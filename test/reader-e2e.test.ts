@@ -118,4 +118,31 @@ describe('reader on a real Prometheus', () => {
     expect(lines).toHaveLength(2001);
     expect(lines[2000].split(',').slice(0, 2)).toEqual([to.replace(/\.\d+Z$/, '.000Z'), String(valueOf(1, POINTS - 1))]);
   });
+
+  it('backtest warns in the same plain lines as its errors: a refused query is one line naming the signal, no JSON', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ae-range-'));
+    const config = join(dir, 'c.yml');
+    writeFileSync(
+      config,
+      `reader: {url: "${prom.url}", retries: 0, check_promql: false, signals: {good: {query: backfill_value}, bad: {query: 'backfill_value[5m]'}}}\nscheduler: {step: 10s, infer_every: 10s, fit_every: 10m, fit_window: 1h}\n`,
+    );
+    const from = new Date((END - 500 * STEP) * 1000).toISOString();
+    const to = new Date(END * 1000).toISOString();
+    const cli = join(__dirname, '..', 'dist', 'cli', 'main.js');
+    const r = spawnSync(process.execPath, [cli, 'backtest', '--config', config, '--from', from, '--to', to, '--output', join(dir, 'out')], {
+      encoding: 'utf8',
+      env: { ...process.env, CI: 'true' },
+      timeout: 90_000,
+    });
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    for (const l of lines) {
+      expect(l).toMatch(/^backtest: (warning|error): /);
+      expect(() => JSON.parse(l)).toThrow();
+    }
+    expect(r.stderr).toMatch(/^backtest: error: signal skipped: its query failed: signal=bad error=".*range vector/m);
+    // The good signal is still backtested; the run says it failed.
+    expect(r.stdout).toMatch(/backtest: 3 series/);
+    expect(r.status).toBe(1);
+  });
 });

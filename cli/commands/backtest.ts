@@ -58,7 +58,7 @@ async function backtestCsv(v: BacktestArgs): Promise<number> {
     if (!signal)
       throw new UsageError(`--signal ${v.signal}: no such signal in ${v.config ?? 'the defaults'} (has: ${Object.keys(config.reader.signals).join(', ')})`);
   }
-  const logger = createLogger({ level: 'warn', component: 'backtest' });
+  const logger = createLogger({ level: 'warn', format: 'cli', component: 'backtest' });
   const tty = process.stderr.isTTY && !process.env.CI;
   const started = Date.now();
   const report: ReportSeries[] | undefined = v.report ? [] : undefined;
@@ -93,11 +93,11 @@ async function backtestPrometheus(v: BacktestArgs): Promise<number> {
   if (!Number.isFinite(from)) throw new UsageError(`--from: "${v.from}" is not an RFC 3339 time, e.g. 2026-11-20T00:00:00Z`);
   if (!Number.isFinite(to)) throw new UsageError(`--to: "${v.to}" is not an RFC 3339 time, e.g. 2026-11-21T00:00:00Z`);
   const config = loadConfig(v.config);
-  const logger = createLogger({ level: 'warn', component: 'backtest' });
+  const logger = createLogger({ level: 'warn', format: 'cli', component: 'backtest' });
   const tty = process.stderr.isTTY && !process.env.CI;
   const started = Date.now();
   const report: ReportSeries[] | undefined = v.report ? [] : undefined;
-  const results = await backtestRange(
+  const { results, failed } = await backtestRange(
     config,
     createReader(config),
     from / 1000,
@@ -115,7 +115,8 @@ async function backtestPrometheus(v: BacktestArgs): Promise<number> {
   const anomalous = results.reduce((a, r) => a + r.anomalous, 0);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   process.stdout.write(`backtest: ${results.length} series, ${rows} rows, ${anomalous} rows scored above 1, ${seconds} s; results in ${v.output}\n`);
-  return 0;
+  // Exit 1, as for any failed run: the source refused what the config asks (exit 2 is for bad input).
+  return failed.length ? 1 : 0;
 }
 
 function writeReport(file: string, series: ReportSeries[], title: string): void {

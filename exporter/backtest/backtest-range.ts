@@ -1,3 +1,4 @@
+import { errorMessage } from '../../common/errors';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Logger } from '../../common/logger';
@@ -31,18 +32,28 @@ export async function backtestRange(
   logger: Logger,
   progress?: (done: number, total: number, name: string) => void,
   report?: ReportSeries[],
-): Promise<BacktestFileResult[]> {
+): Promise<{ results: BacktestFileResult[]; failed: string[] }> {
   const step = config.scheduler.step / 1000;
   const start = Math.ceil(fromSeconds / step) * step;
   const end = Math.floor(toSeconds / step) * step;
   if (!(end > start)) throw new Error('--to must be at least one step after --from');
   const results: BacktestFileResult[] = [];
+  const failed: string[] = [];
   const signals = Object.entries(config.reader.signals);
   for (const [k, [name, signal]] of signals.entries()) {
-    const series = await reader.queryRange(
-      { signal: name, query: signal.query, startSeconds: start, endSeconds: end, stepSeconds: step },
-      new AbortController().signal,
-    );
+    let series;
+    try {
+      series = await reader.queryRange(
+        { signal: name, query: signal.query, startSeconds: start, endSeconds: end, stepSeconds: step },
+        new AbortController().signal,
+      );
+    } catch (err) {
+      // One refused or failed query costs its signal only; the others are still backtested.
+      logger.error('signal skipped: its query failed', { signal: name, error: errorMessage(err) });
+      failed.push(name);
+      progress?.(k + 1, signals.length, name);
+      continue;
+    }
     logger.info('backtest signal', { signal: name, series: series.length });
     for (const s of series) {
       const finite = s.values.filter(Number.isFinite).length;
@@ -63,5 +74,5 @@ export async function backtestRange(
     }
     progress?.(k + 1, signals.length, name);
   }
-  return results;
+  return { results, failed };
 }

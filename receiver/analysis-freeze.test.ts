@@ -3,44 +3,17 @@
  * and a resolved episode's analysis is fixed once its window has passed, so two page loads never
  * differ even when Prometheus' answers change.
  */
-import { createServer, Server } from 'node:http';
-import { AddressInfo } from 'node:net';
 import { alert, makeReceiver, payload, T0 } from '../test/doubles/receiver-test-kit';
 import { resolveInstant } from './intake';
+import { FakeRangePrometheus, startFakeRangePrometheus } from '../test/doubles/fake-range-prometheus';
 
-let prom: { server: Server; url: string; level: number; queries: number };
+let prom: FakeRangePrometheus;
 
 beforeAll(async () => {
-  // A query_range answer for the episode's service: a latency value and score per step, both
-  // scaled by `level`, so a changed answer shows in the analysis.
-  prom = { server: createServer(), url: '', level: 1, queries: 0 };
-  prom.server.on('request', (req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      prom.queries++;
-      const q = new URLSearchParams(req.url?.split('?')[1] ?? body);
-      const query = q.get('query') ?? '';
-      const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(q.get(k)));
-      const values: [number, string][] = [];
-      res.setHeader('Content-Type', 'application/json');
-      // Instant queries (the anomaly-source check): nothing lost.
-      if (!(step > 0)) return void res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [] } }));
-      for (let t = start; t <= end; t += step) values.push([t, String(prom.level * (t > T0 / 1000 ? 2 : 0.5))]);
-      const result = query.includes('anomaly_signal_info')
-        ? [{ metric: { signal: 'latency', unit: 'seconds' }, values }]
-        : query.includes('anomaly_incident_info')
-          ? []
-          : [{ metric: { service: 'checkout', signal: 'latency' }, values }];
-      res.setHeader('Content-Type', 'application/json');
-      res.end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }));
-    });
-  });
-  await new Promise<void>((r) => prom.server.listen(0, '127.0.0.1', r));
-  prom.url = `http://127.0.0.1:${(prom.server.address() as AddressInfo).port}`;
+  prom = await startFakeRangePrometheus(T0 / 1000);
 });
 
-afterAll(() => prom.server.close());
+afterAll(() => prom.stop());
 
 describe('resolveInstant', () => {
   const a = { status: 'resolved' as const, labels: { alertname: 'A' }, annotations: {}, startsAt: '', startsAtMs: T0, fingerprint: '1' };

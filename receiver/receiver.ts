@@ -6,6 +6,8 @@
 import { Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
 import { Mutex } from '../common/mutex';
+import { AnalysisQueue } from './analysis-queue';
+import { AnalysisRequest } from './analysis-request';
 import { Logger } from '../common/logger';
 import { parseWebhookPayload, WebhookAlert } from './alertmanager-payload';
 import { DecisionEngine, DecisionOutcome } from './decision-engine';
@@ -50,6 +52,8 @@ export class Receiver {
   private cfg: ReceiverConfig;
   private wiring!: { engine: DecisionEngine; intake: Intake; prom?: PrometheusClient };
   private running = new Set<Promise<void>>();
+  /** On-demand analyses (POST /api/v1/analyze): two at a time, twenty waiting at most. */
+  readonly analyses: AnalysisQueue;
   /** Webhooks are taken one at a time, across config reloads too. */
   private readonly intakeLock = new Mutex();
   /** LLM narratives by episode state, so a page view does not ask the model again. */
@@ -76,6 +80,7 @@ export class Receiver {
       );
     this.metrics = new ReceiverMetrics(registry, () => this.store.episodes.countOpen());
     this.concurrency = new ConcurrencyGate(config.limits.max_concurrent_actions);
+    this.analyses = new AnalysisQueue(2, 20, clock);
     this.wire(config);
     const interrupted = this.store.actions.markInterrupted(this.clock());
     if (interrupted.length) log.warn('actions interrupted by a restart marked outcome_unknown (not retried)', { actions: interrupted });
@@ -183,6 +188,41 @@ export class Receiver {
       }
     }
     return a;
+  }
+
+  /**
+   * The analysis of an alert or a service at a time, on request: the episode's own analysis when
+   * the receiver has one for that alert, otherwise one made for it now (no decisions, no actions).
+   * `episode_id` is null for the latter.
+   */
+  async analyzeRequest(r: AnalysisRequest): Promise<Omit<IncidentAnalysis, 'episode_id'> & { episode_id: number | null }> {
+    const known = r.fingerprint ? this.store.episodes.find(r.fingerprint, r.startsAtMs) : undefined;
+    if (known) return (await this.analysis(known.id))!;
+    const now = this.clock();
+    const episode: EpisodeRow = {
+      id: 0,
+      fingerprint: r.fingerprint ?? '',
+      startsAt: new Date(r.startsAtMs).toISOString(),
+      startsAtMs: r.startsAtMs,
+      alertname: r.labels.alertname ?? 'on-demand analysis',
+      labels: r.labels,
+      annotations: r.annotations,
+      status: r.endsAtMs === null ? 'firing' : 'resolved',
+      openedAtMs: now,
+      resolvedAtMs: r.endsAtMs,
+      resolveKind: r.endsAtMs === null ? null : 'recovered',
+      runbook: null,
+    };
+    const a = await analyseIncident(this.prom, {
+      episode,
+      decisions: [],
+      actions: [],
+      runbookAnnotations: {},
+      nowMs: r.endsAtMs === null ? now : Math.min(now, r.endsAtMs + RESOLVED_TAIL_MS),
+      windowMs: this.config.analysis.window,
+      groupBy: this.config.analysis.group_by,
+    });
+    return { ...a, episode_id: null };
   }
 
   /**

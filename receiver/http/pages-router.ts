@@ -16,7 +16,7 @@ export function pagesRouter(receiver: Receiver, authenticated: express.RequestHa
     res
       .type('html')
       .set('Cache-Control', 'no-store')
-      .send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock(), csrf.value));
+      .send(renderReceiverHome(receiver.store, receiver.config.mode, receiver.clock(), csrf.value, receiver.analyses.snapshot()));
   });
   router.get('/episodes/:id', authenticated, async (req, res) => {
     const id = Number(req.params.id);

@@ -10,6 +10,7 @@ import { ReloadResult } from '../../common/config-reload';
 import { lifecycleRouter } from '../../common/lifecycle-router';
 import { Receiver } from '../receiver';
 import { approvalsRouter } from './approvals-router';
+import { analyzeRouter } from './analyze-router';
 import { episodesRouter } from './episodes-router';
 import { pagesRouter } from './pages-router';
 import { AuthCheck } from './request-auth';
@@ -49,6 +50,7 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, opts: 
   app.use(webhookRouter(receiver, authenticated, bodyLimitBytes));
   app.use(pagesRouter(receiver, authenticated, csrf));
   app.use(episodesRouter(receiver, authenticated));
+  app.use(analyzeRouter(receiver, authenticated));
   app.use(approvalsRouter(receiver, authenticated, csrfOf));
 
   // Body parser errors: too large (413) or not JSON (400); a reason, and nothing changed.

@@ -8,6 +8,7 @@ import { escapeHtml, renderPage } from '../../common/web';
 import { formatWithUnit } from '../../common/units';
 import { ActionRow, ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from '../store/receiver-store';
 import { IncidentAnalysis } from '../incident-analysis';
+import { AnalysisQueue } from '../analysis-queue';
 import { Narrative } from '../llm-narrative';
 
 const time = (ms: number | null) => (ms === null ? '–' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19) + ' UTC');
@@ -45,7 +46,32 @@ function approvalRows(approvals: ApprovalRow[], episodes: Map<number, EpisodeRow
     .join('');
 }
 
-export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: number, csrfToken: string): string {
+/** The work in flight: runbook actions running and on-demand analyses running or waiting. */
+function workSection(store: ReceiverStore, queue: ReturnType<AnalysisQueue['snapshot']> | undefined, nowMs: number): string {
+  const actions = store.actions.running();
+  const jobs = queue ? [...queue.running, ...queue.pending] : [];
+  if (actions.length === 0 && jobs.length === 0) return '<p class="muted" id="no-work">Nothing running or waiting.</p>';
+  const since = (iso: string | number) => `${Math.max(0, (nowMs - (typeof iso === 'number' ? iso : Date.parse(iso))) / 1000).toFixed(0)} s`;
+  const rows = [
+    ...actions.map(
+      (a) =>
+        `<tr><td>action</td><td><a href="/episodes/${a.episodeId}">#${a.episodeId}</a> ${escapeHtml(a.runbook)} on ${escapeHtml(a.target)}</td><td><span class="pill pending">running</span></td><td class="num">${since(a.startedAtMs)}</td></tr>`,
+    ),
+    ...jobs.map(
+      (j) =>
+        `<tr><td>analysis</td><td>${escapeHtml(labelText(j.subject))}</td><td><span class="pill">${escapeHtml(j.state)}</span></td><td class="num">${since(j.started_at ?? j.requested_at)}</td></tr>`,
+    ),
+  ].join('');
+  return `<table id="work"><tr><th>kind</th><th>what</th><th>state</th><th>for</th></tr>${rows}</table>`;
+}
+
+export function renderReceiverHome(
+  store: ReceiverStore,
+  mode: string,
+  nowMs: number,
+  csrfToken: string,
+  queue?: ReturnType<AnalysisQueue['snapshot']>,
+): string {
   const pending = store.approvals.list('pending');
   const episodes = store.episodes.list({ limit: 50 });
   const byId = new Map(pending.map((a) => [a.episodeId, store.episodes.get(a.episodeId)]));
@@ -71,8 +97,9 @@ export function renderReceiverHome(store: ReceiverStore, mode: string, nowMs: nu
     })
     .join('');
   const body = `<h2>Pending approvals</h2><p id="approval-result" class="muted"></p>${approvals}
+<h2>Work in progress</h2>${workSection(store, queue, nowMs)}
 <h2>Episodes</h2>${episodes.length ? `<table id="episodes"><tr><th>episode</th><th>alert</th><th>labels</th><th>status</th><th>opened</th><th>decision</th><th>timeline</th><th>time to resolve</th></tr>${rows}</table>` : '<p class="muted">No episode yet: no alert has arrived.</p>'}
-<p class="muted">Also: <a href="/api/v1/episodes">/api/v1/episodes</a> · <a href="/api/v1/audit">/api/v1/audit</a> · <a href="/metrics">/metrics</a></p>`;
+<p class="muted">Also: <a href="/api/v1/episodes">/api/v1/episodes</a> · <a href="/api/v1/queue">/api/v1/queue</a> · <a href="/api/v1/audit">/api/v1/audit</a> · <a href="/metrics">/metrics</a></p>`;
   return renderPage({
     title: 'remediation receiver',
     subtitle: `mode <b>${escapeHtml(mode)}</b> · ${store.episodes.countOpen()} open episodes · ${pending.length} pending approvals`,

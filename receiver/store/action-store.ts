@@ -40,6 +40,15 @@ export class ActionStore {
       .all(episodeId) as ActionRow[];
   }
 
+  /** Actions running now (started, not finished), oldest first. */
+  running(): (ActionRow & { episodeId: number })[] {
+    return this.db
+      .prepare(
+        "SELECT id, episode_id AS episodeId, runbook, target, started_at_ms AS startedAtMs, finished_at_ms AS finishedAtMs, outcome, detail FROM actions WHERE outcome = 'running' ORDER BY id",
+      )
+      .all() as (ActionRow & { episodeId: number })[];
+  }
+
   /**
    * After a restart: actions that were started but never finished are marked outcome_unknown.
    * They are shown, never retried by themselves (actions are at most once). Returns their ids.

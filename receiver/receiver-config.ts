@@ -120,6 +120,8 @@ export const receiverConfigSchema = z
      * ("*.example.org" for a domain): a request for any other name is refused (DNS rebinding).
      */
     allowed_hosts: allowedHosts,
+    /** Where people reach the receiver (behind a proxy, in a cluster): links in notifications. */
+    external_url: z.url({ protocol: /^https?$/ }).optional(),
     store: z.strictObject({ path: z.string().default('./state/receiver.db') }).prefault({}),
     prometheus: z.strictObject({ url: z.url({ protocol: /^https?$/ }), timeout: duration(1).prefault('5s') }).optional(),
     /**

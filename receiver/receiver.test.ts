@@ -214,6 +214,7 @@ describe('Receiver episodes', () => {
     const hook = await startTarget();
     process.env.TEST_NOTIFY_URL = `${hook.url}/notify`;
     const kit = makeReceiver(`mode: live
+external_url: https://receiver.example.org/
 http_allowlist: [${target.host}]
 runbooks:
   - name: notify-then-fail
@@ -237,6 +238,11 @@ runbooks:
       const [webhook, slack] = hook.requests.map((x) => JSON.parse(x.body.toString('utf8')) as Record<string, unknown>);
       expect(webhook).toMatchObject({ runbook: 'notify-then-fail', episodeId: 1, decision: 'executed', alert: { labels: { service: 'checkout' } } });
       expect(slack.text).toMatch(/^\[executed\] AnomalousSignal checkout: checkout latency anomalous \(runbook notify-then-fail, episode 1: /);
+      // Block Kit, as the local endpoint received it: header, a coloured attachment, a link to the episode.
+      expect(slack.blocks).toEqual([{ type: 'header', text: { type: 'plain_text', text: '[executed] AnomalousSignal · checkout' } }]);
+      const [att] = slack.attachments as { color: string; blocks: { type: string; elements?: { url: string }[] }[] }[];
+      expect(att.color).toBe('#d29922');
+      expect(att.blocks.find((b) => b.type === 'actions')!.elements!.map((e) => e.url)).toEqual(['https://receiver.example.org/episodes/1']);
       // The secret URL is not in the audit log.
       expect(JSON.stringify([...kit.receiver.store.auditLog.iterate()])).not.toContain('/notify');
       expect(await kit.metric('remediation_action_failures_total', { runbook: 'notify-then-fail' })).toBe(1);

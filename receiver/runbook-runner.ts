@@ -18,7 +18,7 @@ export async function runRunbook(
   runbook: RunbookConfig,
   alert: WebhookAlert,
   context: { episodeId: number; decision: string; reason: string; analysis?: () => Promise<IncidentAnalysis | undefined> },
-  config: Pick<ReceiverConfig, 'http_allowlist'>,
+  config: Pick<ReceiverConfig, 'http_allowlist' | 'external_url'>,
   log: Logger,
 ): Promise<RunbookOutcome> {
   const data = { labels: alert.labels, annotations: alert.annotations };
@@ -39,6 +39,7 @@ export async function runRunbook(
           decision: context.decision,
           reason: context.reason,
           alert: { status: alert.status, labels: alert.labels, annotations: alert.annotations, startsAt: alert.startsAt },
+          episodeUrl: config.external_url ? `${config.external_url.replace(/\/+$/, '')}/episodes/${context.episodeId}` : undefined,
         };
         // The analysis so far goes with the notification; without it, the notification still goes.
         msg.analysis = await context.analysis?.().catch(() => undefined);

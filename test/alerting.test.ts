@@ -179,6 +179,8 @@ describe('alertmanager/', () => {
         { encoding: 'utf8' },
       );
     expect(render('anomaly.slack.title').trim()).toBe('[FIRING:1] AnomalousSignal · checkout');
+    // The same colour as the receiver's Block Kit messages (receiver/steps/slack-message.ts).
+    expect(render('anomaly.slack.color').trim()).toBe('#d29922');
     const text = render('anomaly.slack.text');
     expect(text).toContain('• score: 2.50 (above 1 is anomalous)');
     expect(text).toContain('• expected: 0.12 (0.08 to 0.16)');

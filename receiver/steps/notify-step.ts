@@ -4,6 +4,7 @@ import { readSecret } from '../../common/secrets';
 import { StepConfig } from '../receiver-config';
 import { clip, StepResult } from './step-result';
 import { IncidentAnalysis } from '../incident-analysis';
+import { slackMessage } from './slack-message';
 
 type NotifyStep = Extract<StepConfig, { type: 'notify' }>;
 
@@ -16,11 +17,14 @@ export interface NotifyMessage {
   alert: { status: string; labels: Record<string, string>; annotations: Record<string, string>; startsAt: string };
   /** The incident analysis at the time of sending (Slack gets its summary and next steps). */
   analysis?: IncidentAnalysis;
+  /** The episode's page (from the receiver's external_url), for a link in Slack. */
+  episodeUrl?: string;
 }
 
 /**
- * Posts to Slack (an incoming webhook: {text}) or a generic webhook (the message as JSON). The URL
- * is a secret, read from its file or environment variable at send time and never logged.
+ * Posts to Slack (an incoming webhook: a Block Kit message, see slack-message.ts) or a generic
+ * webhook (the message as JSON). The URL is a secret, read from its file or environment variable
+ * at send time and never logged.
  */
 export async function runNotifyStep(step: NotifyStep, msg: NotifyMessage): Promise<StepResult> {
   let url: string;
@@ -29,11 +33,12 @@ export async function runNotifyStep(step: NotifyStep, msg: NotifyMessage): Promi
   } catch (err) {
     return { ok: false, detail: clip(errorMessage(err)) };
   }
-  const a = msg.alert;
-  let text = `[${msg.decision}] ${a.labels.alertname ?? ''} ${a.labels.service ?? ''}: ${a.annotations.summary ?? ''} (runbook ${msg.runbook}, episode ${msg.episodeId}: ${msg.reason})`;
-  if (msg.analysis) text += `\n${msg.analysis.summary}${msg.analysis.next_steps.length ? `\nNext: ${msg.analysis.next_steps.join(' ')}` : ''}`;
   try {
-    const res = await axios.post(url, step.kind === 'slack' ? { text } : msg, { timeout: step.timeout, maxRedirects: 0, validateStatus: () => true });
+    const res = await axios.post(url, step.kind === 'slack' ? slackMessage(msg, msg.episodeUrl) : msg, {
+      timeout: step.timeout,
+      maxRedirects: 0,
+      validateStatus: () => true,
+    });
     return { ok: res.status >= 200 && res.status < 300, detail: `${step.kind} notification → ${res.status}` };
   } catch (err) {
     // The URL may carry a token: report the error without it.

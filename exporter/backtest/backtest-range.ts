@@ -2,10 +2,10 @@ import { errorMessage } from '../../common/errors';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Logger } from '../../common/logger';
-import { backtestCsv, backtestValues } from './backtest';
+import { BacktestScores, backtestCsv, backtestValues } from './backtest';
 import { BacktestFileResult } from './backtest-files';
 import { ReportSeries } from './backtest-report';
-import { ExporterConfig } from '../config/config';
+import { ExporterConfig, SignalConfig } from '../config/config';
 import { Reader } from '../read/reader';
 
 /** A file name for a series from its labels, e.g. `instance=10.0.0.1_9100,service=checkout.csv`. */
@@ -17,6 +17,49 @@ export function seriesFileName(labels: Record<string, string>): string {
     .join(',')
     .replace(/[^A-Za-z0-9=,._-]/g, '_')
     .slice(0, 200)}.csv`;
+}
+
+/** One series of a range analysis: its samples and the live pipeline's scores for them. */
+export interface RangeSeriesScores {
+  labels: Record<string, string>;
+  timestamps: Float64Array;
+  values: Float64Array;
+  scores: BacktestScores;
+}
+
+/** The step-aligned range a config's step makes of [from, to]; throws when it is under one step. */
+export function alignedRange(config: ExporterConfig, fromSeconds: number, toSeconds: number): { start: number; end: number; step: number } {
+  const step = config.scheduler.step / 1000;
+  const start = Math.ceil(fromSeconds / step) * step;
+  const end = Math.floor(toSeconds / step) * step;
+  if (!(end > start)) throw new Error('--to must be at least one step after --from');
+  return { start, end, step };
+}
+
+/**
+ * Reads one query over a range and scores every series with the live pipeline's code (as the
+ * CSV backtest does), one series at a time: what `backtest --from --to` writes and what the
+ * exporter's Analyse page shows. Series without a finite value are left out.
+ */
+export async function* scoreRange(
+  config: ExporterConfig,
+  reader: Reader,
+  query: { name: string; query: string; signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> },
+  range: { start: number; end: number; step: number },
+  opts: { logger?: Logger; abort?: AbortSignal; onRead?: (series: number) => void } = {},
+): AsyncGenerator<RangeSeriesScores> {
+  const abort = opts.abort ?? new AbortController().signal;
+  const series = await reader.queryRange(
+    { signal: query.name, query: query.query, startSeconds: range.start, endSeconds: range.end, stepSeconds: range.step },
+    abort,
+  );
+  opts.onRead?.(series.length);
+  for (const s of series) {
+    if (abort.aborted) return;
+    if (!s.values.some(Number.isFinite)) continue;
+    const scores = await backtestValues(s.values, s.timestamps, config, query.signal, { logger: opts.logger });
+    yield { labels: s.labels, timestamps: s.timestamps, values: s.values, scores };
+  }
 }
 
 /**
@@ -33,44 +76,31 @@ export async function backtestRange(
   progress?: (done: number, total: number, name: string) => void,
   report?: ReportSeries[],
 ): Promise<{ results: BacktestFileResult[]; failed: string[] }> {
-  const step = config.scheduler.step / 1000;
-  const start = Math.ceil(fromSeconds / step) * step;
-  const end = Math.floor(toSeconds / step) * step;
-  if (!(end > start)) throw new Error('--to must be at least one step after --from');
+  const range = alignedRange(config, fromSeconds, toSeconds);
+  const step = range.step;
   const results: BacktestFileResult[] = [];
   const failed: string[] = [];
   const signals = Object.entries(config.reader.signals);
   for (const [k, [name, signal]] of signals.entries()) {
-    let series;
     try {
-      series = await reader.queryRange(
-        { signal: name, query: signal.query, startSeconds: start, endSeconds: end, stepSeconds: step },
-        new AbortController().signal,
-      );
+      for await (const s of scoreRange(config, reader, { name, query: signal.query, signal }, range, { logger })) {
+        const output = join(outputDir, name, seriesFileName(s.labels));
+        mkdirSync(dirname(output), { recursive: true });
+        const text = Array.from(s.timestamps, (t) => new Date(t * 1000).toISOString());
+        writeFileSync(output, backtestCsv(text, s.values, s.scores));
+        report?.push({ name: `${name}/${seriesFileName(s.labels).replace(/\.csv$/, '')}`, times: s.timestamps, values: s.values, scores: s.scores });
+        results.push({
+          input: `${name} ${JSON.stringify(s.labels)}`,
+          output,
+          rows: s.values.length,
+          stepSeconds: step,
+          anomalous: s.scores.score.filter((v) => v > 1).length,
+        });
+      }
     } catch (err) {
       // One refused or failed query costs its signal only; the others are still backtested.
       logger.error('signal skipped: its query failed', { signal: name, error: errorMessage(err) });
       failed.push(name);
-      progress?.(k + 1, signals.length, name);
-      continue;
-    }
-    logger.info('backtest signal', { signal: name, series: series.length });
-    for (const s of series) {
-      const finite = s.values.filter(Number.isFinite).length;
-      if (finite === 0) continue;
-      const scores = await backtestValues(s.values, s.timestamps, config, signal, { logger });
-      const output = join(outputDir, name, seriesFileName(s.labels));
-      mkdirSync(dirname(output), { recursive: true });
-      const text = Array.from(s.timestamps, (t) => new Date(t * 1000).toISOString());
-      writeFileSync(output, backtestCsv(text, s.values, scores));
-      report?.push({ name: `${name}/${seriesFileName(s.labels).replace(/\.csv$/, '')}`, times: s.timestamps, values: s.values, scores });
-      results.push({
-        input: `${name} ${JSON.stringify(s.labels)}`,
-        output,
-        rows: s.values.length,
-        stepSeconds: step,
-        anomalous: scores.score.filter((v) => v > 1).length,
-      });
     }
     progress?.(k + 1, signals.length, name);
   }

@@ -57,7 +57,15 @@ export async function backtestValues(
   reader.set(QUERY, [{ labels: {}, timestamps: axis, values }]);
   const cfg: ExporterConfig = {
     ...config,
-    reader: { ...config.reader, group_by: [], signals: { value: { query: QUERY, ...signal } } },
+    // Only the scoring settings: a whole SignalConfig passed in carries its own query, which must not
+    // replace the in-memory one (it did, and a range backtest scored every row 0).
+    reader: {
+      ...config.reader,
+      group_by: [],
+      signals: {
+        value: { query: QUERY, direction: signal.direction, min_deviation: signal.min_deviation, min_relative_deviation: signal.min_relative_deviation },
+      },
+    },
     scheduler: backtestScheduler(config.scheduler, step),
   };
   const pipeline = new ScoringPipeline(cfg, reader, opts.logger ?? silentLogger(), undefined, opts.fitter);

@@ -20,6 +20,7 @@ import { createExporterApp } from '../publish/server';
 import { SnapshotPublisher } from '../publish/snapshot-publisher';
 import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
+import { renderAnalyzePage } from '../publish/analyze-page';
 import { StateStore } from '../state/state-store';
 import { Readiness } from './readiness';
 import { changedFields, ConfigReloader } from '../../common/config-reload';
@@ -71,6 +72,8 @@ export class ExporterDaemon {
   private cronTask?: ScheduledTask;
   private readonly readiness = new Readiness();
   private readonly web: WebServing;
+  /** The running config's reader (the Analyse page reads with it too). */
+  private reader: Reader;
   private readonly log: Logger;
   private readonly version: string;
 
@@ -86,6 +89,7 @@ export class ExporterDaemon {
     this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000, signalUnits(config));
     registerProcessMetrics(this.registry);
     const reader = opts.reader ?? createReader(config);
+    this.reader = reader;
     tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);
     if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);
@@ -163,6 +167,7 @@ export class ExporterDaemon {
       logging: { ...wanted.logging, format: before.logging.format },
     };
     const reader = this.opts.reader ?? createReader(next);
+    this.reader = reader;
     web.commit();
     const adopted = await this.cycleLock.run(() => {
       this.running = new ScoringPipeline(next, reader, this.log, this.metrics, this.fitPool, this.running);
@@ -224,6 +229,16 @@ export class ExporterDaemon {
         allowedHosts: () => this.config.server.allowed_hosts,
         reload: this.reloader && this.opts.reload?.lifecycle ? () => this.reloader!.reload('http') : undefined,
         guard: this.web.guard(),
+        analyze: {
+          context: { config: () => this.config, reader: () => this.reader, log: this.log },
+          page: () =>
+            renderAnalyzePage({
+              signals: this.config.reader.signals,
+              version: this.version,
+              source: this.config.reader.url,
+              stepSeconds: this.config.scheduler.step / 1000,
+            }),
+        },
       },
     );
     const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');

@@ -2,6 +2,8 @@ import { hostAllowlist, sameOriginWrites, securityHeaders } from '../../common/h
 import { assetRouter } from '../../common/web';
 import { ReloadResult } from '../../common/config-reload';
 import { lifecycleRouter } from '../../common/lifecycle-router';
+import { AnalyzeContext, analyzeRouter } from './analyze-api';
+import { ANALYZE_JS } from './analyze-page';
 import express, { Express } from 'express';
 import { Registry } from 'prom-client';
 
@@ -23,6 +25,8 @@ export interface ExporterAppOptions {
   reload?: () => Promise<ReloadResult>;
   /** The web config's guard (client certificates, basic auth), first in line. */
   guard?: express.RequestHandler;
+  /** The Analyse page and its API (/analyze, POST /api/v1/analyze). */
+  analyze?: { context: AnalyzeContext; page: () => string };
 }
 
 /** The exporter's HTTP surface: /metrics, /healthz, /readyz, /-/reload and a landing page. */
@@ -61,6 +65,16 @@ export function createExporterApp(registry: Registry, state: ServerState, opts: 
     else res.status(503).type('text/plain').send(`not ready: ${problem}\n`);
   });
   app.use(assetRouter());
+  app.get('/assets/analyze.js', (_req, res) => {
+    res.type('application/javascript').set('Cache-Control', 'public, max-age=3600').send(ANALYZE_JS);
+  });
+  if (opts.analyze) {
+    const page = opts.analyze.page;
+    app.use(analyzeRouter(opts.analyze.context));
+    app.get('/analyze', (_req, res) => {
+      res.type('html').set('Cache-Control', 'no-store').send(page());
+    });
+  }
   app.get('/', (req, res) => {
     const filter = Object.fromEntries(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
     res

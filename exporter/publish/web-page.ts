@@ -125,7 +125,7 @@ export function renderExporterPage(p: ExporterPageInput): string {
 ${groups.length > max ? `<p class="muted">Showing ${max} of ${groups.length} groups, anomalous first; filter with ?${escapeHtml(p.groupBy[0] ?? 'label')}=value.</p>` : ''}
 ${sections.join('\n') || (ungrouped.length ? '' : '<p class="muted">No series scored yet.</p>')}
 ${ungrouped.length ? `<div class="card"><h3>Series without a group</h3><table>${head}${signalRows(ungrouped)}</table></div>` : ''}
-<p class="muted">Also: <a href="/metrics">/metrics</a> · <a href="/api/v1/incidents">/api/v1/incidents</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p>`;
+<p class="muted">Also: <a href="/analyze">analyse a signal or a query over a past range</a> · <a href="/metrics">/metrics</a> · <a href="/api/v1/incidents">/api/v1/incidents</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p>`;
   return renderPage({
     title: 'anomaly-exporter',
     subtitle: `${escapeHtml(p.description.version)} · source ${escapeHtml(p.description.source)} · signals ${escapeHtml(p.description.signals.join(', '))} · last cycle ${built} · ${s.series.length} series, <b>${anomalous} anomalous</b>`,

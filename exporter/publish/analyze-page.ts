@@ -1,0 +1,171 @@
+/**
+ * The exporter's Analyse page (`/analyze`): pick a configured signal or type PromQL, choose a
+ * range, and see each series with its expected band, its alerting score and the points scored
+ * above 1, with a CSV download. The work is the API's (analyze-api.ts); the page's script
+ * (`/assets/analyze.js`) streams its answer, shows progress and draws the charts with uPlot.
+ */
+import { escapeHtml, renderPage } from '../../common/web';
+
+export function renderAnalyzePage(p: {
+  signals: Record<string, { query: string; unit?: string }>;
+  version: string;
+  source: string;
+  stepSeconds: number;
+}): string {
+  const options = Object.entries(p.signals)
+    .map(
+      ([name, s]) =>
+        `<option value="${escapeHtml(name)}" title="${escapeHtml(s.query)}">${escapeHtml(name)}${s.unit ? ` (${escapeHtml(s.unit)})` : ''}</option>`,
+    )
+    .join('');
+  const body = `<form id="analyze-form" class="card">
+<p><label>Signal <select name="signal">${options}<option value="">PromQL below</option></select></label>
+<label class="query">or PromQL (used when "PromQL below" is chosen)<br><textarea name="query" rows="2" cols="90" spellcheck="false" placeholder="sum by (service) (rate(http_requests_total[5m]))"></textarea></label></p>
+<p><label>From (UTC) <input type="datetime-local" name="from" step="60" required></label>
+<label>To (UTC) <input type="datetime-local" name="to" step="60" required></label>
+<span class="presets">Last <button type="button" data-hours="1">1 h</button> <button type="button" data-hours="6">6 h</button> <button type="button" data-hours="24">24 h</button> <button type="button" data-hours="168">7 d</button></span></p>
+<p><button type="submit" class="approve" id="analyze-run">Analyse</button> <button type="button" id="analyze-csv">Download CSV</button>
+<span class="muted">Step ${p.stepSeconds} s (scheduler.step); scored by the same code as <code>backtest --from --to</code>: each point only from the points before it.</span></p>
+</form>
+<p id="analyze-progress" hidden><progress max="1" value="0"></progress> <span></span></p>
+<p id="analyze-status" class="muted"></p>
+<div id="analyze-results"></div>`;
+  return renderPage({
+    title: 'anomaly-exporter · analyse',
+    subtitle: `${escapeHtml(p.version)} · source ${escapeHtml(p.source)} · <a href="/">back to the live view</a>`,
+    body,
+    // Loads uPlot; the charts are drawn by the page's own script.
+    chartData: {},
+    scriptSrc: '/assets/analyze.js',
+  });
+}
+
+/** The Analyse page's script (served as /assets/analyze.js: the CSP allows no inline script). */
+export const ANALYZE_JS = `(function () {
+  var form = document.getElementById('analyze-form');
+  if (!form) return;
+  var results = document.getElementById('analyze-results');
+  var status = document.getElementById('analyze-status');
+  var progress = document.getElementById('analyze-progress');
+  var bar = progress.querySelector('progress');
+  var barText = progress.querySelector('span');
+  var toInput = function (d) { return d.toISOString().slice(0, 16); };
+  var setRange = function (hours) {
+    var to = new Date();
+    form.to.value = toInput(to);
+    form.from.value = toInput(new Date(to.getTime() - hours * 3600e3));
+  };
+  setRange(6);
+  document.querySelectorAll('[data-hours]').forEach(function (b) {
+    b.addEventListener('click', function () { setRange(Number(b.getAttribute('data-hours'))); });
+  });
+  var say = function (text) { status.textContent = text; };
+  var request = function (format) {
+    var signal = form.signal.value;
+    return JSON.stringify({ signal: signal || undefined, query: signal ? undefined : form.query.value, from: form.from.value + ':00Z', to: form.to.value + ':00Z', format: format });
+  };
+  var num = function (v) { return v === 0 ? '0' : Math.abs(v) < 1e-4 ? v.toPrecision(3) : String(Number(v.toPrecision(4))); };
+  var withUnit = function (v, unit) {
+    if (v === null || v === undefined || !isFinite(v)) return '–';
+    var a = Math.abs(v);
+    if (unit === 'seconds') return a === 0 ? '0 s' : a < 1e-3 ? num(v * 1e6) + ' µs' : a < 1 ? num(v * 1e3) + ' ms' : a < 120 ? num(v) + ' s' : num(v / 60) + ' min';
+    if (unit === 'ratio') return num(v * 100) + ' %';
+    if (unit === 'percent') return num(v) + ' %';
+    if (unit === 'bytes') { var k = 0, x = v, u = ['B', 'KiB', 'MiB', 'GiB', 'TiB']; while (Math.abs(x) >= 1024 && k < 4) { x /= 1024; k++; } return num(x) + ' ' + u[k]; }
+    return unit ? num(v) + ' ' + unit : num(v);
+  };
+  var labelText = function (l) { return Object.keys(l).map(function (k) { return k + '="' + l[k] + '"'; }).join(', ') || '(no labels)'; };
+  var table;
+  var addSeries = function (m, index) {
+    if (!table) {
+      table = document.createElement('table');
+      table.id = 'analyze-summary';
+      table.innerHTML = '<tr><th>series</th><th>points</th><th>flagged (alerting score &gt; 1)</th><th>highest alerting score</th></tr>';
+      results.appendChild(table);
+    }
+    var max = m.score.reduce(function (a, v) { return v !== null && v > a ? v : a; }, 0);
+    var row = table.insertRow();
+    row.className = 'analyzed' + (m.flagged ? ' anomalous' : '');
+    [labelText(m.labels), String(m.ts.length), String(m.flagged), num(max)].forEach(function (t, i) {
+      var c = row.insertCell(); c.textContent = t; if (i) c.className = 'num' + (i === 2 && m.flagged ? ' bad' : '');
+    });
+    var card = document.createElement('div');
+    card.className = 'card series-chart';
+    var h = document.createElement('h3');
+    h.textContent = m.signal + ' · ' + labelText(m.labels) + (m.unit ? ' (' + m.unit + ')' : '');
+    card.appendChild(h);
+    var valueDiv = document.createElement('div');
+    valueDiv.setAttribute('data-analyze', 'value');
+    var scoreDiv = document.createElement('div');
+    scoreDiv.setAttribute('data-analyze', 'score');
+    card.appendChild(valueDiv);
+    card.appendChild(scoreDiv);
+    results.appendChild(card);
+    var width = Math.min(1200, results.clientWidth || 1000);
+    var flaggedValues = m.value.map(function (v, i) { return m.score[i] !== null && m.score[i] > 1 ? v : null; });
+    new uPlot({
+      width: width, height: 220, legend: { show: true }, scales: { x: { time: true } },
+      // The value axis in the signal's unit; its tick labels are also kept on the element (canvas text cannot be read back).
+      axes: [{}, { size: 80, values: function (u, splits) { var t = splits.map(function (v) { return withUnit(v, m.unit); }); valueDiv.setAttribute('data-y-ticks', t.join('|')); return t; } }],
+      series: [{}, { label: 'value', stroke: '#1f6feb', width: 1.5 }, { label: 'lower', stroke: '#9fb3c8', width: 1 }, { label: 'upper', stroke: '#9fb3c8', width: 1 },
+        { label: 'flagged', stroke: '#cf222e', width: 0, points: { show: true, size: 7, fill: '#cf222e', stroke: '#cf222e' } }],
+      bands: [{ series: [3, 2], fill: 'rgba(31,111,235,0.12)' }]
+    }, [m.ts, m.value, m.lower, m.upper, flaggedValues], valueDiv);
+    new uPlot({
+      width: width, height: 120, legend: { show: true }, scales: { x: { time: true }, y: { range: function (u, min, max) { var top = Math.max(1.5, max * 1.1); return [-0.04 * top, top]; } } },
+      axes: [{}, { size: 80 }],
+      series: [{}, { label: 'alerting score', stroke: '#cf222e', width: 1.5 }, { label: 'threshold', stroke: '#888', width: 1, dash: [4, 3] }]
+    }, [m.ts, m.score, m.ts.map(function () { return 1; })], scoreDiv);
+    valueDiv.setAttribute('data-drawn', '1');
+    scoreDiv.setAttribute('data-drawn', '1');
+  };
+  var handle = function (line) {
+    if (!line) return;
+    var m = JSON.parse(line);
+    if (m.type === 'start') {
+      progress.hidden = false; bar.value = 0;
+      barText.textContent = '0 of ' + m.series + ' series scored';
+      say('Reading done: ' + m.series + ' series of ' + Math.round((m.to - m.from) / m.step + 1) + ' steps (' + m.step + ' s); scoring…');
+      if (m.series === 0) say('The query returned no series in this range.');
+    } else if (m.type === 'series') addSeries(m);
+    else if (m.type === 'progress') { bar.value = m.done / m.total; barText.textContent = m.done + ' of ' + m.total + ' series scored'; }
+    else if (m.type === 'done') { progress.hidden = true; say(m.series + ' series scored in ' + m.seconds + ' s.'); results.setAttribute('data-done', '1'); }
+    else if (m.type === 'error') { progress.hidden = true; say('Error: ' + m.error); results.setAttribute('data-done', '1'); }
+  };
+  var failed = function (res) {
+    return res.json().then(function (j) { return j.error; }, function () { return res.status + ' ' + res.statusText; }).then(function (e) { say('Error: ' + e); results.setAttribute('data-done', '1'); });
+  };
+  form.addEventListener('submit', function (e) {
+    e.preventDefault();
+    results.textContent = ''; results.removeAttribute('data-done'); table = undefined;
+    say('Reading from the source…');
+    fetch('/api/v1/analyze', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: request() }).then(function (res) {
+      if (!res.ok) return failed(res);
+      var reader = res.body.getReader(), dec = new TextDecoder(), buf = '';
+      var pump = function () {
+        return reader.read().then(function (r) {
+          if (r.done) { handle(buf); return; }
+          buf += dec.decode(r.value, { stream: true });
+          var lines = buf.split('\\n'); buf = lines.pop();
+          lines.forEach(handle);
+          return pump();
+        });
+      };
+      return pump();
+    }).catch(function (err) { say('Error: ' + err.message); });
+  });
+  document.getElementById('analyze-csv').addEventListener('click', function () {
+    say('Preparing the CSV…');
+    fetch('/api/v1/analyze', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: request('csv') }).then(function (res) {
+      if (!res.ok) return failed(res);
+      return res.blob().then(function (blob) {
+        var a = document.createElement('a');
+        a.href = URL.createObjectURL(blob);
+        a.download = 'analysis-' + (form.signal.value || 'query') + '.csv';
+        document.body.appendChild(a); a.click(); a.remove();
+        say('CSV downloaded.');
+      });
+    });
+  });
+})();
+`;

@@ -24,6 +24,8 @@ COPY --from=build --chown=node:node /src/dist ./dist
 COPY --chown=node:node package.json anomaly-exporter.yml ./
 COPY --chown=node:node demo/anomaly-exporter.demo.yml ./demo/
 COPY --chown=node:node receiver/receiver.example.yml ./receiver/
+# Served at /runbooks: where the shipped rules' runbook_url points.
+COPY --chown=node:node docs/runbooks.md ./docs/
 RUN mkdir -p /app/state && chown node:node /app/state
 # The official node image's unprivileged user.
 USER node

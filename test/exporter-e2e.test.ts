@@ -44,7 +44,7 @@ reader:
       min_deviation: 0.02
 scheduler: {step: 1s, infer_every: 2s, fit_every: 5m, fit_window: 10m}
 models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}, pattern: {}, isolation_forest_group: {}}
-server: {listen: "127.0.0.1:${port}"}
+server: {listen: "127.0.0.1:${port}", external_url: "http://127.0.0.1:${port}/"}
 state: {dir: "${stateDir}", save_every: 5s}
 `;
 }
@@ -181,6 +181,15 @@ describe('exporter on a real Prometheus', () => {
     const check = promtoolCheckMetrics(text);
     expect(check.output).toBe('');
     expect(check.ok).toBe(true);
+  });
+
+  it('publishes its external URL for the rules, and serves the runbooks their links open', async () => {
+    // The query the shipped rules' runbook_url template runs (prometheus/rules/anomaly-alerts.yml).
+    const info = await prom.query('max by (external_url) (last_over_time(anomaly_exporter_web_info[1d]))');
+    expect(info.map((s) => s.metric.external_url)).toEqual([exporterUrl]);
+    const page = (await axios.get(`${info[0].metric.external_url}/runbooks`)).data as string;
+    for (const alert of ['anomaloussignal', 'anomalousgroup', 'anomalyincident', 'anomalyexporterdown', 'anomalyexporterstale'])
+      expect(page).toContain(`id="${alert}"`);
   });
 
   it('counts queries per signal with no errors', async () => {

@@ -167,6 +167,15 @@ export const configSchema = z
         allowed_hosts: allowedHosts,
         // Scored samples kept per series for the web page's sparklines (0: none).
         history_samples: z.number().int().min(0).max(1000).default(60),
+        /**
+         * The URL people reach the exporter at (like Prometheus' --web.external-url): alert rules
+         * build absolute runbook links from it (anomaly_exporter_web_info). Default: this host's
+         * name and the listen port.
+         */
+        external_url: z
+          .url({ protocol: /^https?$/ })
+          .transform((u) => u.replace(/\/+$/, ''))
+          .optional(),
       })
       .prefault({}),
     logging: z

@@ -1,6 +1,7 @@
 import { parseListenAddress } from '../../common/listen-address';
 import { WebServing } from '../../common/web-server';
 import { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { AddressInfo } from 'node:net';
 import cron, { ScheduledTask } from 'node-cron';
 import { Registry } from 'prom-client';
@@ -21,6 +22,7 @@ import { SnapshotPublisher } from '../publish/snapshot-publisher';
 import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
 import { renderAnalyzePage } from '../publish/analyze-page';
+import { renderRunbooksPage } from '../publish/runbooks-page';
 import { StateStore } from '../state/state-store';
 import { Readiness } from './readiness';
 import { changedFields, ConfigReloader } from '../../common/config-reload';
@@ -72,6 +74,7 @@ export class ExporterDaemon {
   private cronTask?: ScheduledTask;
   private readonly readiness = new Readiness();
   private readonly web: WebServing;
+  private boundPort = 0;
   /** The running config's reader (the Analyse page reads with it too). */
   private reader: Reader;
   private readonly log: Logger;
@@ -181,6 +184,7 @@ export class ExporterDaemon {
     this.runner.retime(next.scheduler.infer_every, next.scheduler.cycle_timeout ?? next.scheduler.infer_every);
     this.publisher.setInterval(formatDurationMs(next.scheduler.infer_every));
     this.log.level = next.logging.level;
+    this.metrics.setExternalUrl(this.externalUrl());
     if (next.scheduler.fit_cron !== before.scheduler.fit_cron || next.scheduler.timezone !== before.scheduler.timezone) {
       await this.cronTask?.stop();
       this.cronTask = undefined;
@@ -192,6 +196,11 @@ export class ExporterDaemon {
     }
     this.log.info('signals after reload', { kept: adopted.kept, models_restored: adopted.restored, fresh: adopted.fresh });
     return needsRestart;
+  }
+
+  /** server.external_url, or http://<this host's name>:<port> when it is not set. */
+  private externalUrl(): string {
+    return this.config.server.external_url ?? `${this.web.scheme}://${hostname()}:${this.boundPort}`;
   }
 
   private scheduleFitCron(): void {
@@ -229,6 +238,7 @@ export class ExporterDaemon {
         allowedHosts: () => this.config.server.allowed_hosts,
         reload: this.reloader && this.opts.reload?.lifecycle ? () => this.reloader!.reload('http') : undefined,
         guard: this.web.guard(),
+        runbooks: () => renderRunbooksPage(this.version),
         analyze: {
           context: { config: () => this.config, reader: () => this.reader, log: this.log },
           page: () =>
@@ -244,6 +254,8 @@ export class ExporterDaemon {
     const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');
     this.server = await this.web.listen(app, host, port, 'exporter');
     const address = this.server.address() as AddressInfo;
+    this.boundPort = address.port;
+    this.metrics.setExternalUrl(this.externalUrl());
     await this.restoreState();
     this.runner.start();
     if (this.store) this.startSaveTimer();

@@ -16,10 +16,17 @@ export class SelfMetrics {
   readonly series: Gauge<'signal'>;
   readonly fitDuration: Histogram<'signal'>;
   readonly signalInfo: Gauge<'signal' | 'unit'>;
+  readonly webInfo: Gauge<'external_url'>;
   private signals: string[] = [];
 
   constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60, units: Record<string, string | undefined> = {}) {
     const r = [registry];
+    this.webInfo = new Gauge({
+      name: 'anomaly_exporter_web_info',
+      help: 'The URL the exporter is reached at (server.external_url), value 1: alert rules build runbook links from it.',
+      labelNames: ['external_url'],
+      registers: r,
+    });
     this.signalInfo = new Gauge({
       name: METRIC.signalInfo,
       help: 'The configured signals, value 1, with the unit of their values (reader.signals.NAME.unit; empty when none).',
@@ -95,6 +102,12 @@ export class SelfMetrics {
    * The configured signals (at start and after a reload): a new signal's series are created at 0,
    * so it shows before its first error; a removed signal's series are dropped, not left stale.
    */
+  /** The external URL (at start and after a reload), one series only. */
+  setExternalUrl(url: string): void {
+    this.webInfo.reset();
+    this.webInfo.set({ external_url: url }, 1);
+  }
+
   setSignals(signals: readonly string[], units: Record<string, string | undefined> = {}): void {
     this.signalInfo.reset();
     for (const s of signals) this.signalInfo.set({ signal: s, unit: units[s] ?? '' }, 1);

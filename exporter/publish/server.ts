@@ -25,6 +25,8 @@ export interface ExporterAppOptions {
   reload?: () => Promise<ReloadResult>;
   /** The web config's guard (client certificates, basic auth), first in line. */
   guard?: express.RequestHandler;
+  /** The runbooks page (/runbooks), where the shipped rules' runbook_url points. */
+  runbooks?: () => string;
   /** The Analyse page and its API (/analyze, POST /api/v1/analyze). */
   analyze?: { context: AnalyzeContext; page: () => string };
 }
@@ -68,6 +70,12 @@ export function createExporterApp(registry: Registry, state: ServerState, opts: 
   app.get('/assets/analyze.js', (_req, res) => {
     res.type('application/javascript').set('Cache-Control', 'public, max-age=3600').send(ANALYZE_JS);
   });
+  if (opts.runbooks) {
+    const runbooks = opts.runbooks;
+    app.get('/runbooks', (_req, res) => {
+      res.type('html').send(runbooks());
+    });
+  }
   if (opts.analyze) {
     const page = opts.analyze.page;
     app.use(analyzeRouter(opts.analyze.context));

@@ -46,7 +46,8 @@ correlation: {min_samples: 5}
   expect(row('errors')).toMatch(/<td class="num">1\.\d+ %<\/td>/);
   expect(row('traffic')).toMatch(/<td class="num">\d+(\.\d+)?<\/td>/);
   expect(html).toContain('alerting score<br><span class="muted">ensemble, &gt; 1 is anomalous</span>');
-  expect(html).toContain('value and band, last 60 min');
+  // 40 cycles scored: the charts cover 39 minutes of the 60 the history holds.
+  expect(html).toContain('value and band, last 39 min');
   // The diagonal is 1 by definition: shown plain; off-diagonal cells keep their shade.
   expect(html.match(/<td class="corr diag muted">1<\/td>/g)).toHaveLength(3);
   expect(html.match(/<td class="corr [pn]\d+">-?\d\.\d\d<\/td>/g)).toHaveLength(6);

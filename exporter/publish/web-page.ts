@@ -44,7 +44,7 @@ function incidentsTable(groups: readonly GroupResult[]): string {
   const rows = open
     .map(
       (g) =>
-        `<tr class="incident"><td>${escapeHtml(labelText(g.labels))}</td><td><span class="pill firing">${escapeHtml(g.incident!.pattern)}</span></td><td>${escapeHtml(g.incident!.firstSignal)}</td><td class="num">${g.anomalousSignals}</td><td class="hint">${escapeHtml(g.incident!.hint)}</td></tr>`,
+        `<tr class="incident"><td>${escapeHtml(labelText(g.labels))}</td><td><span class="pill firing">${escapeHtml(g.incident!.pattern)}</span></td><td>${escapeHtml(g.incident!.firstSignal)}</td><td class="num">${g.anomalousSignals}</td><td class="hint">${escapeHtml(g.incident!.hint)} <a href="/runbooks#anomalyincident">runbook</a></td></tr>`,
     )
     .join('');
   return `<table id="incidents"><tr><th>group</th><th>pattern</th><th>first signal</th><th>anomalous signals</th><th>hint</th></tr>${rows}</table>`;
@@ -106,8 +106,19 @@ export function renderExporterPage(p: ExporterPageInput): string {
 <td><div data-chart="value" data-key="${k}"></div></td><td><div data-chart="score" data-key="${k}"></div></td></tr>`;
       })
       .join('');
-  const span = p.historySpanSeconds ? `, last ${spanText(p.historySpanSeconds)}` : '';
-  const head = `<tr><th>signal</th><th>now</th><th>expected (band)</th><th title="The ensemble score the shipped alert rules use: above 1 is anomalous">alerting score<br><span class="muted">ensemble, &gt; 1 is anomalous</span></th><th>value and band${span}</th><th>alerting score${span}<br><span class="muted">dashed line at 1</span></th></tr>`;
+  // The span the charts of a table actually cover (their history may still be filling up), at most
+  // the configured history.
+  const spanOf = (series: readonly SeriesResult[]) => {
+    let seconds = 0;
+    for (const r of series) {
+      const h = p.historyOf(r);
+      if (h && h.ts.length > 1) seconds = Math.max(seconds, h.ts[h.ts.length - 1] - h.ts[0]);
+    }
+    if (p.historySpanSeconds !== undefined) seconds = Math.min(seconds, p.historySpanSeconds);
+    return seconds > 0 ? `, last ${spanText(seconds)}` : '';
+  };
+  const head = (span: string) =>
+    `<tr><th>signal</th><th>now</th><th>expected (band)</th><th title="The ensemble score the shipped alert rules use: above 1 is anomalous">alerting score<br><span class="muted">ensemble, &gt; 1 is anomalous</span></th><th>value and band${span}</th><th>alerting score${span}<br><span class="muted">dashed line at 1</span></th></tr>`;
   const sections = groups.slice(0, max).map((g) => {
     const members = membersOf(g);
     const status = g.anomalousSignals > 0 ? `<span class="pill firing">${g.anomalousSignals} anomalous</span>` : '<span class="pill resolved">normal</span>';
@@ -115,7 +126,7 @@ export function renderExporterPage(p: ExporterPageInput): string {
       .map(([k, v]) => `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(v))}`)
       .join('&')}`;
     return `<div class="card group"><h3><a href="${escapeHtml(link)}">${escapeHtml(labelText(g.labels))}</a> ${status}${g.forestScore !== undefined ? ` <span class="muted">group score ${fmt(g.forestScore)}</span>` : ''}</h3>
-<table>${head}${signalRows(members)}</table>${correlationMatrix(g)}</div>`;
+<table>${head(spanOf(members))}${signalRows(members)}</table>${correlationMatrix(g)}</div>`;
   });
   const ungrouped = p.groupBy.length === 0 || !p.filter ? s.series.filter((r) => keyOf(r.labels) === undefined && matches(r.labels)).slice(0, 200) : [];
   const anomalous = s.series.filter((r) => r.anomalous).length;
@@ -124,7 +135,7 @@ export function renderExporterPage(p: ExporterPageInput): string {
 <h2>Signals${p.filter ? ` <a class="muted" href="/">(show all)</a>` : ''}</h2>
 ${groups.length > max ? `<p class="muted">Showing ${max} of ${groups.length} groups, anomalous first; filter with ?${escapeHtml(p.groupBy[0] ?? 'label')}=value.</p>` : ''}
 ${sections.join('\n') || (ungrouped.length ? '' : '<p class="muted">No series scored yet.</p>')}
-${ungrouped.length ? `<div class="card"><h3>Series without a group</h3><table>${head}${signalRows(ungrouped)}</table></div>` : ''}
+${ungrouped.length ? `<div class="card"><h3>Series without a group</h3><table>${head(spanOf(ungrouped))}${signalRows(ungrouped)}</table></div>` : ''}
 <p class="muted">Also: <a href="/analyze">analyse a signal or a query over a past range</a> · <a href="/metrics">/metrics</a> · <a href="/api/v1/incidents">/api/v1/incidents</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p>`;
   return renderPage({
     title: 'anomaly-exporter',

@@ -105,6 +105,21 @@ describe('receiver HTTP API', () => {
     expect((await axios.get(`${url}/api/v1/episodes`, { headers: auth, params: { status: 'bogus' }, validateStatus: () => true })).status).toBe(400);
   });
 
+  it("links an alert's absolute runbook_url and dashboard on the episode page, and nothing else", async () => {
+    const a = alert({
+      labels: { alertname: 'Other' },
+      annotations: { runbook_url: 'https://anomaly.example.org/runbooks#anomaloussignal', dashboard: 'javascript:alert(1)', note: 'docs/runbooks.md' },
+    });
+    const r = await post(payload(a));
+    const id = (r.data as { decisions: { episodeId: number }[] }).decisions[0].episodeId;
+    const page = (await axios.get(`${url}/episodes/${id}`, { headers: auth })).data as string;
+    expect(page).toContain('<a href="https://anomaly.example.org/runbooks#anomaloussignal" rel="noreferrer">');
+    expect(page).not.toContain('href="javascript:');
+    expect(page).not.toContain('href="docs/runbooks.md"');
+    // Closed again, so the other cases count the episodes they expect.
+    expect((await post(payload({ ...a, status: 'resolved' }))).status).toBe(200);
+  });
+
   it('serves /metrics and /healthz without auth, with the DESIGN.md metric names', async () => {
     expect((await axios.get(`${url}/healthz`)).status).toBe(200);
     const text = (await axios.get(`${url}/metrics`, { responseType: 'text' })).data as string;

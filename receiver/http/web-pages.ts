@@ -209,7 +209,11 @@ export function renderEpisodePage(
   const approvals = store.approvals.of(e.id);
   const pending = approvals.filter((a) => a.status === 'pending');
   const annotations = Object.entries(e.annotations)
-    .map(([k, v]) => `<tr><th>${escapeHtml(k)}</th><td>${escapeHtml(v)}</td></tr>`)
+    // runbook_url, dashboard and the like open from here when they are absolute http(s) links.
+    .map(
+      ([k, v]) =>
+        `<tr><th>${escapeHtml(k)}</th><td>${/^https?:\/\/[^\s"<>]+$/.test(v) ? `<a href="${escapeHtml(v)}" rel="noreferrer">${escapeHtml(v)}</a>` : escapeHtml(v)}</td></tr>`,
+    )
     .join('');
   const body = `<div class="card"><h2>${escapeHtml(e.alertname)} ${statusPill(e.status)}</h2><p>${escapeHtml(labelText(e.labels))}</p>
 ${annotations ? `<table>${annotations}</table>` : ''}</div>

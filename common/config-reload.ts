@@ -22,6 +22,18 @@ export interface ReloadResult {
   needsRestart: string[];
 }
 
+/** Where a daemon's config comes from and how it is reloaded (the CLI's flags). */
+export interface ReloadSource<T> {
+  file: string;
+  /** Reads and validates the file again (with the same command-line overrides). */
+  load: () => T;
+  /** Serve `POST /-/reload` (Prometheus' `--web.enable-lifecycle`). */
+  lifecycle?: boolean;
+  /** Look at the file every `watchIntervalMs` and reload when it changed (`--watch-config`). */
+  watch?: boolean;
+  watchIntervalMs?: number;
+}
+
 export interface ReloaderOptions<T> {
   file: string;
   /** Reads and validates the file (throws ConfigError on a bad one). */

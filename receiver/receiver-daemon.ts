@@ -2,7 +2,7 @@
 import { Server } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
-import { changedFields, ConfigReloader } from '../common/config-reload';
+import { changedFields, ConfigReloader, ReloadSource } from '../common/config-reload';
 import { registerProcessMetrics } from '../common/process-metrics';
 import { Logger } from '../common/logger';
 import { Receiver } from './receiver';
@@ -13,17 +13,6 @@ import { WebConfig } from '../common/web-config';
 import { RECEIVER_DEFAULT_HOST, ReceiverConfig } from './receiver-config';
 import { AuthCheck, authCheck } from './http/request-auth';
 import { createReceiverApp } from './http/receiver-app';
-
-export interface ReceiverReloadOptions {
-  file: string;
-  /** Reads and validates the file again (with the same command-line overrides). */
-  load: () => ReceiverConfig;
-  /** Serve `POST /-/reload` (behind the receiver's auth). */
-  lifecycle?: boolean;
-  /** Look at the file every `watchIntervalMs` and reload when it changed. */
-  watch?: boolean;
-  watchIntervalMs?: number;
-}
 
 /** Settings a running receiver cannot change; a reload keeps their running values and says so. */
 const RESTART_FIELDS = ['listen', 'store.path', 'body_limit_bytes', 'logging.format'] as const;
@@ -40,7 +29,7 @@ export class ReceiverDaemon {
   constructor(
     config: ReceiverConfig,
     readonly log: Logger,
-    private readonly reload?: ReceiverReloadOptions,
+    private readonly reload?: ReloadSource<ReceiverConfig>,
     /** `--web.config.file`: TLS and basic auth in exporter-toolkit's format (re-read on every reload). */
     webConfigFile?: string,
   ) {

@@ -176,6 +176,12 @@ export const configSchema = z
           .url({ protocol: /^https?$/ })
           .transform((u) => u.replace(/\/+$/, ''))
           .optional(),
+        /**
+         * Whether the Analyse page runs PromQL typed by whoever reaches it, with the reader's
+         * credentials. Default: yes when the reader sends none (no auth, no headers), else only
+         * the configured signals, so the page is not a way into a tenant's data.
+         */
+        analyze_any_query: z.boolean().optional(),
       })
       .prefault({}),
     logging: z

@@ -22,10 +22,11 @@ import { SnapshotPublisher } from '../publish/snapshot-publisher';
 import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
 import { renderAnalyzePage } from '../publish/analyze-page';
+import { anyQueryAllowed } from '../publish/analyze-api';
 import { renderRunbooksPage } from '../publish/runbooks-page';
 import { StateStore } from '../state/state-store';
 import { Readiness } from './readiness';
-import { changedFields, ConfigReloader } from '../../common/config-reload';
+import { changedFields, ConfigReloader, ReloadSource } from '../../common/config-reload';
 import { Mutex } from '../../common/mutex';
 
 export interface DaemonOptions {
@@ -37,16 +38,7 @@ export interface DaemonOptions {
   /** `--web.config.file`: TLS and basic auth in exporter-toolkit's format (re-read on every reload). */
   webConfigFile?: string;
   /** Where the config comes from, for reloads (SIGHUP, `/-/reload`, `--watch-config`). */
-  reload?: {
-    file: string;
-    /** Reads and validates the file again (with the same command-line overrides). */
-    load: () => ExporterConfig;
-    /** Serve `POST /-/reload` (Prometheus' `--web.enable-lifecycle`). */
-    lifecycle?: boolean;
-    /** Look at the file every `watchIntervalMs` and reload when it changed. */
-    watch?: boolean;
-    watchIntervalMs?: number;
-  };
+  reload?: ReloadSource<ExporterConfig>;
 }
 
 /**
@@ -247,6 +239,7 @@ export class ExporterDaemon {
               version: this.version,
               source: this.config.reader.url,
               stepSeconds: this.config.scheduler.step / 1000,
+              anyQuery: anyQueryAllowed(this.config),
             }),
         },
       },

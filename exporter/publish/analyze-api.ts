@@ -34,6 +34,11 @@ interface AnalyzeRequest {
   csv: boolean;
 }
 
+/** server.analyze_any_query, or its default: only when the reader sends no credentials. */
+export function anyQueryAllowed(config: ExporterConfig): boolean {
+  return config.server.analyze_any_query ?? (!config.reader.auth && Object.keys(config.reader.headers).length === 0);
+}
+
 /** The request read and checked; a string is the reason it is refused (400). */
 function readRequest(body: unknown, config: ExporterConfig): AnalyzeRequest | string {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return 'the body must be a JSON object: {"signal" or "query", "from", "to"}';
@@ -50,6 +55,9 @@ function readRequest(body: unknown, config: ExporterConfig): AnalyzeRequest | st
     signal = s;
     unit = s.unit;
   } else if (typeof b.query === 'string' && b.query.trim() !== '') {
+    if (!anyQueryAllowed(config)) {
+      return 'typed queries are off here (server.analyze_any_query: the reader sends credentials); choose a configured signal';
+    }
     if (b.query.length > 10_000) return 'the query is longer than 10,000 characters';
     const problem = config.reader.check_promql ? promqlSyntaxProblem(b.query) : undefined;
     if (problem) return `query: ${problem}`;

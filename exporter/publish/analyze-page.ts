@@ -11,6 +11,8 @@ export function renderAnalyzePage(p: {
   version: string;
   source: string;
   stepSeconds: number;
+  /** Whether typed PromQL is allowed (server.analyze_any_query). */
+  anyQuery: boolean;
 }): string {
   const options = Object.entries(p.signals)
     .map(
@@ -18,9 +20,12 @@ export function renderAnalyzePage(p: {
         `<option value="${escapeHtml(name)}" title="${escapeHtml(s.query)}">${escapeHtml(name)}${s.unit ? ` (${escapeHtml(s.unit)})` : ''}</option>`,
     )
     .join('');
+  const query = p.anyQuery
+    ? `<label class="query">or PromQL (used when "PromQL below" is chosen)<br><textarea name="query" rows="2" cols="90" spellcheck="false" placeholder="sum by (service) (rate(http_requests_total[5m]))"></textarea></label>`
+    : '<span class="muted">Typed PromQL is off here: the reader sends credentials (server.analyze_any_query).</span>';
   const body = `<form id="analyze-form" class="card">
-<p><label>Signal <select name="signal">${options}<option value="">PromQL below</option></select></label>
-<label class="query">or PromQL (used when "PromQL below" is chosen)<br><textarea name="query" rows="2" cols="90" spellcheck="false" placeholder="sum by (service) (rate(http_requests_total[5m]))"></textarea></label></p>
+<p><label>Signal <select name="signal">${options}${p.anyQuery ? '<option value="">PromQL below</option>' : ''}</select></label>
+${query}</p>
 <p><label>From (UTC) <input type="datetime-local" name="from" step="60" required></label>
 <label>To (UTC) <input type="datetime-local" name="to" step="60" required></label>
 <span class="presets">Last <button type="button" data-hours="1">1 h</button> <button type="button" data-hours="6">6 h</button> <button type="button" data-hours="24">24 h</button> <button type="button" data-hours="168">7 d</button></span></p>
@@ -62,7 +67,7 @@ export const ANALYZE_JS = `(function () {
   var say = function (text) { status.textContent = text; };
   var request = function (format) {
     var signal = form.signal.value;
-    return JSON.stringify({ signal: signal || undefined, query: signal ? undefined : form.query.value, from: form.from.value + ':00Z', to: form.to.value + ':00Z', format: format });
+    return JSON.stringify({ signal: signal || undefined, query: signal || !form.query ? undefined : form.query.value, from: form.from.value + ':00Z', to: form.to.value + ':00Z', format: format });
   };
   var num = function (v) { return v === 0 ? '0' : Math.abs(v) < 1e-4 ? v.toPrecision(3) : String(Number(v.toPrecision(4))); };
   var withUnit = function (v, unit) {

@@ -9,6 +9,7 @@ export class SelfMetrics {
   readonly inferInterval: Gauge;
   readonly cycleDuration: Histogram;
   readonly queryDuration: Histogram<'signal'>;
+  readonly parseDuration: Histogram<'signal'>;
   readonly queries: Counter<'signal'>;
   readonly queryErrors: Counter<'signal'>;
   readonly cycles: Counter;
@@ -63,9 +64,16 @@ export class SelfMetrics {
     });
     this.queryDuration = new Histogram({
       name: 'anomaly_exporter_query_duration_seconds',
-      help: 'Duration of range queries to the source, per signal.',
+      help: 'Time the source took to answer a read (request to last byte, every piece and retry), per signal.',
       labelNames: ['signal'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers: r,
+    });
+    this.parseDuration = new Histogram({
+      name: 'anomaly_exporter_parse_duration_seconds',
+      help: 'Time spent parsing the source answers of a read (JSON to series), per signal; query_duration_seconds is the source answering.',
+      labelNames: ['signal'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: r,
     });
     this.queries = new Counter({
@@ -113,7 +121,7 @@ export class SelfMetrics {
     for (const s of signals) this.signalInfo.set({ signal: s, unit: units[s] ?? '' }, 1);
     for (const s of this.signals) {
       if (signals.includes(s)) continue;
-      for (const m of [this.queries, this.queryErrors, this.series, this.queryDuration, this.fitDuration]) m.remove({ signal: s });
+      for (const m of [this.queries, this.queryErrors, this.series, this.queryDuration, this.parseDuration, this.fitDuration]) m.remove({ signal: s });
     }
     for (const s of signals) {
       if (this.signals.includes(s)) continue;
@@ -121,6 +129,7 @@ export class SelfMetrics {
       this.queryErrors.inc({ signal: s }, 0);
       this.series.set({ signal: s }, 0);
       this.queryDuration.zero({ signal: s });
+      this.parseDuration.zero({ signal: s });
       this.fitDuration.zero({ signal: s });
     }
     this.signals = [...signals];

@@ -1,5 +1,5 @@
 import { PrometheusHttp, PrometheusHttpOptions } from '../../common/prometheus-http';
-import { mergeSeries, parseQueryRangeBody, shareTimestamps } from './query-range-response';
+import { keepNamesWhenMixed, mergeSeries, parseQueryRangeBody, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { isSourceDown, RangeQuery, RawSeries, Reader, ReaderError, readFailureKind } from './reader';
 
@@ -28,14 +28,28 @@ export class PrometheusReader implements Reader {
   async queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
     const pieces = splitRange(q.startSeconds, q.endSeconds, q.stepSeconds, this.opts.maxPointsPerQuery);
     const results: RawSeries[][] = [];
-    for (const [start, end] of pieces) results.push(await this.withRetries(q, start, end, signal));
-    return shareTimestamps(mergeSeries(results));
+    const timing = { sourceSeconds: 0, parseSeconds: 0 };
+    try {
+      for (const [start, end] of pieces) results.push(await this.withRetries(q, start, end, signal, timing));
+      const t0 = performance.now();
+      const merged = shareTimestamps(mergeSeries(keepNamesWhenMixed(results)));
+      timing.parseSeconds += (performance.now() - t0) / 1000;
+      return merged;
+    } finally {
+      q.onTiming?.(timing);
+    }
   }
 
-  private async withRetries(q: RangeQuery, start: number, end: number, signal: AbortSignal): Promise<RawSeries[]> {
+  private async withRetries(
+    q: RangeQuery,
+    start: number,
+    end: number,
+    signal: AbortSignal,
+    timing: { sourceSeconds: number; parseSeconds: number },
+  ): Promise<RawSeries[]> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.once(q, start, end, signal);
+        return await this.once(q, start, end, signal, timing);
       } catch (err) {
         const retryable = err instanceof ReaderError && isSourceDown(readFailureKind(err)) && !signal.aborted;
         if (!retryable || attempt >= this.opts.retries) throw err;
@@ -45,9 +59,28 @@ export class PrometheusReader implements Reader {
     }
   }
 
-  private async once(q: RangeQuery, start: number, end: number, signal: AbortSignal): Promise<RawSeries[]> {
+  private async once(
+    q: RangeQuery,
+    start: number,
+    end: number,
+    signal: AbortSignal,
+    timing: { sourceSeconds: number; parseSeconds: number },
+  ): Promise<RawSeries[]> {
     const params = { query: q.query, start: String(start), end: String(end), step: String(q.stepSeconds) };
-    const series = parseQueryRangeBody(await this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal), q.signal);
+    const t0 = performance.now();
+    let body: string;
+    try {
+      body = await this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal);
+    } finally {
+      timing.sourceSeconds += (performance.now() - t0) / 1000;
+    }
+    const t1 = performance.now();
+    let series: RawSeries[];
+    try {
+      series = parseQueryRangeBody(body, q.signal);
+    } finally {
+      timing.parseSeconds += (performance.now() - t1) / 1000;
+    }
     const max = this.opts.maxSeries ?? Infinity;
     if (series.length > max)
       throw new ReaderError(

@@ -35,7 +35,8 @@ export function parseQueryRangeBody(body: string, signal: string): RawSeries[] {
   for (const item of d.data.result as { metric?: Record<string, string>; values?: [number, string][] }[]) {
     if (!item || typeof item !== 'object' || !Array.isArray(item.values)) throw new ReaderError('parse', `signal ${signal}: malformed series in result`);
     const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(item.metric ?? {})) if (k !== '__name__') labels[k] = String(v);
+    // __name__ is kept here; keepNamesWhenMixed decides over the whole answer whether it stays.
+    for (const [k, v] of Object.entries(item.metric ?? {})) labels[k] = String(v);
     const n = item.values.length;
     const timestamps = new Float64Array(n);
     const values = new Float64Array(n);
@@ -112,4 +113,27 @@ function sameTimes(a: Float64Array, b: Float64Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** The label a metric name is published under when one answer holds several names. */
+export const NAME_LABEL = 'name';
+
+/**
+ * `__name__` goes when every series of an answer has the same metric name (or none), as before:
+ * the signal names what they measure. When an answer mixes names (`{__name__=~"a|b"}`, `a or b`),
+ * dropping it would merge series that differ only by name, so it stays, as the label `name`
+ * (`metric_name` when the series has a `name` label already): `__` names are reserved in the
+ * exposition format.
+ */
+export function keepNamesWhenMixed(pieces: RawSeries[][]): RawSeries[][] {
+  // Decided over every piece of a split range at once, so one series is labelled alike in all.
+  const names = new Set<string>();
+  for (const piece of pieces) for (const s of piece) if (s.labels.__name__ !== undefined) names.add(s.labels.__name__);
+  for (const s of pieces.flat()) {
+    const name = s.labels.__name__;
+    if (name === undefined) continue;
+    delete s.labels.__name__;
+    if (names.size > 1) s.labels[s.labels[NAME_LABEL] === undefined ? NAME_LABEL : 'metric_name'] = name;
+  }
+  return pieces;
 }

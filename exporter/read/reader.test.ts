@@ -3,7 +3,7 @@ import { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import nock from 'nock';
 import { PrometheusReader } from './prometheus-reader';
-import { parseQueryRangeBody, parseSampleValue, shareTimestamps } from './query-range-response';
+import { keepNamesWhenMixed, parseQueryRangeBody, parseSampleValue, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { isSourceDown, ReaderError, readFailureKind } from './reader';
 
@@ -55,16 +55,18 @@ describe('splitRange', () => {
 });
 
 describe('query_range parsing', () => {
-  it('reads NaN, +Inf and -Inf as the special floats and drops __name__', () => {
-    const [s] = parseQueryRangeBody(
-      matrix([
-        [1, '1.5'],
-        [2, 'NaN'],
-        [3, '+Inf'],
-        [4, '-Inf'],
-      ]),
-      'x',
-    );
+  it('reads NaN, +Inf and -Inf as the special floats and drops a single __name__', () => {
+    const [[s]] = keepNamesWhenMixed([
+      parseQueryRangeBody(
+        matrix([
+          [1, '1.5'],
+          [2, 'NaN'],
+          [3, '+Inf'],
+          [4, '-Inf'],
+        ]),
+        'x',
+      ),
+    ]);
     expect(Array.from(s.values)).toEqual([1.5, NaN, Infinity, -Infinity]);
     expect(s.labels).toEqual({ service: 'a' });
     expect(parseSampleValue('1e-3')).toBe(0.001);
@@ -83,6 +85,58 @@ describe('query_range parsing', () => {
 });
 
 describe('PrometheusReader', () => {
+  it('tells the source time and the parse time apart (query_duration_seconds vs parse_duration_seconds)', async () => {
+    const values: [number, string][] = Array.from({ length: 20_000 }, (_, i) => [1000 + i, String(i * 0.5)]);
+    const body = JSON.stringify({
+      status: 'success',
+      data: { resultType: 'matrix', result: Array.from({ length: 10 }, (_, k) => ({ metric: { series: `s${k}` }, values })) },
+    });
+    nock(URL).post('/api/v1/query_range').delay(300).reply(200, body);
+    let timing: { sourceSeconds: number; parseSeconds: number } | undefined;
+    const series = await reader({ maxPointsPerQuery: 1_000_000 }).queryRange(
+      { ...q, startSeconds: 1000, endSeconds: 20_999, stepSeconds: 1, onTiming: (t) => (timing = t) },
+      new AbortController().signal,
+    );
+    expect(series).toHaveLength(10);
+    expect(timing!.sourceSeconds).toBeGreaterThanOrEqual(0.29);
+    expect(timing!.parseSeconds).toBeGreaterThan(0);
+    expect(timing!.parseSeconds).toBeLessThan(timing!.sourceSeconds);
+  });
+
+  it('reports the timing of a failed read too', async () => {
+    nock(URL).post('/api/v1/query_range').reply(200, '{"status": "success", "data": [');
+    let timing: { sourceSeconds: number; parseSeconds: number } | undefined;
+    await expect(reader().queryRange({ ...q, onTiming: (t) => (timing = t) }, new AbortController().signal)).rejects.toThrow(/no data.result|not JSON/);
+    expect(timing).toBeDefined();
+  });
+
+  it('keeps the metric name (as `name`) when one answer holds several, alike across the pieces of a split range', async () => {
+    const two = (t: number) =>
+      JSON.stringify({
+        status: 'success',
+        data: {
+          resultType: 'matrix',
+          result: [
+            { metric: { __name__: 'requests_total', service: 'a' }, values: [[t, '1']] },
+            { metric: { __name__: 'errors_total', service: 'a' }, values: [[t, '2']] },
+            { metric: { __name__: 'errors_total', service: 'b', name: 'taken' }, values: [[t, '3']] },
+          ],
+        },
+      });
+    // Two pieces (maxPointsPerQuery 3 over 5 points); the second holds only one name.
+    const one = JSON.stringify({
+      status: 'success',
+      data: { resultType: 'matrix', result: [{ metric: { __name__: 'errors_total', service: 'a' }, values: [[1060, '4']] }] },
+    });
+    nock(URL).post('/api/v1/query_range').reply(200, two(1000)).post('/api/v1/query_range').reply(200, one);
+    const series = await reader({ maxPointsPerQuery: 3 }).queryRange(q, new AbortController().signal);
+    expect(series.map((s) => [s.labels, Array.from(s.values)])).toEqual([
+      [{ service: 'a', name: 'requests_total' }, [1]],
+      [{ service: 'a', name: 'errors_total' }, [2, 4]],
+      [{ service: 'b', name: 'taken', metric_name: 'errors_total' }, [3]],
+    ]);
+  });
+
   it('posts the query form with identity encoding, auth and extra headers', async () => {
     const scope = nock(URL, { reqheaders: { 'accept-encoding': 'identity', authorization: 'Bearer s3cret', 'x-scope-orgid': 'tenant-1' } })
       .post('/api/v1/query_range', (body) => body.query === 'up' && body.start === '1000' && body.end === '1060' && body.step === '15')

@@ -8,10 +8,16 @@ export interface RangeQuery {
   startSeconds: number;
   endSeconds: number;
   stepSeconds: number;
+  /**
+   * Told, when the read is done, how long the source took to answer (request to last byte, every
+   * piece and retry) and how long the answer took to parse: query_duration_seconds measures the
+   * source, parse_duration_seconds the exporter. A reader without a wire does not call it.
+   */
+  onTiming?: (t: { sourceSeconds: number; parseSeconds: number }) => void;
 }
 
 export interface RawSeries {
-  /** Label set as returned by the source (`__name__` removed). */
+  /** Label set as returned by the source; `__name__` removed, or kept as `name` when the answer mixes names. */
   labels: Record<string, string>;
   /** Sample times in seconds, ascending. */
   timestamps: Float64Array;

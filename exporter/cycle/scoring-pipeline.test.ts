@@ -1,4 +1,5 @@
 import { silentLogger } from '../../common/logger';
+import { FitPool } from '../fit/fit-pool';
 import { parseConfig } from '../config/config';
 import { MemoryReader, MemorySeries } from '../read/memory-reader';
 import { ScoringPipeline } from './scoring-pipeline';
@@ -284,5 +285,33 @@ models:
     expect(r3.signals.latency.ok).toBe(true);
     expect(third.snapshot.series.filter((s) => s.signal === 'errors')).toHaveLength(0);
     expect(third.snapshot.series.filter((s) => s.signal === 'latency')).toHaveLength(1);
+  });
+});
+
+describe('ScoringPipeline cut by its timeout during a fit', () => {
+  it('keeps the fits that finish after the cut: the next cycle scores with them, no second fit', async () => {
+    const reader = new MemoryReader();
+    const n = 420;
+    reader.set('lat', [series({ service: 'checkout' }, T0, n, wiggle(0.1, 0.005))]);
+    reader.set('traf', [series({ service: 'checkout' }, T0, n, wiggle(100, 3))]);
+    const inner = new FitPool(0);
+    const cut = new AbortController();
+    // A fitter that takes its time: the cycle's timeout fires while it works.
+    const slow = {
+      size: inner.size,
+      fit: async (...args: Parameters<FitPool['fit']>) => {
+        cut.abort(new Error('cycle timeout'));
+        await new Promise((r) => setTimeout(r, 20));
+        return inner.fit(...args);
+      },
+    };
+    const p = new ScoringPipeline(config, reader, silentLogger(), undefined, slow);
+    const first = await p.runOnce(at(T0 + 360 * STEP), cut.signal);
+    expect(first.aborted).toBe(true);
+    const next = await p.runOnce(at(T0 + 361 * STEP), never);
+    // latency's fit ran past the cut and is kept; traffic's read came after the cut, so it fits now.
+    expect(next.signals.latency).toMatchObject({ ok: true, fitted: false });
+    expect(next.signals.traffic).toMatchObject({ ok: true, fitted: true });
+    expect(p.snapshot.series.find((s) => s.signal === 'latency')!.expected).toBeGreaterThan(0);
   });
 });

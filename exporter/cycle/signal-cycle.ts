@@ -111,10 +111,10 @@ export class SignalCycle {
         fitWindowSeconds: this.ctx.fitWindowSeconds,
       };
       fittedSeries = await fitSeries(this.ctx.fitter, req, raw, trackers, log);
-      if (!abort.aborted) {
-        if (fitScope === 'all') this.lastFit = end;
-        metrics?.fitDuration.observe({ signal: this.name }, (performance.now() - fitStarted) / 1000);
-      }
+      // The fits run to the end even when the cycle is cut meanwhile, and every series has adopted
+      // its fit: recorded, so the next cycle scores with them instead of fitting all over again.
+      if (fitScope === 'all') this.lastFit = end;
+      metrics?.fitDuration.observe({ signal: this.name }, (performance.now() - fitStarted) / 1000);
       fitDone?.();
     }
     const published = await this.score(raw, trackers, end, abort);

@@ -1,4 +1,4 @@
-import { PrometheusHttp, PrometheusHttpOptions } from '../../common/prometheus-http';
+import { DEFAULT_MAX_RESPONSE_BYTES, PrometheusHttp, PrometheusHttpOptions } from '../../common/prometheus-http';
 import { keepNamesWhenMixed, mergeSeries, parseQueryRangeBody, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { isSourceDown, RangeQuery, RawSeries, Reader, ReaderError, readFailureKind } from './reader';
@@ -20,23 +20,54 @@ export interface PrometheusReaderOptions extends PrometheusHttpOptions {
 export class PrometheusReader implements Reader {
   private readonly http: PrometheusHttp;
   private readonly backoffMs: number;
+  /**
+   * Per signal, the most points per piece known to come back under max_response_bytes, learned
+   * from answers refused as too large: later reads split there at once instead of being refused
+   * first. Kept for the reader's life (a config reload makes a new reader).
+   */
+  private readonly learnedPoints = new Map<string, number>();
 
   constructor(private readonly opts: PrometheusReaderOptions) {
     this.http = new PrometheusHttp(opts);
     this.backoffMs = opts.backoffMs ?? 250;
   }
   async queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
-    const pieces = splitRange(q.startSeconds, q.endSeconds, q.stepSeconds, this.opts.maxPointsPerQuery);
+    const maxPoints = Math.min(this.opts.maxPointsPerQuery, this.learnedPoints.get(q.signal) ?? Infinity);
+    const pieces = splitRange(q.startSeconds, q.endSeconds, q.stepSeconds, maxPoints);
     const results: RawSeries[][] = [];
     const timing = { sourceSeconds: 0, parseSeconds: 0 };
     try {
-      for (const [start, end] of pieces) results.push(await this.withRetries(q, start, end, signal, timing));
+      for (const [start, end] of pieces) results.push(...(await this.readPiece(q, start, end, signal, timing)));
       const t0 = performance.now();
       const merged = shareTimestamps(mergeSeries(keepNamesWhenMixed(results)));
       timing.parseSeconds += (performance.now() - t0) / 1000;
       return merged;
     } finally {
       q.onTiming?.(timing);
+    }
+  }
+
+  /**
+   * One piece of the range. An answer larger than max_response_bytes (refused before it is
+   * parsed) is read again as two halves, recursively, and the size is remembered for the signal;
+   * only a single step too large fails, as `too_large` with what to do. So no answer size stops a
+   * read, and memory holds one piece's text at a time.
+   */
+  private async readPiece(q: RangeQuery, start: number, end: number, signal: AbortSignal, timing: Timing): Promise<RawSeries[][]> {
+    try {
+      return [await this.withRetries(q, start, end, signal, timing)];
+    } catch (err) {
+      const points = Math.round((end - start) / q.stepSeconds) + 1;
+      if (!(err instanceof ReaderError) || err.kind !== 'too_large') throw err;
+      if (points < 2)
+        throw new ReaderError(
+          'too_large',
+          `signal ${q.signal}: the answer for a single step is larger than reader.max_response_bytes (${this.opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES} bytes): raise it, or narrow the query (fewer series)`,
+        );
+      const half = Math.ceil(points / 2);
+      this.learnedPoints.set(q.signal, Math.min(this.learnedPoints.get(q.signal) ?? Infinity, half));
+      const mid = start + (half - 1) * q.stepSeconds;
+      return [...(await this.readPiece(q, start, mid, signal, timing)), ...(await this.readPiece(q, mid + q.stepSeconds, end, signal, timing))];
     }
   }
 
@@ -90,6 +121,9 @@ export class PrometheusReader implements Reader {
     return series;
   }
 }
+
+/** Seconds a read spent waiting for the source and parsing its answers. */
+type Timing = { sourceSeconds: number; parseSeconds: number };
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

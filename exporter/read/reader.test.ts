@@ -224,15 +224,49 @@ describe('PrometheusReader', () => {
     }
   });
 
-  it('refuses an answer larger than max_response_bytes, and one with more series than max_series, naming the signal', async () => {
+  it('reads an answer larger than max_response_bytes in halves, remembers the size, and refuses only a single step too large', async () => {
+    // The source answers 40 series per requested point: about 1,200 bytes a point.
+    const requested: number[] = [];
+    const answer = (body: string) => {
+      const p = new URLSearchParams(body);
+      const [start, end, step] = ['start', 'end', 'step'].map((k) => Number(p.get(k)));
+      requested.push((end - start) / step + 1);
+      const values: [number, string][] = [];
+      for (let t = start; t <= end; t += step) values.push([t, String(t)]);
+      return JSON.stringify({
+        status: 'success',
+        data: { resultType: 'matrix', result: Array.from({ length: 40 }, (_, k) => ({ metric: { s: `s${k}` }, values })) },
+      });
+    };
+    nock(URL)
+      .post('/api/v1/query_range')
+      .times(20)
+      .reply(200, (_uri, body) => answer(String(body)));
+    const r = reader({ maxResponseBytes: 6_000, retries: 0 });
+    const long = { ...q, startSeconds: 1000, endSeconds: 1000 + 15 * 15, stepSeconds: 15 }; // 16 points
+    const series = await r.queryRange(long, new AbortController().signal);
+    expect(series).toHaveLength(40);
+    expect(Array.from(series[7].values)).toEqual(Array.from({ length: 16 }, (_, i) => 1000 + i * 15));
+    // 16 points refused, then halves until they fit (8 points here).
+    expect(requested).toEqual([16, 8, 8]);
+    // The next read splits at 8 at once: no refused answer first.
+    requested.length = 0;
+    await r.queryRange(long, new AbortController().signal);
+    expect(requested).toEqual([8, 8]);
+    nock.cleanAll();
     const big = matrix(Array.from({ length: 5000 }, (_, i) => [1000 + i, '1'] as [number, string]));
     nock(URL).post('/api/v1/query_range').reply(200, big);
     const tooLarge = await reader({ maxResponseBytes: 10_000, retries: 0 })
-      .queryRange(q, new AbortController().signal)
+      .queryRange({ ...q, endSeconds: q.startSeconds }, new AbortController().signal)
       .catch((e) => e);
     expect(tooLarge.kind).toBe('too_large');
-    expect(tooLarge.message).toMatch(/^signal latency: answer larger than 10000 bytes/);
+    expect(tooLarge.message).toMatch(
+      /^signal latency: the answer for a single step is larger than reader.max_response_bytes \(10000 bytes\): raise it, or narrow the query/,
+    );
     expect(isSourceDown(readFailureKind(tooLarge))).toBe(false);
+  });
+
+  it('refuses an answer with more series than max_series, naming the signal', async () => {
     const many = JSON.stringify({
       status: 'success',
       data: { resultType: 'matrix', result: Array.from({ length: 4 }, (_, i) => ({ metric: { service: `s${i}` }, values: [[1000, '1']] })) },

@@ -167,18 +167,14 @@ export class Receiver {
     if (!e) return undefined;
     const frozen = e.status === 'resolved' ? this.store.episodes.frozenAnalysis(e.id) : undefined;
     if (frozen) return JSON.parse(frozen) as IncidentAnalysis;
-    const end = e.resolvedAtMs === null ? undefined : e.resolvedAtMs + RESOLVED_TAIL_MS;
     const now = this.clock();
     const runbook = this.config.runbooks.find((r) => r.name === e.runbook);
-    const a = await analyseIncident(this.prom, {
-      episode: e,
+    const a = await this.analyse(e, now, {
       decisions: this.store.episodes.decisionsOf(e.id),
       actions: this.store.actions.of(e.id),
       runbookAnnotations: runbook?.annotations ?? {},
-      nowMs: end === undefined ? now : Math.min(now, end),
-      windowMs: this.config.analysis.window,
-      groupBy: this.config.analysis.group_by,
     });
+    const end = e.resolvedAtMs === null ? undefined : e.resolvedAtMs + RESOLVED_TAIL_MS;
     if (end !== undefined && now >= end + SETTLE_MS && !a.error) {
       try {
         this.store.episodes.freezeAnalysis(e.id, now, JSON.stringify(a));
@@ -213,16 +209,23 @@ export class Receiver {
       resolveKind: r.endsAtMs === null ? null : 'recovered',
       runbook: null,
     };
-    const a = await analyseIncident(this.prom, {
+    const a = await this.analyse(episode, now, { decisions: [], actions: [], runbookAnnotations: {} });
+    return { ...a, episode_id: null };
+  }
+
+  /** An episode's analysis as of `now`; a resolved one's window ends RESOLVED_TAIL_MS after its resolve. */
+  private analyse(
+    episode: EpisodeRow,
+    now: number,
+    known: Pick<Parameters<typeof analyseIncident>[1], 'decisions' | 'actions' | 'runbookAnnotations'>,
+  ): Promise<IncidentAnalysis> {
+    return analyseIncident(this.prom, {
       episode,
-      decisions: [],
-      actions: [],
-      runbookAnnotations: {},
-      nowMs: r.endsAtMs === null ? now : Math.min(now, r.endsAtMs + RESOLVED_TAIL_MS),
+      ...known,
+      nowMs: episode.resolvedAtMs === null ? now : Math.min(now, episode.resolvedAtMs + RESOLVED_TAIL_MS),
       windowMs: this.config.analysis.window,
       groupBy: this.config.analysis.group_by,
     });
-    return { ...a, episode_id: null };
   }
 
   /**

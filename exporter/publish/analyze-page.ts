@@ -70,6 +70,7 @@ export const ANALYZE_JS = `(function () {
     return JSON.stringify({ signal: signal || undefined, query: signal || !form.query ? undefined : form.query.value, from: form.from.value + ':00Z', to: form.to.value + ':00Z', format: format });
   };
   var num = function (v) { return v === 0 ? '0' : Math.abs(v) < 1e-4 ? v.toPrecision(3) : String(Number(v.toPrecision(4))); };
+  // The browser's copy of common/units.ts formatWithUnit (this script cannot import it); keep them alike.
   var withUnit = function (v, unit) {
     if (v === null || v === undefined || !isFinite(v)) return '–';
     var a = Math.abs(v);

@@ -91,12 +91,18 @@ export function renderExporterPage(p: ExporterPageInput): string {
     .sort((a, b) => b.anomalousSignals - a.anomalousSignals || labelText(a.labels).localeCompare(labelText(b.labels)));
   const max = p.maxGroups ?? 50;
   let key = 0;
-  const signalRows = (series: readonly SeriesResult[]) =>
-    series
+  // One table of series: a row each, with the span its charts actually cover (their history may
+  // still be filling up; at most the configured history) in the header.
+  const signalTable = (series: readonly SeriesResult[]) => {
+    let seconds = 0;
+    const rows = series
       .map((r) => {
         const k = `s${key++}`;
         const h = p.historyOf(r);
-        if (h) chartData[k] = h;
+        if (h) {
+          chartData[k] = h;
+          if (h.ts.length > 1) seconds = Math.max(seconds, h.ts[h.ts.length - 1] - h.ts[0]);
+        }
         const extra = Object.entries(r.labels).filter(([n]) => n !== 'signal' && !p.groupBy.includes(n));
         const unit = p.units?.[r.signal];
         const v = (x: number | undefined) => escapeHtml(formatWithUnit(x, unit));
@@ -106,16 +112,8 @@ export function renderExporterPage(p: ExporterPageInput): string {
 <td><div data-chart="value" data-key="${k}"></div></td><td><div data-chart="score" data-key="${k}"></div></td></tr>`;
       })
       .join('');
-  // The span the charts of a table actually cover (their history may still be filling up), at most
-  // the configured history.
-  const spanOf = (series: readonly SeriesResult[]) => {
-    let seconds = 0;
-    for (const r of series) {
-      const h = p.historyOf(r);
-      if (h && h.ts.length > 1) seconds = Math.max(seconds, h.ts[h.ts.length - 1] - h.ts[0]);
-    }
     if (p.historySpanSeconds !== undefined) seconds = Math.min(seconds, p.historySpanSeconds);
-    return seconds > 0 ? `, last ${spanText(seconds)}` : '';
+    return `<table>${head(seconds > 0 ? `, last ${spanText(seconds)}` : '')}${rows}</table>`;
   };
   const head = (span: string) =>
     `<tr><th>signal</th><th>now</th><th>expected (band)</th><th title="The ensemble score the shipped alert rules use: above 1 is anomalous">alerting score<br><span class="muted">ensemble, &gt; 1 is anomalous</span></th><th>value and band${span}</th><th>alerting score${span}<br><span class="muted">dashed line at 1</span></th></tr>`;
@@ -126,7 +124,7 @@ export function renderExporterPage(p: ExporterPageInput): string {
       .map(([k, v]) => `${encodeURIComponent(wellFormed(k))}=${encodeURIComponent(wellFormed(v))}`)
       .join('&')}`;
     return `<div class="card group"><h3><a href="${escapeHtml(link)}">${escapeHtml(labelText(g.labels))}</a> ${status}${g.forestScore !== undefined ? ` <span class="muted">group score ${fmt(g.forestScore)}</span>` : ''}</h3>
-<table>${head(spanOf(members))}${signalRows(members)}</table>${correlationMatrix(g)}</div>`;
+${signalTable(members)}${correlationMatrix(g)}</div>`;
   });
   const ungrouped = p.groupBy.length === 0 || !p.filter ? s.series.filter((r) => keyOf(r.labels) === undefined && matches(r.labels)).slice(0, 200) : [];
   const anomalous = s.series.filter((r) => r.anomalous).length;
@@ -135,7 +133,7 @@ export function renderExporterPage(p: ExporterPageInput): string {
 <h2>Signals${p.filter ? ` <a class="muted" href="/">(show all)</a>` : ''}</h2>
 ${groups.length > max ? `<p class="muted">Showing ${max} of ${groups.length} groups, anomalous first; filter with ?${escapeHtml(p.groupBy[0] ?? 'label')}=value.</p>` : ''}
 ${sections.join('\n') || (ungrouped.length ? '' : '<p class="muted">No series scored yet.</p>')}
-${ungrouped.length ? `<div class="card"><h3>Series without a group</h3><table>${head(spanOf(ungrouped))}${signalRows(ungrouped)}</table></div>` : ''}
+${ungrouped.length ? `<div class="card"><h3>Series without a group</h3>${signalTable(ungrouped)}</div>` : ''}
 <p class="muted">Also: <a href="/analyze">analyse a signal or a query over a past range</a> · <a href="/metrics">/metrics</a> · <a href="/api/v1/incidents">/api/v1/incidents</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p>`;
   return renderPage({
     title: 'anomaly-exporter',

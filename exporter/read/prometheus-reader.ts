@@ -35,13 +35,10 @@ export class PrometheusReader implements Reader {
     const maxPoints = Math.min(this.opts.maxPointsPerQuery, this.learnedPoints.get(q.signal) ?? Infinity);
     const pieces = splitRange(q.startSeconds, q.endSeconds, q.stepSeconds, maxPoints);
     const results: RawSeries[][] = [];
-    const timing = { sourceSeconds: 0, parseSeconds: 0 };
+    const timing: Timing = { sourceSeconds: 0, parseSeconds: 0 };
     try {
       for (const [start, end] of pieces) results.push(...(await this.readPiece(q, start, end, signal, timing)));
-      const t0 = performance.now();
-      const merged = shareTimestamps(mergeSeries(keepNamesWhenMixed(results)));
-      timing.parseSeconds += (performance.now() - t0) / 1000;
-      return merged;
+      return await timed(timing, 'parseSeconds', () => shareTimestamps(mergeSeries(keepNamesWhenMixed(results))));
     } finally {
       q.onTiming?.(timing);
     }
@@ -71,13 +68,7 @@ export class PrometheusReader implements Reader {
     }
   }
 
-  private async withRetries(
-    q: RangeQuery,
-    start: number,
-    end: number,
-    signal: AbortSignal,
-    timing: { sourceSeconds: number; parseSeconds: number },
-  ): Promise<RawSeries[]> {
+  private async withRetries(q: RangeQuery, start: number, end: number, signal: AbortSignal, timing: Timing): Promise<RawSeries[]> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.once(q, start, end, signal, timing);
@@ -90,28 +81,10 @@ export class PrometheusReader implements Reader {
     }
   }
 
-  private async once(
-    q: RangeQuery,
-    start: number,
-    end: number,
-    signal: AbortSignal,
-    timing: { sourceSeconds: number; parseSeconds: number },
-  ): Promise<RawSeries[]> {
+  private async once(q: RangeQuery, start: number, end: number, signal: AbortSignal, timing: Timing): Promise<RawSeries[]> {
     const params = { query: q.query, start: String(start), end: String(end), step: String(q.stepSeconds) };
-    const t0 = performance.now();
-    let body: string;
-    try {
-      body = await this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal);
-    } finally {
-      timing.sourceSeconds += (performance.now() - t0) / 1000;
-    }
-    const t1 = performance.now();
-    let series: RawSeries[];
-    try {
-      series = parseQueryRangeBody(body, q.signal);
-    } finally {
-      timing.parseSeconds += (performance.now() - t1) / 1000;
-    }
+    const body = await timed(timing, 'sourceSeconds', () => this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal));
+    const series = await timed(timing, 'parseSeconds', () => parseQueryRangeBody(body, q.signal));
     const max = this.opts.maxSeries ?? Infinity;
     if (series.length > max)
       throw new ReaderError(
@@ -124,6 +97,16 @@ export class PrometheusReader implements Reader {
 
 /** Seconds a read spent waiting for the source and parsing its answers. */
 type Timing = { sourceSeconds: number; parseSeconds: number };
+
+/** Runs `fn`, adding its seconds to `timing[key]` whether it succeeds or throws. */
+async function timed<T>(timing: Timing, key: keyof Timing, fn: () => T | Promise<T>): Promise<T> {
+  const t0 = performance.now();
+  try {
+    return await fn();
+  } finally {
+    timing[key] += (performance.now() - t0) / 1000;
+  }
+}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {

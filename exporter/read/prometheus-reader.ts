@@ -1,5 +1,6 @@
 import { DEFAULT_MAX_RESPONSE_BYTES, PrometheusHttp, PrometheusHttpOptions } from '../../common/prometheus-http';
-import { keepNamesWhenMixed, mergeSeries, parseQueryRangeBody, shareTimestamps } from './query-range-response';
+import { MatrixStreamParser } from './matrix-stream-parser';
+import { keepNamesWhenMixed, mergeSeries, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { isSourceDown, RangeQuery, RawSeries, Reader, ReaderError, readFailureKind } from './reader';
 
@@ -83,8 +84,22 @@ export class PrometheusReader implements Reader {
 
   private async once(q: RangeQuery, start: number, end: number, signal: AbortSignal, timing: Timing): Promise<RawSeries[]> {
     const params = { query: q.query, start: String(start), end: String(end), step: String(q.stepSeconds) };
-    const body = await timed(timing, 'sourceSeconds', () => this.http.post('/api/v1/query_range', params, `signal ${q.signal}`, signal));
-    const series = await timed(timing, 'parseSeconds', () => parseQueryRangeBody(body, q.signal));
+    // The answer is parsed as it arrives: the time in the parser is the exporter's, the rest the source's.
+    const parser = new MatrixStreamParser(q.signal);
+    let parseSeconds = 0;
+    const onChunk = (chunk: Buffer) => {
+      const t0 = performance.now();
+      parser.write(chunk);
+      parseSeconds += (performance.now() - t0) / 1000;
+    };
+    const t0 = performance.now();
+    try {
+      await this.http.postStream('/api/v1/query_range', params, onChunk, `signal ${q.signal}`, signal);
+    } finally {
+      timing.sourceSeconds += (performance.now() - t0) / 1000 - parseSeconds;
+      timing.parseSeconds += parseSeconds;
+    }
+    const series = await timed(timing, 'parseSeconds', () => parser.end());
     const max = this.opts.maxSeries ?? Infinity;
     if (series.length > max)
       throw new ReaderError(

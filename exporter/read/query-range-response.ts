@@ -1,57 +1,4 @@
-import { RawSeries, ReaderError } from './reader';
-
-/** Prometheus renders special floats as strings: "NaN", "+Inf", "-Inf". */
-export function parseSampleValue(text: string): number {
-  if (text === '+Inf' || text === 'Inf') return Infinity;
-  if (text === '-Inf') return -Infinity;
-  if (text === 'NaN') return NaN;
-  const v = Number(text);
-  if (Number.isNaN(v)) throw new ReaderError('parse', `sample value "${text.slice(0, 40)}" is not a number`);
-  return v;
-}
-
-/**
- * Parses a /api/v1/query_range body (https://prometheus.io/docs/prometheus/latest/querying/api/).
- * Throws ReaderError('promql') for an error status, ReaderError('parse') for anything malformed.
- */
-export function parseQueryRangeBody(body: string, signal: string): RawSeries[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(body);
-  } catch {
-    throw new ReaderError('parse', `signal ${signal}: response is not JSON (starts with ${JSON.stringify(body.slice(0, 60))})`);
-  }
-  const d = doc as { status?: unknown; error?: unknown; errorType?: unknown; data?: { resultType?: unknown; result?: unknown } };
-  if (d?.status === 'error') {
-    throw new ReaderError('promql', `signal ${signal}: ${String(d.errorType ?? 'error')}: ${String(d.error ?? 'unknown error')}`);
-  }
-  if (d?.status !== 'success' || !d.data || !Array.isArray(d.data.result)) {
-    throw new ReaderError('parse', `signal ${signal}: response has no data.result`);
-  }
-  if (d.data.resultType !== 'matrix') {
-    throw new ReaderError('promql', `signal ${signal}: expected a range vector result (matrix), got ${String(d.data.resultType)}`);
-  }
-  const out: RawSeries[] = [];
-  for (const item of d.data.result as { metric?: Record<string, string>; values?: [number, string][] }[]) {
-    if (!item || typeof item !== 'object' || !Array.isArray(item.values)) throw new ReaderError('parse', `signal ${signal}: malformed series in result`);
-    const labels: Record<string, string> = {};
-    // __name__ is kept here; keepNamesWhenMixed decides over the whole answer whether it stays.
-    for (const [k, v] of Object.entries(item.metric ?? {})) labels[k] = String(v);
-    const n = item.values.length;
-    const timestamps = new Float64Array(n);
-    const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const pair = item.values[i];
-      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'number' || typeof pair[1] !== 'string') {
-        throw new ReaderError('parse', `signal ${signal}: malformed sample ${JSON.stringify(pair)?.slice(0, 60)}`);
-      }
-      timestamps[i] = pair[0];
-      values[i] = parseSampleValue(pair[1]);
-    }
-    out.push({ labels, timestamps, values });
-  }
-  return out;
-}
+import { RawSeries } from './reader';
 
 /** Stable identity of a label set: sorted `name="value"` pairs. */
 export function labelKey(labels: Record<string, string>): string {
@@ -73,17 +20,30 @@ export function mergeSeries(pieces: RawSeries[][]): RawSeries[] {
     }
   }
   const out: RawSeries[] = [];
+  // Pieces share their time grids (the parser does that), so the joined grids are shared too:
+  // one join per distinct sequence of piece grids, not one per series.
+  const gridIds = new Map<Float64Array, number>();
+  const joinedGrids = new Map<string, Float64Array>();
   for (const { labels, parts } of byKey.values()) {
     if (parts.length === 1) {
       out.push(parts[0]);
       continue;
     }
     const n = parts.reduce((a, p) => a + p.values.length, 0);
-    const timestamps = new Float64Array(n);
+    const gridKey = parts.map((p) => gridIds.get(p.timestamps) ?? gridIds.set(p.timestamps, gridIds.size).size - 1).join(',');
+    let timestamps = joinedGrids.get(gridKey);
+    if (!timestamps) {
+      timestamps = new Float64Array(n);
+      let o = 0;
+      for (const p of parts) {
+        timestamps.set(p.timestamps, o);
+        o += p.timestamps.length;
+      }
+      joinedGrids.set(gridKey, timestamps);
+    }
     const values = new Float64Array(n);
     let o = 0;
     for (const p of parts) {
-      timestamps.set(p.timestamps, o);
       values.set(p.values, o);
       o += p.values.length;
     }

@@ -3,7 +3,8 @@ import { AddressInfo } from 'node:net';
 import fc from 'fast-check';
 import nock from 'nock';
 import { PrometheusReader } from './prometheus-reader';
-import { keepNamesWhenMixed, parseQueryRangeBody, parseSampleValue, shareTimestamps } from './query-range-response';
+import { parseQueryRangeBody, parseSampleValue } from './matrix-stream-parser';
+import { keepNamesWhenMixed, shareTimestamps } from './query-range-response';
 import { splitRange } from './range-split';
 import { isSourceDown, ReaderError, readFailureKind } from './reader';
 

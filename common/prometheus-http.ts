@@ -38,7 +38,7 @@ export function apiError(body: string): { errorType: string; error: string } | u
   return undefined;
 }
 
-/** 64 MiB of JSON: parsed, about ten times that in memory, which still fits the 1 GiB target. */
+/** 64 MiB: the receiver's small queries (post holds the answer as one string); the exporter's reader sets its own. */
 export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class PrometheusHttp {

@@ -12,7 +12,7 @@ import { freePort, waitFor } from './stack';
 
 jest.setTimeout(60_000);
 
-type Mode = 'ok' | 'error500' | 'promql_traffic' | 'garbage' | 'slow';
+type Mode = 'ok' | 'error500' | 'promql_traffic' | 'garbage' | 'slow' | 'slow_fit_reads';
 let mode: Mode = 'ok';
 let sourcePort: number;
 let source: Server | undefined;
@@ -45,7 +45,11 @@ function respond(req: IncomingMessage, res: ServerResponse, body: string): void 
   const values: [number, string][] = [];
   for (let t = start, i = 0; t <= end; t += step, i++) values.push([t, String(10 + Math.sin(t) * 0.5)]);
   const result = ['a', 'b'].map((service) => ({ metric: { service }, values }));
-  res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }));
+  const answer = () =>
+    res.writeHead(200, { 'Content-Type': 'application/json' }).end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result } }));
+  // A whole fit window (2 minutes here) takes 1.5 s, three times the cycle timeout; new samples are quick.
+  if (mode === 'slow_fit_reads' && end - start > 30) setTimeout(answer, 1500);
+  else answer();
 }
 
 function startSource(): Promise<void> {
@@ -90,7 +94,7 @@ beforeAll(async () => {
   signals:
     latency: {query: latency_q}
     traffic: {query: traffic_q}
-scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_every: 1m, fit_window: 2m, fit_cron: '*/2 * * * * *'}
+scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_timeout: 500ms, fit_every: 1m, fit_window: 2m, fit_cron: '*/2 * * * * *'}
 models: {zscore: {min_samples: 5}, mad: {min_samples: 5}}
 server: {listen: "127.0.0.1:${port}"}
 `,
@@ -211,5 +215,52 @@ describe('exporter with a misbehaving source', () => {
     const before = await count();
     await new Promise((r) => setTimeout(r, 6500));
     expect((await count()) - before).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('exporter whose refits take longer than its cycle timeout', () => {
+  let slow: ExporterDaemon;
+  let slowUrl: string;
+
+  beforeAll(async () => {
+    // The first exporter keeps running: two daemons on one source is fine.
+    mode = 'slow_fit_reads';
+    const port = await freePort();
+    slowUrl = `http://127.0.0.1:${port}`;
+    const config = parseConfig(
+      `reader:
+  url: http://127.0.0.1:${sourcePort}
+  timeout: 5s
+  retries: 0
+  signals:
+    latency: {query: latency_q}
+scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_timeout: 5s, fit_every: 1m, fit_window: 2m}
+models: {zscore: {min_samples: 5}, mad: {min_samples: 5}}
+server: {listen: "127.0.0.1:${port}"}
+`,
+      'slow-fits.yml',
+    );
+    slow = new ExporterDaemon(config, { logger: silentLogger(), version: 'test' });
+    await slow.start();
+  });
+
+  afterAll(async () => {
+    await slow?.stop();
+    mode = 'ok';
+  });
+
+  it('finishes its cold fit under fit_timeout, not cut at cycle_timeout, then scores every second with the short timeout', async () => {
+    const text = async () => (await axios.get(`${slowUrl}/metrics`, { responseType: 'text' })).data as string;
+    // Before fit_timeout, every cycle read the fit window, was cut at 500 ms and started over: no score, ever.
+    await waitFor('scores from the cold fit', async () => (await text()).includes('anomaly_score{service="a",signal="latency",model="ensemble"}'), 10_000);
+    const m = await text();
+    expect(value(m, 'anomaly_exporter_cycle_timeouts_total')).toBe(0);
+    expect(value(m, 'anomaly_exporter_fit_duration_seconds_count{signal="latency"}')).toBe(1);
+    // Then ordinary cycles: quick reads of new samples, one a second, none cut.
+    const cycles = value(m, 'anomaly_exporter_cycles_total') ?? 0;
+    await new Promise((r) => setTimeout(r, 3000));
+    const later = await text();
+    expect((value(later, 'anomaly_exporter_cycles_total') ?? 0) - cycles).toBeGreaterThanOrEqual(2);
+    expect(value(later, 'anomaly_exporter_cycle_timeouts_total')).toBe(0);
   });
 });

@@ -61,12 +61,16 @@ export const configSchema = z
       auth: auth.optional(),
       accept_encoding: z.string().default('identity'),
       max_points_per_query: z.number().int().min(2).default(11000),
-      /** An answer larger than this is refused before it is parsed (64 MiB: parsed, it still fits 1 GiB). */
+      /**
+       * An answer larger than this is cut off and its range read again in halves. Answers are
+       * parsed as they stream into typed arrays (about 0.75 bytes of memory per byte of JSON), so
+       * this bounds one query's work, not a string: 256 MiB holds 10,000 series × 24 h in one piece.
+       */
       max_response_bytes: z
         .number()
         .int()
         .min(1024)
-        .default(64 * 1024 * 1024),
+        .default(256 * 1024 * 1024),
       /** A signal with more series than this fails alone (10,000: the 1 GiB bench's size). */
       max_series: z.number().int().min(1).default(10000),
       concurrency: z.number().int().min(1).max(64).default(4),
@@ -89,6 +93,11 @@ export const configSchema = z
         fit_cron: z.string().optional(),
         timezone: z.string().default('UTC'),
         cycle_timeout: duration(1).optional(),
+        /**
+         * A cycle that refits (the cold start, fit_every, fit_cron, warming series) may run this
+         * long: reading a whole fit window and fitting take far longer than scoring new samples.
+         */
+        fit_timeout: duration(1).prefault('10m'),
       })
       .prefault({}),
     models: z

@@ -78,6 +78,8 @@ function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }
   if (s.fit_every < s.infer_every) p.push({ path: 'scheduler.fit_every', reason: 'must be at least infer_every' });
   if (s.cycle_timeout !== undefined && s.cycle_timeout > s.infer_every)
     p.push({ path: 'scheduler.cycle_timeout', reason: 'must not exceed infer_every (runs never overlap)' });
+  if (s.fit_timeout < (s.cycle_timeout ?? s.infer_every))
+    p.push({ path: 'scheduler.fit_timeout', reason: 'must be at least cycle_timeout (infer_every when unset): a refit also scores' });
   try {
     new Intl.DateTimeFormat('en', { timeZone: s.timezone });
   } catch {

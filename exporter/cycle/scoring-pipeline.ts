@@ -85,6 +85,7 @@ export class ScoringPipeline implements Pipeline {
       log,
       metrics,
       fitSlot: new Mutex(),
+      fitReadSlot: new Mutex(),
       histories: this.histories,
       stepSeconds: this.stepS,
       fitWindowSeconds: fitWindowSeconds(sched),
@@ -172,9 +173,19 @@ export class ScoringPipeline implements Pipeline {
     this.fitRequested = true;
   }
 
+  /** Whether the cycle run at `now` refits some signal (it then has scheduler.fit_timeout, not cycle_timeout). */
+  refitsAt(now: Date): boolean {
+    const end = this.cycleEnd(now);
+    return this.signals.some((s) => s.fitDue(end, this.fitRequested).due);
+  }
+
+  private cycleEnd(now: Date): number {
+    return Math.floor(now.getTime() / 1000 / this.stepS) * this.stepS;
+  }
+
   async runOnce(now: Date, abort: AbortSignal): Promise<RunReport> {
     const started = performance.now();
-    const end = Math.floor(now.getTime() / 1000 / this.stepS) * this.stepS;
+    const end = this.cycleEnd(now);
     const fitRequested = this.fitRequested;
     this.fitRequested = false;
     const reports: Record<string, SignalReport> = {};
@@ -209,7 +220,7 @@ export class ScoringPipeline implements Pipeline {
 
 /** Everything a signal's cycle depends on besides the reader and the fitter, which may be swapped. */
 function cycleIdentity(s: SignalCycle, ctx: CycleContext): string {
-  const { reader: _r, fitter: _f, log: _l, metrics: _m, fitSlot: _s, histories: _h, ...settings } = ctx;
+  const { reader: _r, fitter: _f, log: _l, metrics: _m, fitSlot: _s, fitReadSlot: _rs, histories: _h, ...settings } = ctx;
   return stableHash({ query: s.query, tracking: s.tracking, settings });
 }
 

@@ -12,7 +12,7 @@ import { PublishedSeries } from '../group/group-analysis';
 import { SelfMetrics } from '../publish/self-metrics';
 import { SeriesResult } from '../publish/snapshot';
 import { Fitter, fitSeries } from './fit-dispatch';
-import { fitDecision, FitScheduleOptions } from './fit-schedule';
+import { FitDecision, fitDecision, FitScheduleOptions } from './fit-schedule';
 import { SeriesHistory } from './series-history';
 import { SeriesTracker, TrackerContext } from './series-tracker';
 import { scoringStart } from './training-window';
@@ -35,11 +35,13 @@ export interface CycleContext {
   log: Logger;
   metrics?: SelfMetrics;
   /**
-   * Refits take turns: a refit reads the whole fit_window of every series (39 MB for 3,300 series
-   * of 1,440 points), and the fits share one worker pool anyway. The next signal's read and fit
-   * start while this one scores its new samples.
+   * Refits take turns: the fits share one worker pool anyway, and each holds the whole fit_window
+   * of its series (115 MB of samples for 10,000 series of 1,440 points). The next refitting
+   * signal reads its window while this one fits (fitReadSlot), so the source and the fits
+   * overlap, with at most two windows held at once.
    */
   fitSlot: Mutex;
+  fitReadSlot: Mutex;
   /** Each published result's series history (weak: results of old snapshots go with them). */
   histories: WeakMap<SeriesResult, SeriesHistory>;
   stepSeconds: number;
@@ -80,21 +82,41 @@ export class SignalCycle {
     return this.tracking.modelConfig;
   }
 
-  async run(end: number, fitRequested: boolean, abort: AbortSignal): Promise<SignalReport> {
+  /** Whether a cycle ending at `end` refits this signal, and which series. */
+  fitDue(end: number, fitRequested: boolean): FitDecision {
     const warming = this.series.size === 0 || [...this.series.values()].some((x) => !x.model.fullyFitted);
-    const fit = fitDecision(end, { lastFit: this.lastFit, lastFitAttempt: this.lastFitAttempt, warming, requested: fitRequested }, this.ctx.fitSchedule);
-    const release = fit.due ? await this.ctx.fitSlot.acquire() : undefined;
+    return fitDecision(end, { lastFit: this.lastFit, lastFitAttempt: this.lastFitAttempt, warming, requested: fitRequested }, this.ctx.fitSchedule);
+  }
+
+  async run(end: number, fitRequested: boolean, abort: AbortSignal): Promise<SignalReport> {
+    const fit = this.fitDue(end, fitRequested);
+    if (!fit.due) return this.readFitScore(end, undefined, abort);
+    // Read while the signal before fits; hold the read slot until this one may fit.
+    let releaseRead: (() => void) | undefined = await this.ctx.fitReadSlot.acquire();
+    let releaseFit: (() => void) | undefined;
+    const fitSlot = async () => {
+      releaseFit = await this.ctx.fitSlot.acquire();
+      releaseRead?.();
+      releaseRead = undefined;
+    };
     try {
-      return await this.readFitScore(end, fit.due ? fit.scope : undefined, abort, release);
+      return await this.readFitScore(end, fit.scope, abort, { fitSlot, fitDone: () => releaseFit?.() });
     } finally {
-      release?.();
+      releaseRead?.();
+      releaseFit?.();
     }
   }
 
-  private async readFitScore(end: number, fitScope: 'all' | 'warming' | undefined, abort: AbortSignal, fitDone?: () => void): Promise<SignalReport> {
+  private async readFitScore(
+    end: number,
+    fitScope: 'all' | 'warming' | undefined,
+    abort: AbortSignal,
+    slots?: { fitSlot: () => Promise<void>; fitDone: () => void },
+  ): Promise<SignalReport> {
     const { metrics, log } = this.ctx;
     const raw = await this.read(end, fitScope !== undefined, abort);
     if (!Array.isArray(raw)) return raw;
+    await slots?.fitSlot();
 
     const trackers = raw.map((r) => this.tracker(r, end));
     let fittedSeries = 0;
@@ -115,7 +137,7 @@ export class SignalCycle {
       // its fit: recorded, so the next cycle scores with them instead of fitting all over again.
       if (fitScope === 'all') this.lastFit = end;
       metrics?.fitDuration.observe({ signal: this.name }, (performance.now() - fitStarted) / 1000);
-      fitDone?.();
+      slots?.fitDone();
     }
     const published = await this.score(raw, trackers, end, abort);
     this.forgetVanished(end);

@@ -92,10 +92,16 @@ export class ExporterDaemon {
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
     this.runner = new PeriodicRunner(
-      async (signal) => {
+      async (signal, _scheduledAt, deadline) => {
         this.metrics.cycles.inc();
         const end = this.metrics.cycleDuration.startTimer();
-        const report = await this.cycleLock.run(() => this.pipeline.runOnce(new Date(clock.now()), signal));
+        const report = await this.cycleLock.run(() => {
+          const now = new Date(clock.now());
+          // A refit reads a whole fit window and fits: it gets fit_timeout, so a cold start at
+          // scale is not cut by the infer cycle's timeout and redone over and over.
+          if (this.pipeline.refitsAt(now)) deadline.setTimeoutMs(this.current.scheduler.fit_timeout);
+          return this.pipeline.runOnce(now, signal);
+        });
         end();
         this.readiness.record(report);
         const failed = Object.entries(report.signals).filter(([, r]) => !r.ok);

@@ -67,6 +67,32 @@ describe('PeriodicRunner', () => {
     await runner.stop();
   });
 
+  it('lets a run take a longer deadline (a refit), counted from its start, and then keeps the schedule', async () => {
+    const clock = new FakeClock(0);
+    const log: { start: number; end?: number; aborted?: boolean }[] = [];
+    const outcomes: RunOutcome[] = [];
+    const durations = [2500, 100, 60_000, 100];
+    const task = timedTask(clock, () => durations.shift() ?? 100, log);
+    let run = 0;
+    const runner = new PeriodicRunner(
+      (signal, _at, deadline) => {
+        // Runs 1 and 3 refit: 5 s; run 3 outlasts even that.
+        if (run++ % 2 === 0) deadline.setTimeoutMs(5000);
+        return task(signal);
+      },
+      { intervalMs: 1000, timeoutMs: 800, clock, onRunEnd: (o) => outcomes.push(o) },
+    );
+    runner.start();
+    await clock.advance(9000);
+    expect(log[0]).toEqual({ start: 0, end: 2500 });
+    expect(outcomes[0].timedOut).toBe(false);
+    // The next run waits for the boundary after the long one, with the ordinary timeout again.
+    expect(log[1]).toEqual({ start: 3000, end: 3100 });
+    expect(log[2]).toEqual({ start: 4000, end: 9000, aborted: true });
+    expect(outcomes[2].timedOut).toBe(true);
+    await runner.stop();
+  });
+
   it('does not wait for a task that ignores its abort signal', async () => {
     const clock = new FakeClock(0);
     const starts: number[] = [];

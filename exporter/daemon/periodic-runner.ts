@@ -21,6 +21,14 @@ export interface RunOutcome {
   durationMs: number;
 }
 
+/**
+ * Lets a run that knows it has more to do than an ordinary one (a refit) take a longer deadline
+ * than `timeoutMs`, counted from the run's start. It is still one run: the schedule waits for it.
+ */
+export interface RunDeadline {
+  setTimeoutMs(ms: number): void;
+}
+
 export interface PeriodicRunnerOptions {
   intervalMs: number;
   /** A run still going after this long is aborted (its AbortSignal fires) and counted. */
@@ -43,7 +51,7 @@ export class PeriodicRunner {
   private readonly clock: Clock;
 
   constructor(
-    private readonly task: (signal: AbortSignal, scheduledAt: number) => Promise<unknown>,
+    private readonly task: (signal: AbortSignal, scheduledAt: number, deadline: RunDeadline) => Promise<unknown>,
     private readonly opts: PeriodicRunnerOptions,
   ) {
     if (opts.intervalMs <= 0 || opts.timeoutMs <= 0) throw new RangeError('interval and timeout must be positive');
@@ -87,17 +95,26 @@ export class PeriodicRunner {
     this.controller = controller;
     let timedOut = false;
     let timeoutHandle: unknown;
+    let fire: () => void = () => undefined;
     const timeout = new Promise<void>((resolve) => {
-      timeoutHandle = this.clock.setTimeout(() => {
+      fire = () => {
         timedOut = true;
-        controller.abort(new Error(`run exceeded ${this.opts.timeoutMs} ms`));
+        controller.abort(new Error(`run exceeded its timeout`));
         resolve();
-      }, this.opts.timeoutMs);
+      };
+      timeoutHandle = this.clock.setTimeout(fire, this.opts.timeoutMs);
     });
+    const deadline: RunDeadline = {
+      setTimeoutMs: (ms) => {
+        if (timedOut || controller.signal.aborted) return;
+        this.clock.clearTimeout(timeoutHandle);
+        timeoutHandle = this.clock.setTimeout(fire, Math.max(0, started + ms - this.clock.now()));
+      },
+    };
     let error: unknown;
     // The task gets the abort signal; we stop waiting for it at the timeout either way, so a task
     // that ignores its signal cannot hold up the schedule.
-    await Promise.race([this.task(controller.signal, scheduledAt).catch((e) => (error = e)), timeout]);
+    await Promise.race([this.task(controller.signal, scheduledAt, deadline).catch((e) => (error = e)), timeout]);
     this.clock.clearTimeout(timeoutHandle);
     this.controller = undefined;
     const ended = this.clock.now();

@@ -30,7 +30,7 @@ export const checkCommand: Command = {
     );
     if (!v) return 0;
     const file = v.config as string;
-    const config = loadConfig(file, { sourceUrl: v.source });
+    const config = loadConfig(file, { sourceUrl: v.source, hostname: process.env.HOSTNAME || undefined });
     const webFile = v['web.config.file'];
     if (webFile !== undefined) {
       const web = loadWebConfig(webFile);

@@ -196,6 +196,17 @@ export const configSchema = z
     logging: z
       .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
       .prefault({}),
+    /**
+     * Replica `index` of `count` scores only its share of the groups (reader.group_by), split as
+     * Prometheus' hashmod splits targets. `index` defaults to a StatefulSet pod's ordinal (the
+     * `-N` ending HOSTNAME); `run --shard INDEX/COUNT` overrides both.
+     */
+    sharding: z
+      .strictObject({
+        count: z.number().int().min(1).max(1000),
+        index: z.number().int().min(0).optional(),
+      })
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (c.reader.check_promql) {

@@ -1,7 +1,8 @@
 import { validate as validateCron } from 'node-cron';
-import { ConfigError } from '../../common/errors';
+import { ConfigError, errorMessage } from '../../common/errors';
 import { SecretSource, secretProblems } from '../../common/secrets';
 import { formatIssues, parseYamlMapping, readConfigText } from '../../common/yaml-config';
+import { ordinalFromHostname, parseShardFlag, ShardSpec } from '../shard/shard';
 import { configSchema, ExporterConfig } from './config-schema';
 
 export type { ExporterConfig, SignalConfig } from './config-schema';
@@ -10,10 +11,19 @@ export type { ExporterConfig, SignalConfig } from './config-schema';
 export interface ConfigOverrides {
   listen?: string;
   sourceUrl?: string;
+  /** `run --shard INDEX/COUNT`. */
+  shard?: string;
+  /** HOSTNAME, whose `-N` ending is the shard index when the config gives only sharding.count. */
+  hostname?: string;
 }
 
 export function overridesFromEnv(env: NodeJS.ProcessEnv): ConfigOverrides {
-  return { listen: env.ANOMALY_EXPORTER_LISTEN || undefined, sourceUrl: env.ANOMALY_EXPORTER_SOURCE_URL || undefined };
+  return { listen: env.ANOMALY_EXPORTER_LISTEN || undefined, sourceUrl: env.ANOMALY_EXPORTER_SOURCE_URL || undefined, hostname: env.HOSTNAME || undefined };
+}
+
+/** This replica's share: the whole when the config does not shard. */
+export function shardSpec(config: ExporterConfig): ShardSpec {
+  return { index: config.sharding?.index ?? 0, count: config.sharding?.count ?? 1 };
 }
 
 /** Reads and validates a config file, and checks the secrets it names: what `check` and `run` both run. */
@@ -53,11 +63,27 @@ export function readerSecretSources(auth: ExporterConfig['reader']['auth']): { t
 
 export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): ExporterConfig {
   const raw = parseYamlMapping(text, file, 'at least a reader section');
-  const withOverrides = applyOverrides(raw, overrides);
+  let withOverrides: Record<string, unknown>;
+  try {
+    withOverrides = applyOverrides(raw, overrides);
+  } catch (err) {
+    throw new ConfigError(file, [{ path: 'sharding (--shard)', reason: errorMessage(err) }]);
+  }
   const result = configSchema.safeParse(withOverrides);
   if (!result.success) throw new ConfigError(file, formatIssues(result.error));
   const config = result.data;
   const problems = crossFieldProblems(config);
+  if (config.sharding && config.sharding.index === undefined) {
+    const ordinal = ordinalFromHostname(overrides.hostname);
+    if (ordinal === undefined)
+      problems.push({
+        path: 'sharding.index',
+        reason: `not set, and HOSTNAME (${JSON.stringify(overrides.hostname ?? '')}) does not end in -N like a StatefulSet pod's; set it or run with --shard INDEX/COUNT`,
+      });
+    else config.sharding.index = ordinal;
+  }
+  if (config.sharding?.index !== undefined && config.sharding.index >= config.sharding.count)
+    problems.push({ path: 'sharding.index', reason: `${config.sharding.index} is not below sharding.count (${config.sharding.count})` });
   if (problems.length) throw new ConfigError(file, problems);
   return config;
 }
@@ -66,6 +92,9 @@ function applyOverrides(raw: Record<string, unknown>, o: ConfigOverrides): Recor
   const copy = structuredClone(raw);
   if (o.sourceUrl) copy.reader = { ...((copy.reader as object) ?? {}), url: o.sourceUrl };
   if (o.listen) copy.server = { ...((copy.server as object) ?? {}), listen: o.listen };
+  if (o.shard) {
+    copy.sharding = parseShardFlag(o.shard);
+  }
   return copy;
 }
 

@@ -5,7 +5,9 @@
  */
 import { Logger } from '../../common/logger';
 import { Mutex } from '../../common/mutex';
-import { ExporterConfig } from '../config/config';
+import { ExporterConfig, shardSpec } from '../config/config';
+import { Shard } from '../shard/shard';
+import { ShardReader } from '../shard/shard-reader';
 import { seriesModelConfig } from '../config/model-config';
 import { FitPool } from '../fit/fit-pool';
 import { GroupAnalysisOptions } from '../group/group-analysis';
@@ -79,8 +81,10 @@ export class ScoringPipeline implements Pipeline {
     this.groupForestsKey = stableHash({ gf: config.models.isolation_forest_group ?? null, sched, groupBy: config.reader.group_by });
     this.groupForests = previous && previous.groupForestsKey === this.groupForestsKey ? previous.groupForests : groupForests(config);
     this.histories = previous?.histories ?? new WeakMap();
+    const shard = new Shard(shardSpec(config), config.reader.group_by);
     const ctx: CycleContext = {
-      reader,
+      // A replica of several reads and scores only its share of the groups.
+      reader: shard.sharded ? new ShardReader(reader, shard, log) : reader,
       fitter,
       log,
       metrics,

@@ -9,7 +9,7 @@ import { registerProcessMetrics } from '../../common/process-metrics';
 import { formatDurationMs } from '../../common/duration';
 import { errorMessage } from '../../common/errors';
 import { Logger } from '../../common/logger';
-import { ExporterConfig } from '../config/config';
+import { ExporterConfig, shardSpec } from '../config/config';
 import { FitPool } from '../fit/fit-pool';
 import { incidentsDocument } from '../publish/incidents-api';
 import { ScoringPipeline } from '../cycle/scoring-pipeline';
@@ -25,6 +25,7 @@ import { renderAnalyzePage } from '../publish/analyze-page';
 import { anyQueryAllowed } from '../publish/analyze-api';
 import { renderRunbooksPage } from '../publish/runbooks-page';
 import { StateStore } from '../state/state-store';
+import { Shard } from '../shard/shard';
 import { Readiness } from './readiness';
 import { changedFields, ConfigReloader, ReloadSource } from '../../common/config-reload';
 import { Mutex } from '../../common/mutex';
@@ -45,7 +46,7 @@ export interface DaemonOptions {
  * Settings a running exporter cannot change: a reload that changes them keeps the running value
  * and says a restart is needed (as Prometheus does for its listen address).
  */
-const RESTART_FIELDS = ['server.listen', 'state.dir', 'models.fit_threads', 'logging.format'] as const;
+const RESTART_FIELDS = ['server.listen', 'state.dir', 'models.fit_threads', 'logging.format', 'sharding'] as const;
 
 /** Wires config → reader → pipeline → snapshot → /metrics, on a periodic runner. */
 export class ExporterDaemon {
@@ -87,7 +88,7 @@ export class ExporterDaemon {
     this.reader = reader;
     tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);
-    if (config.state.dir) this.store = new StateStore(config.state.dir, this.log);
+    if (config.state.dir) this.store = new StateStore(config.state.dir, this.log, new Shard(shardSpec(config), config.reader.group_by));
     this.running = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
@@ -166,6 +167,7 @@ export class ExporterDaemon {
       state: { ...wanted.state, dir: before.state.dir },
       models: { ...wanted.models, fit_threads: before.models.fit_threads },
       logging: { ...wanted.logging, format: before.logging.format },
+      sharding: before.sharding,
     };
     const reader = this.opts.reader ?? createReader(next);
     this.reader = reader;
@@ -183,6 +185,9 @@ export class ExporterDaemon {
     this.publisher.setInterval(formatDurationMs(next.scheduler.infer_every));
     this.log.level = next.logging.level;
     this.metrics.setExternalUrl(this.externalUrl());
+    const shard = shardSpec(this.config);
+    this.metrics.shardInfo.reset();
+    this.metrics.shardInfo.set({ index: String(shard.index), count: String(shard.count) }, 1);
     if (next.scheduler.fit_cron !== before.scheduler.fit_cron || next.scheduler.timezone !== before.scheduler.timezone) {
       await this.cronTask?.stop();
       this.cronTask = undefined;
@@ -255,6 +260,9 @@ export class ExporterDaemon {
     const address = this.server.address() as AddressInfo;
     this.boundPort = address.port;
     this.metrics.setExternalUrl(this.externalUrl());
+    const shard = shardSpec(this.config);
+    this.metrics.shardInfo.reset();
+    this.metrics.shardInfo.set({ index: String(shard.index), count: String(shard.count) }, 1);
     await this.restoreState();
     this.runner.start();
     if (this.store) this.startSaveTimer();

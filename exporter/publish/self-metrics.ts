@@ -18,6 +18,7 @@ export class SelfMetrics {
   readonly fitDuration: Histogram<'signal'>;
   readonly signalInfo: Gauge<'signal' | 'unit'>;
   readonly webInfo: Gauge<'external_url'>;
+  readonly shardInfo: Gauge<'index' | 'count'>;
   private signals: string[] = [];
 
   constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60, units: Record<string, string | undefined> = {}) {
@@ -28,6 +29,13 @@ export class SelfMetrics {
       labelNames: ['external_url'],
       registers: r,
     });
+    this.shardInfo = new Gauge({
+      name: 'anomaly_exporter_shard_info',
+      help: "This replica's share of the groups (sharding, run --shard INDEX/COUNT), value 1; 0/1 when not sharded.",
+      labelNames: ['index', 'count'],
+      registers: r,
+    });
+    this.shardInfo.set({ index: '0', count: '1' }, 1);
     this.signalInfo = new Gauge({
       name: METRIC.signalInfo,
       help: 'The configured signals, value 1, with the unit of their values (reader.signals.NAME.unit; empty when none).',

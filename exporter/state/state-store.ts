@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Logger } from '../../common/logger';
+import { labelKey } from '../read/query-range-response';
+import { Shard } from '../shard/shard';
 import { errorMessage } from '../../common/errors';
 import { Base64Codec, decodeState, encodeState, keepDetectorStates, SeriesModelState } from '../../models';
 
@@ -76,10 +78,35 @@ export class StateStore {
   constructor(
     readonly dir: string,
     private readonly log: Logger,
+    /** A sharded replica saves to its own file and, on start, takes its series from every replica's. */
+    private readonly shard?: Shard,
   ) {}
 
   private file(signal: string): string {
-    return join(this.dir, `${signal}.state.ndjson`);
+    const spec = this.shard?.sharded ? this.shard.spec : undefined;
+    return join(this.dir, spec ? `${signal}.shard-${spec.index}-of-${spec.count}.state.ndjson` : `${signal}.state.ndjson`);
+  }
+
+  /** Every file holding the signal's state: this replica's first, then the other shards' and the unsharded one. */
+  private files(signal: string): string[] {
+    const own = this.file(signal);
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      /* no directory yet */
+    }
+    const isStateOf = (n: string) => {
+      if (n === `${signal}.state.ndjson`) return true;
+      const prefix = `${signal}.shard-`;
+      return n.startsWith(prefix) && n.endsWith('.state.ndjson') && /^\d+-of-\d+$/.test(n.slice(prefix.length, -'.state.ndjson'.length));
+    };
+    const others = names
+      .filter(isStateOf)
+      .map((n) => join(this.dir, n))
+      .filter((f) => f !== own)
+      .sort();
+    return [own, ...others];
   }
 
   async save(s: SavedSignal): Promise<void> {
@@ -122,7 +149,28 @@ export class StateStore {
    * detectors whose options changed are removed from each series' model state.
    */
   async load(signal: string, signalHash: string, detectorHashes: Record<string, string>): Promise<SavedSignal | undefined> {
-    const file = this.file(signal);
+    if (!this.shard) return this.loadFile(this.file(signal), signal, signalHash, detectorHashes);
+    // Sharded, or sharded before: a series' newest state wins, wherever it was saved, and only
+    // the series this replica owns are kept (after COUNT changed, moved series warm up from here).
+    const bySeries = new Map<string, SavedSeries>();
+    let lastFit = Infinity;
+    let found = false;
+    for (const file of this.files(signal)) {
+      const saved = await this.loadFile(file, signal, signalHash, detectorHashes);
+      if (!saved) continue;
+      found = true;
+      lastFit = Math.min(lastFit, saved.lastFit);
+      for (const x of saved.series) {
+        if (!this.shard.owns(x.labels)) continue;
+        const key = labelKey(x.labels);
+        const known = bySeries.get(key);
+        if (!known || known.lastTs < x.lastTs) bySeries.set(key, x);
+      }
+    }
+    return found ? { signal, signalHash, detectorHashes, lastFit, series: [...bySeries.values()] } : undefined;
+  }
+
+  private async loadFile(file: string, signal: string, signalHash: string, detectorHashes: Record<string, string>): Promise<SavedSignal | undefined> {
     let stream;
     try {
       stream = createReadStream(file, { encoding: 'utf8' });

@@ -23,6 +23,7 @@ import {
   stopProcess,
   waitFor,
 } from './local-stack';
+import { startVictoriaMetrics, VM_LATENCY_OFFSET } from './victoria-metrics';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'dist', 'cli', 'main.js');
@@ -55,7 +56,10 @@ interface CliProcess {
   child: ChildProcess & { stderrTail: () => string };
 }
 
-export async function startDemoStack(progress: (line: string) => void = () => undefined): Promise<DemoStack> {
+/** Where the series live and the rules run: Prometheus, or VictoriaMetrics with vmalert. */
+export type DemoSource = 'prometheus' | 'victoria-metrics';
+
+export async function startDemoStack(progress: (line: string) => void = () => undefined, source: DemoSource = 'prometheus'): Promise<DemoStack> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" (npm run demo does)`);
   const dir = mkdtempSync(join(tmpdir(), 'anomaly-demo-'));
   const cli: CliProcess[] = [];
@@ -101,40 +105,44 @@ export async function startDemoStack(progress: (line: string) => void = () => un
     // (Prometheus starts meanwhile), so rate() sees one continuous series with one counter reset
     // and no gap: a gap or double-counted seconds would make traffic look anomalous at the start.
     const liveFrom = Date.now() / 1000 + HISTORY_LEAD_SECONDS;
-    progress(`prometheus, with ${HISTORY_MINUTES} minutes of the demo service's history backfilled`);
-    prom = await startPrometheus({
-      scrapeInterval: '1s',
-      ruleFiles: [join(DEMO_CONFIG_DIR, 'config', 'rules.demo.yml')],
-      alertmanager: am.url.replace('http://', ''),
-      scrapeConfigs: scrapeJob('demo', demoHost) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
-      prepareDataDir: (dataDir) =>
-        backfill(
-          dataDir,
-          demoHistory({
-            fromSeconds: liveFrom - HISTORY_MINUTES * 60,
-            toSeconds: liveFrom,
-            stepSeconds: 1,
-            ratePerService: RATE_PER_SERVICE,
-            targetLabels: { job: 'demo', instance: demoHost },
-            seed: 7,
-          }),
-        ),
+    const history = demoHistory({
+      fromSeconds: liveFrom - HISTORY_MINUTES * 60,
+      toSeconds: liveFrom,
+      stepSeconds: 1,
+      ratePerService: RATE_PER_SERVICE,
+      targetLabels: { job: 'demo', instance: demoHost },
+      seed: 7,
     });
+    const scrapeConfigs = scrapeJob('demo', demoHost) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n');
+    const ruleFiles = [join(DEMO_CONFIG_DIR, 'config', 'rules.demo.yml')];
+    if (source === 'victoria-metrics') {
+      progress(`victoria-metrics and vmalert, with ${HISTORY_MINUTES} minutes of the demo service's history imported`);
+      prom = await startVictoriaMetrics({ scrapeInterval: '1s', ruleFiles, alertmanager: am.url.replace('http://', ''), scrapeConfigs, history });
+    } else {
+      progress(`prometheus, with ${HISTORY_MINUTES} minutes of the demo service's history backfilled`);
+      prom = await startPrometheus({
+        scrapeInterval: '1s',
+        ruleFiles,
+        alertmanager: am.url.replace('http://', ''),
+        scrapeConfigs,
+        prepareDataDir: (dataDir) => backfill(dataDir, history),
+      });
+    }
     await new Promise((r) => setTimeout(r, Math.max(0, liveFrom * 1000 - Date.now())));
     progress(`demo service with ${RATE_PER_SERVICE} requests/s per service`);
     startCli('demo service', ['demo-service', '--listen', demoHost, '--rate', String(RATE_PER_SERVICE)]);
     await ready('demo service', `http://${demoHost}/metrics`);
 
     progress('exporter');
-    startCli('exporter', [
-      'run',
-      '--config',
-      join(DEMO_CONFIG_DIR, 'anomaly-exporter.demo.yml'),
-      '--source-url',
-      prom.url,
-      '--listen',
-      `127.0.0.1:${exporterPort}`,
-    ]);
+    let exporterConfig = join(DEMO_CONFIG_DIR, 'anomaly-exporter.demo.yml');
+    if (source === 'victoria-metrics') {
+      // VictoriaMetrics fills its newest -search.latencyOffset of an answer with older values:
+      // the exporter scores only what is older (reader.query_offset).
+      exporterConfig = join(dir, 'anomaly-exporter.demo.yml');
+      const text = readFileSync(join(DEMO_CONFIG_DIR, 'anomaly-exporter.demo.yml'), 'utf8');
+      writeFileSync(exporterConfig, text.replace(/^reader:\n/m, `reader:\n  query_offset: ${VM_LATENCY_OFFSET}\n`));
+    }
+    startCli('exporter', ['run', '--config', exporterConfig, '--source-url', prom.url, '--listen', `127.0.0.1:${exporterPort}`]);
     await ready('exporter', `http://127.0.0.1:${exporterPort}/healthz`);
 
     progress('remediation receiver (live, against the demo service only)');
@@ -154,11 +162,7 @@ export async function startDemoStack(progress: (line: string) => void = () => un
     return {
       urls: { demo: `http://${demoHost}`, prometheus: prom.url, alertmanager: am.url, exporter: `http://127.0.0.1:${exporterPort}`, receiver: receiverUrl },
       dir,
-      processes: [
-        ...cli.map((p) => ({ name: p.name, pid: p.child.pid as number })),
-        { name: 'prometheus', pid: prom.pid },
-        { name: 'alertmanager', pid: am.pid },
-      ],
+      processes: [...cli.map((p) => ({ name: p.name, pid: p.child.pid as number })), { name: source, pid: prom.pid }, { name: 'alertmanager', pid: am.pid }],
       stop,
     };
   } catch (err) {

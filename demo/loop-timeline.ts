@@ -29,7 +29,7 @@ export interface DemoUrls {
 /** The steps in loop order, with what each means (printed as the timeline). */
 export const STEPS = [
   ['score_above_1', 'anomaly score above 1 (exporter /metrics)'],
-  ['alert_firing', 'alert firing (Prometheus /api/v1/alerts)'],
+  ['alert_firing', 'alert firing (Prometheus or vmalert /api/v1/alerts)'],
   ['alertmanager_received', 'alert in Alertmanager (/api/v2/alerts)'],
   ['alert_delivered', 'Alertmanager delivered it to the receiver (episode opened)'],
   ['action_decided', 'runbook decision (receiver episode)'],

@@ -5,6 +5,8 @@
  * (loop-timeline.ts). Then keeps running with every UI's URL until Ctrl-C, which stops every
  * process it started.
  *
+ *   --source NAME   prometheus (default), or victoria-metrics: VictoriaMetrics scrapes and vmalert
+ *                   evaluates the rules (Debian's victoria-metrics package)
  *   --fault TYPES   latency (default), errors, traffic_drop, a comma list of them or all: one
  *                   loop per fault, in order, each from a quiet start, on checkout and catalog in turn
  *   --once   run the loops, then stop; exit 0 only if every step of every loop happened
@@ -53,7 +55,8 @@ async function quiet(urls: DemoStack['urls']): Promise<boolean> {
   const text = String((await axios.get(`${urls.exporter}/metrics`, { responseType: 'text', timeout: 3000 })).data);
   const bands = text.split('\n').filter((l) => l.startsWith('anomaly_expected_value{')).length;
   if (bands < 6) return false;
-  const alerts = (await axios.get(`${urls.prometheus}/api/v1/alerts`, { timeout: 3000 })).data.data.alerts as unknown[];
+  // vmalert (behind VictoriaMetrics' -vmalert.proxyURL) answers `alerts: null` when none fire.
+  const alerts = ((await axios.get(`${urls.prometheus}/api/v1/alerts`, { timeout: 3000 })).data.data.alerts ?? []) as unknown[];
   if (alerts.length > 0) return false;
   const max = (
     await axios.get(`${urls.prometheus}/api/v1/query`, { params: { query: 'max(max_over_time(anomaly_score{model="ensemble"}[10s]))' }, timeout: 3000 })
@@ -132,9 +135,15 @@ async function main(): Promise<void> {
     process.stderr.write(`demo: ${faults}\n`);
     process.exit(2);
   }
+  const sourceAt = process.argv.indexOf('--source');
+  const source = sourceAt > 0 ? process.argv[sourceAt + 1] : 'prometheus';
+  if (source !== 'prometheus' && source !== 'victoria-metrics') {
+    process.stderr.write(`demo: --source: ${source ?? 'nothing given'} is not a source; use prometheus or victoria-metrics\n`);
+    process.exit(2);
+  }
   const started = Date.now();
-  say('anomaly-exporter demo: starting');
-  stack = await startDemoStack((line) => say(`  ${line}`));
+  say(`anomaly-exporter demo: starting (on ${source})`);
+  stack = await startDemoStack((line) => say(`  ${line}`), source);
   const urls = stack.urls;
   say(`  running: ${stack.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}`);
   const shots = screenshotDir ? new Screenshots(screenshotDir) : undefined;

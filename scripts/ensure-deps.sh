@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and is missing: npm packages, and Debian's
-# prometheus, prometheus-alertmanager, docker-compose and chromium packages (as root; the web
-# page tests drive Debian's chromium with playwright-core, which never downloads a browser).
-# Stops with a clear message otherwise.
+# prometheus, prometheus-alertmanager, victoria-metrics, docker-compose and chromium packages (as
+# root; the web page tests drive Debian's chromium with playwright-core, which never downloads a
+# browser). Stops with a clear message otherwise.
 #   ensure-deps.sh            what the tests need (everything above)
-#   ensure-deps.sh demo ARGS  what `npm run demo ARGS` needs: Prometheus and Alertmanager, and
-#                             chromium only with --screenshots (no docker-compose)
+#   ensure-deps.sh demo ARGS  what `npm run demo ARGS` needs: Prometheus and Alertmanager,
+#                             victoria-metrics only with --source victoria-metrics, and chromium
+#                             only with --screenshots (no docker-compose)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,9 +28,12 @@ fi
 needed="prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager"
 if [ "${1:-}" = "demo" ]; then
   shift
-  for arg in "$@"; do [ "$arg" = "--screenshots" ] && needed="$needed chromium:chromium"; done
+  for arg in "$@"; do
+    [ "$arg" = "--screenshots" ] && needed="$needed chromium:chromium"
+    [ "$arg" = "victoria-metrics" ] && needed="$needed victoria-metrics:victoria-metrics vmalert:victoria-metrics"
+  done
 else
-  needed="$needed docker-compose:docker-compose chromium:chromium"
+  needed="$needed docker-compose:docker-compose chromium:chromium victoria-metrics:victoria-metrics vmalert:victoria-metrics"
 fi
 
 missing=()
@@ -50,7 +54,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
     # The packages ship services; tests start their own instances on free ports.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      systemctl disable --now prometheus prometheus-alertmanager >/dev/null 2>&1 || true
+      systemctl disable --now prometheus prometheus-alertmanager victoria-metrics >/dev/null 2>&1 || true
     fi
   else
     echo "Missing: ${missing[*]}. Install them with: sudo apt-get install -y --no-install-recommends ${packages[*]}" >&2

@@ -60,6 +60,11 @@ export const configSchema = z
       headers: z.record(z.string(), z.string()).default({}),
       auth: auth.optional(),
       accept_encoding: z.string().default('identity'),
+      /**
+       * Cycles score up to now minus this: for a source that answers only for data older than
+       * its ingestion lag (VictoriaMetrics hides the last -search.latencyOffset, 30s by default).
+       */
+      query_offset: duration(0).prefault('0s'),
       max_points_per_query: z.number().int().min(2).default(11000),
       /**
        * An answer larger than this is cut off and its range read again in halves. Answers are

@@ -38,6 +38,21 @@ const at = (seconds: number) => new Date(seconds * 1000);
 const never = new AbortController().signal;
 
 describe('ScoringPipeline', () => {
+  it('scores up to now minus reader.query_offset (a source whose newest answers are not final yet)', async () => {
+    const reader = new MemoryReader();
+    const queries: RangeQuery[] = [];
+    const recording: Reader = { queryRange: (q, s) => (queries.push(q), reader.queryRange(q, s)) };
+    reader.set('lat', [series({ service: 'a' }, T0, 400, wiggle(1, 0.1))]);
+    reader.set('traf', [series({ service: 'a' }, T0, 400, wiggle(1, 0.1))]);
+    const offset = parseConfig(`reader: {url: "http://unused:9090", query_offset: 90s, signals: {latency: {query: lat}}}`, 'o.yml');
+    expect(offset.reader.query_offset).toBe(90_000);
+    const r = await new ScoringPipeline(offset, recording, silentLogger()).runOnce(at(T0 + 380 * STEP + 20), never);
+    // now − 90 s, down to the step: two steps back, not one.
+    expect(r.endSeconds).toBe(T0 + 378 * STEP);
+    expect(Math.max(...queries.map((q) => q.endSeconds))).toBe(T0 + 378 * STEP);
+    expect(parseConfig('reader: {url: "http://unused:9090", signals: {latency: {query: lat}}}', 'd.yml').reader.query_offset).toBe(0);
+  });
+
   it('fits on history, then scores new points; a spike is anomalous, normal points are not', async () => {
     const reader = new MemoryReader();
     const n = 420;

@@ -184,7 +184,7 @@ export class ScoringPipeline implements Pipeline {
   }
 
   private cycleEnd(now: Date): number {
-    return Math.floor(now.getTime() / 1000 / this.stepS) * this.stepS;
+    return Math.floor((now.getTime() - this.config.reader.query_offset) / 1000 / this.stepS) * this.stepS;
   }
 
   async runOnce(now: Date, abort: AbortSignal): Promise<RunReport> {

@@ -7,7 +7,8 @@
  * Measured: start → every series scored (cold fit), infer cycles, the scheduled refit, /metrics,
  * the longest /healthz answer throughout, peak RSS of both processes, bytes Prometheus sent, and
  * the exporter's split of a read into source time and parse time. One JSON line per N, and
- * artifacts/bench-source.json.
+ * artifacts/bench-source.json. With BENCH_SOURCE_SHARDS=K, one line per replica's share instead
+ * (see SHARDS): the per-replica figures when the source holds all N.
  *
  * Targets at 10,000 series on this machine (issue 15): cold fit and refit < 30 s, infer < 1 s,
  * exporter peak RSS < 1 GiB, /healthz never slower than 1 s.
@@ -17,7 +18,8 @@ import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writ
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, requireBinary, startPrometheus } from '../demo/local-stack';
+import { freePort, PrometheusProcess, requireBinary, startPrometheus } from '../demo/local-stack';
+import { groupShard } from '../exporter/shard/shard';
 import { Prng } from '../models';
 
 const STEP = 60;
@@ -25,6 +27,13 @@ const SIZES = (process.env.BENCH_SOURCE_SERIES ?? '1000,10000').split(',').map(N
 const HOURS = Number(process.env.BENCH_SOURCE_HOURS ?? 24);
 /** Infer cycles to watch after the refit. */
 const INFER_CYCLES = Number(process.env.BENCH_SOURCE_CYCLES ?? 3);
+/**
+ * BENCH_SOURCE_SHARDS=K simulates a fleet of K replicas: the source holds all N series, and the
+ * first BENCH_SOURCE_SHARD_RUNS (default K) shares are run one after another, each its own
+ * exporter with `sharding: {index, count: K}` (cold fit and infer cycles; no scheduled refit).
+ */
+const SHARDS = Number(process.env.BENCH_SOURCE_SHARDS ?? 1);
+const SHARD_RUNS = Number(process.env.BENCH_SOURCE_SHARD_RUNS ?? SHARDS);
 const SIGNALS = { latency: 'bench_latency_seconds', traffic: 'bench_requests_per_second', errors: 'bench_error_ratio' } as const;
 
 const log = (msg: string) => process.stderr.write(`[bench:source ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -98,7 +107,8 @@ interface Cycle {
   series: number;
 }
 
-async function benchOne(n: number): Promise<Record<string, unknown>> {
+/** Backfills N series, then runs the exporter once, or once per shard (BENCH_SOURCE_SHARDS). */
+async function benchOne(n: number): Promise<Record<string, unknown>[]> {
   const services = Math.ceil(n / 3);
   // Backfilled blocks must be older than Prometheus' head: the history ends two hours ago, and the
   // exporter's clock starts there.
@@ -108,10 +118,30 @@ async function benchOne(n: number): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const prom = await startPrometheus({ prepareDataDir: (dir) => backfill(dir, services, from, end + 40 * 60), scrapeInterval: '15s' });
   const backfillSeconds = (performance.now() - t0) / 1000;
-  log(`backfilled in ${backfillSeconds.toFixed(0)} s; starting the exporter`);
+  log(`backfilled in ${backfillSeconds.toFixed(0)} s`);
+  const base = { series: n, history_hours: HOURS, backfill_seconds: Number(backfillSeconds.toFixed(1)) };
+  try {
+    if (SHARDS <= 1) return [{ ...base, ...(await runExporter(prom, end, n)) }];
+    // The simulation of a fleet: each replica's share, one after another, against the one source.
+    const out: Record<string, unknown>[] = [];
+    for (let index = 0; index < Math.min(SHARDS, SHARD_RUNS); index++) {
+      const owned = Array.from({ length: services }, (_, k) => k).filter((k) => groupShard({ service: `svc-${k}` }, ['service'], SHARDS) === index).length;
+      const r = await runExporter(prom, end, owned * 3, { index, count: SHARDS });
+      out.push({ ...base, shard: `${index}/${SHARDS}`, shard_series: owned * 3, ...r });
+      log(`shard ${index}/${SHARDS}: ${JSON.stringify(r)}`);
+    }
+    return out;
+  } finally {
+    await prom.stop();
+  }
+}
+
+/** One exporter process against the source until its `expected` series are scored, refitted (unsharded) and inferred. */
+async function runExporter(prom: PrometheusProcess, end: number, expected: number, shard?: { index: number; count: number }): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'ae-bench-source-'));
   const port = await freePort();
   const config = join(dir, 'exporter.yml');
+  const bytesBefore = metricSum((await get(`${prom.url}/metrics`)).body, 'prometheus_http_response_size_bytes_sum', 'query_range');
   writeFileSync(
     config,
     `reader:
@@ -122,11 +152,12 @@ async function benchOne(n: number): Promise<Record<string, unknown>> {
 ${Object.entries(SIGNALS)
   .map(([s, q]) => `    ${s}: {query: ${q}}`)
   .join('\n')}
-scheduler: {step: 1m, infer_every: 1m, fit_window: ${HOURS}h, fit_every: 3m}
+scheduler: {step: 1m, infer_every: 1m, fit_window: ${HOURS}h, fit_every: ${shard ? '1h' : '3m'}}
 server: {listen: "127.0.0.1:${port}"}
 logging: {level: debug}
-`,
+${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}`,
   );
+  log(`starting the exporter${shard ? ` as shard ${shard.index}/${shard.count}` : ''}`);
   const url = `http://127.0.0.1:${port}`;
   const started = Date.now();
   const child: ChildProcess = spawn(process.execPath, ['--expose-gc', join(__dirname, 'source-exporter.js'), config, String(end * 1000)], {
@@ -163,19 +194,21 @@ logging: {level: debug}
     const deadline = Date.now() + 20 * 60_000;
     while (Date.now() < deadline) {
       const m = await get(`${url}/metrics`).catch(() => undefined);
-      if (m && metricSum(m.body, 'anomaly_exporter_series') >= n) {
+      if (m && metricSum(m.body, 'anomaly_exporter_series') >= expected) {
         coldFitSeconds = (Date.now() - started) / 1000;
         break;
       }
       if (child.exitCode !== null) throw new Error(`exporter exited ${child.exitCode}: ${errors.slice(-500)}`);
       await new Promise((res) => setTimeout(res, 500));
     }
-    log(`every series scored after ${coldFitSeconds.toFixed(1)} s; waiting for the refit and ${INFER_CYCLES} infer cycles`);
+    const waitRefit = !shard;
+    log(`every series scored after ${coldFitSeconds.toFixed(1)} s; waiting for ${waitRefit ? 'the refit and ' : ''}${INFER_CYCLES} infer cycles`);
     const scoredAt = Date.now();
     const enough = () => {
       const after = cycles.filter((c) => c.atMs > scoredAt);
-      const refit = after.findIndex((c) => c.fitted.length === 3);
-      return refit >= 0 && after.slice(refit + 1).filter((c) => c.fitted.length === 0).length >= INFER_CYCLES;
+      const refit = waitRefit ? after.findIndex((c) => c.fitted.length === 3) : -1;
+      if (waitRefit && refit < 0) return false;
+      return after.slice(refit + 1).filter((c) => c.fitted.length === 0).length >= INFER_CYCLES;
     };
     while (!enough() && Date.now() < deadline) await new Promise((res) => setTimeout(res, 1000));
     const metricsTimes: number[] = [];
@@ -191,20 +224,17 @@ logging: {level: debug}
     const refit = after.find((c) => c.fitted.length === 3);
     const infer = after.filter((c) => c.fitted.length === 0 && Number.isFinite(c.seconds)).map((c) => c.seconds);
     return {
-      series: n,
-      history_hours: HOURS,
-      backfill_seconds: Number(backfillSeconds.toFixed(1)),
       cold_fit_seconds: Number(coldFitSeconds.toFixed(1)),
       cycles_cut: cycles.filter((c) => c.fitted[0] === 'CUT').length,
       refit_seconds: refit ? Number(refit.seconds.toFixed(2)) : null,
       infer_median_seconds: Number(median(infer).toFixed(3)),
-      infer_cycles: infer.map((s) => Number(s.toFixed(3))),
+      infer_cycles: infer.map((x) => Number(x.toFixed(3))),
       metrics_median_seconds: Number(median(metricsTimes).toFixed(3)),
       metrics_bytes: metricsBytes,
       healthz_max_seconds: Number(healthzMax.toFixed(3)),
       exporter_peak_rss_mb: peakRssMb(child.pid!),
       prometheus_peak_rss_mb: peakRssMb(prom.pid),
-      bytes_read_mb: Number((metricSum(promSelf, 'prometheus_http_response_size_bytes_sum', 'query_range') / 1048576).toFixed(1)),
+      bytes_read_mb: Number(((metricSum(promSelf, 'prometheus_http_response_size_bytes_sum', 'query_range') - bytesBefore) / 1048576).toFixed(1)),
       source_seconds_total: Number(metricSum(self, 'anomaly_exporter_query_duration_seconds_sum').toFixed(2)),
       parse_seconds_total: Number(metricSum(self, 'anomaly_exporter_parse_duration_seconds_sum').toFixed(2)),
       cycle_timeouts: metricSum(self, 'anomaly_exporter_cycle_timeouts_total'),
@@ -214,7 +244,6 @@ logging: {level: debug}
     await poller;
     child.kill('SIGTERM');
     await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
-    await prom.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -222,9 +251,10 @@ logging: {level: debug}
 async function main(): Promise<void> {
   const results: Record<string, unknown>[] = [];
   for (const n of SIZES) {
-    const r = await benchOne(n);
-    results.push(r);
-    process.stdout.write(JSON.stringify(r) + '\n');
+    for (const r of await benchOne(n)) {
+      results.push(r);
+      process.stdout.write(JSON.stringify(r) + '\n');
+    }
   }
   mkdirSync(join(__dirname, '..', '..', 'artifacts'), { recursive: true });
   writeFileSync(join(__dirname, '..', '..', 'artifacts', 'bench-source.json'), JSON.stringify({ at: new Date().toISOString(), results }, null, 2));

@@ -82,6 +82,8 @@ export function parseConfig(text: string, file: string, overrides: ConfigOverrid
       });
     else config.sharding.index = ordinal;
   }
+  if (config.sharding && config.sharding.count > 1 && config.reader.group_by.length === 0)
+    problems.push({ path: 'sharding.count', reason: 'replicas share the groups of reader.group_by, which is empty: every series would go to one replica' });
   if (config.sharding?.index !== undefined && config.sharding.index >= config.sharding.count)
     problems.push({ path: 'sharding.index', reason: `${config.sharding.index} is not below sharding.count (${config.sharding.count})` });
   if (problems.length) throw new ConfigError(file, problems);

@@ -170,8 +170,9 @@ export function promtoolCheckMetrics(text: string): { ok: boolean; output: strin
   }
 }
 
-export function scrapeJob(name: string, target: string, extra = ''): string {
-  return `  - job_name: ${name}\n    static_configs:\n      - targets: ['${target}']\n${extra}`;
+export function scrapeJob(name: string, target: string | string[], extra = ''): string {
+  const targets = (Array.isArray(target) ? target : [target]).map((t) => `'${t}'`).join(', ');
+  return `  - job_name: ${name}\n    static_configs:\n      - targets: [${targets}]\n${extra}`;
 }
 
 export interface AlertmanagerProcess {

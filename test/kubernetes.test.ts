@@ -106,11 +106,11 @@ describe('deploy/kubernetes', () => {
     expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
       'ConfigMap/anomaly-exporter-config',
       'ConfigMap/anomaly-exporter-receiver-config',
-      'Deployment/anomaly-exporter',
       'PrometheusRule/anomaly-exporter',
       'Service/anomaly-exporter',
       'Service/anomaly-exporter-receiver',
       'ServiceMonitor/anomaly-exporter',
+      'StatefulSet/anomaly-exporter',
       'StatefulSet/anomaly-exporter-receiver',
     ]);
     for (const o of objects) {
@@ -145,11 +145,11 @@ describe('deploy/kubernetes', () => {
         expect(c.image).toBe(`anomaly-exporter:${version}`);
       }
     }
-    expect(one('Deployment', 'anomaly-exporter').spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
+    expect(one('StatefulSet', 'anomaly-exporter').spec.template.spec.containers[0].readinessProbe.httpGet.path).toBe('/readyz');
   });
 
   it('configs come from ConfigMaps our loaders accept, mounted where the args point, watched for reloads; secrets from a Secret', () => {
-    const exporter = one('Deployment', 'anomaly-exporter').spec.template.spec;
+    const exporter = one('StatefulSet', 'anomaly-exporter').spec.template.spec;
     const receiver = one('StatefulSet', 'anomaly-exporter-receiver');
     const cases = [
       { pod: exporter, map: 'anomaly-exporter-config', parseIt: (t: string, f: string) => parseConfig(t, f).server.listen },
@@ -182,10 +182,27 @@ describe('deploy/kubernetes', () => {
     expect(env.valueFrom.secretKeyRef).toEqual({ name: 'anomaly-exporter-receiver-auth', key: 'token' });
   });
 
+  it('shards over the StatefulSet: sharding.count is its replicas, and each pod takes its ordinal as its share', () => {
+    const set = one('StatefulSet', 'anomaly-exporter');
+    const text = one('ConfigMap', 'anomaly-exporter-config').data['anomaly-exporter.yml'] as string;
+    const base = parseConfig(text, 'anomaly-exporter.yml', { hostname: `${set.metadata.name}-0` });
+    expect(base.sharding?.count).toBe(set.spec.replicas);
+    // Peers start together; the Service is the set's governing one (stable pod names, HOSTNAME = pod name).
+    expect(set.spec.podManagementPolicy).toBe('Parallel');
+    expect(set.spec.serviceName).toBe('anomaly-exporter');
+    // Scaled to 3 (replicas and count edited together), each pod gets its own index from its name.
+    const three = text.replace(/sharding:\n {2}count: \d+/, 'sharding:\n  count: 3');
+    expect(three).not.toBe(text);
+    const indexes = [0, 1, 2].map((i) => parseConfig(three, 'anomaly-exporter.yml', { hostname: `${set.metadata.name}-${i}` }).sharding);
+    expect(indexes).toEqual([0, 1, 2].map((index) => ({ index, count: 3 })));
+    // A pod name without an ordinal is refused with the field named, rather than every pod scoring share 0.
+    expect(() => parseConfig(three, 'anomaly-exporter.yml', { hostname: 'anomaly-exporter' })).toThrow(/sharding\.index/);
+  });
+
   it('Services select their pods by port name, and the ServiceMonitor finds both Services', () => {
     const monitor = one('ServiceMonitor', 'anomaly-exporter');
     for (const [svcName, w] of [
-      ['anomaly-exporter', one('Deployment', 'anomaly-exporter')],
+      ['anomaly-exporter', one('StatefulSet', 'anomaly-exporter')],
       ['anomaly-exporter-receiver', one('StatefulSet', 'anomaly-exporter-receiver')],
     ]) {
       const svc = one('Service', svcName);

@@ -16,6 +16,7 @@ import { ExporterDaemon } from '../exporter/daemon/daemon';
 import { PrometheusReader } from '../exporter/read/prometheus-reader';
 import { RangeQuery, RawSeries, Reader } from '../exporter/read/reader';
 import { groupShard } from '../exporter/shard/shard';
+import { loadDashboard, panelQueries } from './grafana-dashboard';
 import { freePort, PrometheusProcess, scrapeJob, startPrometheus, waitFor } from './stack';
 
 jest.setTimeout(240_000);
@@ -24,6 +25,8 @@ const SERVICES = Array.from({ length: 24 }, (_, i) => `svc-${String(i).padStart(
 const stateDir = mkdtempSync(join(tmpdir(), 'ae-shard-state-'));
 let target: Server;
 let prom: PrometheusProcess;
+/** The replicas' ports, known before they start so that Prometheus scrapes them as one job. */
+let replicaPorts: number[] = [];
 
 /** A target with one gauge per service, wandering a little. */
 async function startTarget(): Promise<string> {
@@ -55,7 +58,7 @@ interface Replica {
 }
 
 async function startReplica(index: number, count: number): Promise<Replica> {
-  const port = await freePort();
+  const port = replicaPorts[index];
   const config = parseConfig(
     `reader:
   url: ${prom.url}
@@ -111,7 +114,16 @@ beforeAll(async () => {
   const addr = await startTarget();
   // The same target twice: "plain" as it is, "hashmod" with Prometheus' own split into 3 as a label.
   const hashmod = `    metric_relabel_configs:\n      - {source_labels: [service], modulus: 3, target_label: shard, action: hashmod}\n`;
-  prom = await startPrometheus({ scrapeInterval: '1s', scrapeConfigs: scrapeJob('plain', addr) + scrapeJob('hashmod', addr, hashmod) });
+  replicaPorts = [await freePort(), await freePort(), await freePort()];
+  const replicas = scrapeJob(
+    'anomaly-exporter',
+    replicaPorts.map((p) => `127.0.0.1:${p}`),
+  );
+  prom = await startPrometheus({
+    scrapeInterval: '1s',
+    scrapeConfigs: scrapeJob('plain', addr) + scrapeJob('hashmod', addr, hashmod) + replicas,
+    ruleFiles: [join(__dirname, '..', 'prometheus', 'rules', 'recording.yml')],
+  });
   // Enough history for a fit window before the replicas start.
   await new Promise((r) => setTimeout(r, 12_000));
 });
@@ -149,6 +161,47 @@ describe('sharded replicas', () => {
       const named = /service=~"([^"]*)"/.exec(fitRead!.query)![1].split('|');
       expect(named.sort()).toEqual(sets[i]);
     }
+  });
+
+  it('the shipped dashboard over 3 replicas: one line per service and signal, exporter health per replica, totals summed', async () => {
+    // Once Prometheus has scraped every replica's share: each service's score comes from exactly one replica.
+    await waitFor(
+      'every service scraped from one replica',
+      async () => {
+        const rows = await prom.query('count by (service) (anomaly_score{model="ensemble"})');
+        return rows.length === SERVICES.length && rows.every((r) => r.value[1] === '1');
+      },
+      30_000,
+    );
+    await waitFor(
+      'the recording rules over the replicas',
+      async () => (await prom.query('service_signal:anomaly_score:max10m')).length === SERVICES.length,
+      30_000,
+    );
+    for (const [i, r] of three.entries()) {
+      const service = (await scored(r))[0];
+      for (const q of panelQueries(loadDashboard(), { service, rateInterval: '10s' })) {
+        const rows = await prom.query(q.expr);
+        const perReplica = q.expr.includes('anomaly_exporter_') && !q.expr.includes('sum by (signal)');
+        // Per replica: one line each (the exporter's own health); otherwise one line per label set, whichever replica published it.
+        const keys = rows.map((row) => {
+          const { instance, job: _job, ...rest } = row.metric as Record<string, string>;
+          return JSON.stringify(perReplica ? { instance } : rest);
+        });
+        // Correlation, incidents and the group score need several signals per service; this source has one.
+        if (!/anomaly_signal_correlation|anomaly_incident_info|anomaly_group_score/.test(q.expr))
+          expect([q.panel, q.expr, rows.length > 0]).toEqual([q.panel, q.expr, true]);
+        expect([q.panel, q.expr, new Set(keys).size]).toEqual([q.panel, q.expr, keys.length]);
+        if (perReplica && !q.expr.includes('errors_total')) expect([q.panel, q.expr, rows.length]).toEqual([q.panel, q.expr, three.length]);
+        if (!perReplica && q.expr.includes(service)) {
+          // A per-service panel reads the replica that owns the service.
+          expect([q.panel, rows.every((row) => !row.metric.instance || row.metric.instance === `127.0.0.1:${replicaPorts[i]}`)]).toEqual([q.panel, true]);
+        }
+      }
+    }
+    // The fleet's total of series scored is every service once.
+    const total = await prom.query('sum by (signal) (anomaly_exporter_series)');
+    expect(total.map((t) => [t.metric.signal, t.value[1]])).toEqual([['value', String(SERVICES.length)]]);
   });
 
   it('after a restart as 2 replicas: ownership moves, nothing is scored twice or dropped, moved series warm up from the shared state', async () => {

@@ -73,6 +73,8 @@ export function parseConfig(text: string, file: string, overrides: ConfigOverrid
   if (!result.success) throw new ConfigError(file, formatIssues(result.error));
   const config = result.data;
   const problems = crossFieldProblems(config);
+  // One replica (count 1) is replica 0 wherever it runs; more need an index or a pod ordinal.
+  if (config.sharding && config.sharding.index === undefined && config.sharding.count === 1) config.sharding.index = 0;
   if (config.sharding && config.sharding.index === undefined) {
     const ordinal = ordinalFromHostname(overrides.hostname);
     if (ordinal === undefined)

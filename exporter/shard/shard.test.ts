@@ -81,6 +81,8 @@ describe('shard ownership', () => {
     expect(() => parseConfig(yml, 'c.yml', { hostname: 'laptop' })).toThrow(/c\.yml: sharding\.index: not set, and HOSTNAME \("laptop"\) does not end in -N/);
     expect(() => parseConfig(yml, 'c.yml', { hostname: 'anomaly-exporter-3' })).toThrow(/sharding\.index: 3 is not below sharding\.count \(3\)/);
     expect(() => parseConfig(yml, 'c.yml', { shard: '0-3' })).toThrow(ConfigError);
+    // One replica is replica 0 on any host (the shipped StatefulSet config runs as is on a laptop).
+    expect(parseConfig(yml.replace('count: 3', 'count: 1'), 'c.yml', { hostname: 'laptop' }).sharding).toEqual({ count: 1, index: 0 });
     expect(() => parseConfig(yml.replace('signals:', 'group_by: [], signals:'), 'c.yml', { shard: '0/3' })).toThrow(
       /sharding\.count: replicas share the groups of reader\.group_by, which is empty/,
     );

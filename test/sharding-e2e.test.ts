@@ -181,8 +181,11 @@ describe('sharded replicas', () => {
     for (const [i, r] of three.entries()) {
       const service = (await scored(r))[0];
       for (const q of panelQueries(loadDashboard(), { service, rateInterval: '10s' })) {
-        const rows = await prom.query(q.expr);
         const perReplica = q.expr.includes('anomaly_exporter_') && !q.expr.includes('sum by (signal)');
+        // A rate needs two scrapes of each replica in its range: wait for them.
+        if (perReplica && !q.expr.includes('errors_total'))
+          await waitFor(`${q.panel} of every replica`, async () => (await prom.query(q.expr)).length === three.length, 15_000);
+        const rows = await prom.query(q.expr);
         // Per replica: one line each (the exporter's own health); otherwise one line per label set, whichever replica published it.
         const keys = rows.map((row) => {
           const { instance, job: _job, ...rest } = row.metric as Record<string, string>;

@@ -65,6 +65,14 @@ export const configSchema = z
        * its ingestion lag (VictoriaMetrics hides the last -search.latencyOffset, 30s by default).
        */
       query_offset: duration(0).prefault('0s'),
+      /**
+       * What a refit reads. `new_samples`: each signal keeps its fit window in memory (8 bytes a
+       * point) from the answers it reads, and a refit reads only the samples since the last
+       * cycle, like an infer cycle; the whole window is read after a start, a gap or a reload.
+       * `fit_window`: every refit reads the whole window again (sources that revise old samples:
+       * late remote-write or out-of-order ingestion), at the source's and the exporter's cost.
+       */
+      refit_reads: z.enum(['new_samples', 'fit_window']).default('new_samples'),
       max_points_per_query: z.number().int().min(2).default(11000),
       /**
        * An answer larger than this is cut off and its range read again in halves. Answers are

@@ -329,4 +329,52 @@ describe('ScoringPipeline cut by its timeout during a fit', () => {
     expect(next.signals.traffic).toMatchObject({ ok: true, fitted: true });
     expect(p.snapshot.series.find((s) => s.signal === 'latency')!.expected).toBeGreaterThan(0);
   });
+
+  it('refits from the window it kept, reading only the new samples, with the same models and scores as re-reading the whole window', async () => {
+    const n = 520;
+    const lat = [
+      series({ service: 'a' }, T0, n, wiggle(0.2, 0.01)),
+      // NaN values now and then (an error ratio with no traffic), and a spike.
+      series({ service: 'b' }, T0, n, (i) => (i % 37 === 5 ? Number.NaN : i === 455 ? 3 : wiggle(0.5, 0.02)(i))),
+      // Leaves the source 60 steps in (still inside the window at the first refits), and one that appears late.
+      series({ service: 'gone' }, T0, 420, wiggle(1, 0.05)),
+      series({ service: 'late' }, T0 + 400 * STEP, n - 400, wiggle(2, 0.1)),
+    ];
+    const traf = [series({ service: 'a' }, T0, n, wiggle(100, 3)), series({ service: 'b' }, T0, n, wiggle(50, 2))];
+    const run = async (refitReads: string) => {
+      const reader = new MemoryReader();
+      reader.set('lat', lat);
+      reader.set('traf', traf);
+      const queries: RangeQuery[] = [];
+      const recording: Reader = { queryRange: (q, sig) => (queries.push(q), reader.queryRange(q, sig)) };
+      const c = parseConfig(
+        `reader: {url: "http://unused:9090", group_by: [service], refit_reads: ${refitReads}, signals: {latency: {query: lat}, traffic: {query: traf}}}
+scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 6h}
+models: {zscore: {}, mad: {}, isolation_forest: {trees: 20}}
+`,
+        'r.yml',
+      );
+      const p = new ScoringPipeline(c, recording, silentLogger());
+      const scores: string[] = [];
+      const fits: number[] = [];
+      for (let k = 360; k < n; k++) {
+        const r = await p.runOnce(at(T0 + k * STEP), never);
+        if (r.signals.latency.fitted) fits.push(k);
+        scores.push(JSON.stringify(p.snapshot.series.map((x) => [x.signal, x.labels.service, x.timestampSeconds, x.ensemble, x.expected, x.lower, x.upper])));
+      }
+      return { scores, fits, queries, state: p.exportState() };
+    };
+    const whole = await run('fit_window');
+    const kept = await run('new_samples');
+    expect(kept.fits).toEqual(whole.fits);
+    expect(kept.fits.length).toBeGreaterThanOrEqual(3);
+    expect(kept.scores).toEqual(whole.scores);
+    expect(kept.state).toEqual(whole.state);
+    // The first fit read the whole window; the scheduled refits after it read a few minutes only.
+    const longest = (qs: RangeQuery[], from: number) =>
+      Math.max(...qs.filter((q) => q.endSeconds > T0 + from * STEP).map((q) => q.endSeconds - q.startSeconds));
+    expect(longest(whole.queries, 361)).toBe(6 * 3600);
+    expect(longest(kept.queries, 361)).toBeLessThanOrEqual(5 * STEP);
+    expect(parseConfig('reader: {url: "http://unused:9090", signals: {latency: {query: lat}}}', 'd.yml').reader.refit_reads).toBe('new_samples');
+  });
 });

@@ -93,6 +93,7 @@ export class ScoringPipeline implements Pipeline {
       histories: this.histories,
       stepSeconds: this.stepS,
       fitWindowSeconds: fitWindowSeconds(sched),
+      refitReads: config.reader.refit_reads,
       acceptAfterSeconds: sched.accept_after / 1000,
       inferEverySeconds: sched.infer_every / 1000,
       correlationWindowSeconds: c.window / 1000,

@@ -15,6 +15,7 @@ import { Fitter, fitSeries } from './fit-dispatch';
 import { FitDecision, fitDecision, FitScheduleOptions } from './fit-schedule';
 import { SeriesHistory } from './series-history';
 import { SeriesTracker, TrackerContext } from './series-tracker';
+import { SignalWindow } from './signal-window';
 import { scoringStart } from './training-window';
 
 export interface SignalReport {
@@ -46,6 +47,8 @@ export interface CycleContext {
   histories: WeakMap<SeriesResult, SeriesHistory>;
   stepSeconds: number;
   fitWindowSeconds: number;
+  /** reader.refit_reads: keep each signal's window and read only new samples for a refit, or read the whole window. */
+  refitReads: 'new_samples' | 'fit_window';
   /** scheduler.accept_after, seconds. */
   acceptAfterSeconds: number;
   inferEverySeconds: number;
@@ -59,12 +62,18 @@ export class SignalCycle {
   lastFitAttempt = -Infinity;
   /** Results of the last successful query, published in the snapshot. */
   published: PublishedSeries[] = [];
+  /** The fit window as read so far (reader.refit_reads: new_samples), so a refit reads only what is new. */
+  private window: SignalWindow;
+  /** The series of the last successful answer (undefined before the first): the others have left the source. */
+  private lastAnswer?: Set<string>;
 
   constructor(
     readonly query: string,
     readonly tracking: TrackerContext,
     private ctx: CycleContext,
-  ) {}
+  ) {
+    this.window = new SignalWindow(ctx.stepSeconds, ctx.fitWindowSeconds);
+  }
 
   /**
    * Moves this signal, with its series, models and history, into another pipeline's context (a
@@ -72,6 +81,8 @@ export class SignalCycle {
    */
   rebind(ctx: CycleContext): void {
     this.ctx = ctx;
+    // The reader may read another source now: its next refit reads the whole window.
+    this.window.clear();
   }
 
   get name(): string {
@@ -113,12 +124,31 @@ export class SignalCycle {
     abort: AbortSignal,
     slots?: { fitSlot: () => Promise<void>; fitDone: () => void },
   ): Promise<SignalReport> {
-    const { metrics, log } = this.ctx;
-    const raw = await this.read(end, fitScope !== undefined, abort);
-    if (!Array.isArray(raw)) return raw;
+    const { metrics, log, fitWindowSeconds } = this.ctx;
+    const keep = this.ctx.refitReads === 'new_samples';
+    // A refit whose window is already here reads only the samples since the last cycle.
+    let wholeWindow = fitScope !== undefined && !(keep && this.window.covers(end - fitWindowSeconds));
+    let start = wholeWindow ? end - fitWindowSeconds : this.scoringStart(end);
+    let answer = await this.read(start, end, abort);
+    if (!Array.isArray(answer)) return answer;
+    let keys = answer.map((r) => labelKey(r.labels));
+    if (keep) this.window.absorb(answer, keys, start, end);
+    else this.window.clear();
+    if (fitScope !== undefined && !wholeWindow && !this.window.covers(end - fitWindowSeconds)) {
+      // The new samples broke the window (off the step grid): read it whole after all.
+      wholeWindow = true;
+      start = end - fitWindowSeconds;
+      answer = await this.read(start, end, abort);
+      if (!Array.isArray(answer)) return answer;
+      keys = answer.map((r) => labelKey(r.labels));
+      this.window.absorb(answer, keys, start, end);
+    }
+    this.lastAnswer = new Set(keys);
+    const fromWindow = fitScope !== undefined && !wholeWindow;
+    const raw = fromWindow ? this.window.read(end - fitWindowSeconds) : answer;
     await slots?.fitSlot();
 
-    const trackers = raw.map((r) => this.tracker(r, end));
+    const trackers = raw.map((r, k) => this.tracker(r, end, fromWindow ? labelKey(r.labels) : keys[k]));
     let fittedSeries = 0;
     if (fitScope !== undefined) {
       const fitStarted = performance.now();
@@ -147,9 +177,8 @@ export class SignalCycle {
   }
 
   /** The signal's range answer, or the failed report (its series leave the snapshot). */
-  private async read(end: number, fitting: boolean, abort: AbortSignal): Promise<RawSeries[] | SignalReport> {
+  private async read(start: number, end: number, abort: AbortSignal): Promise<RawSeries[] | SignalReport> {
     const { metrics, log } = this.ctx;
-    const start = fitting ? end - this.ctx.fitWindowSeconds : this.scoringStart(end);
     const t0 = performance.now();
     let timed = false;
     const onTiming = (t: { sourceSeconds: number; parseSeconds: number }) => {
@@ -202,8 +231,11 @@ export class SignalCycle {
   }
 
   private scoringStart(end: number): number {
+    // From the oldest last scored sample of the series the last read held: one that has left the
+    // source (absent since) would otherwise pull every read back to its last sample for a whole
+    // fit window.
     let oldest = Infinity;
-    for (const x of this.series.values()) oldest = Math.min(oldest, x.lastTs);
+    for (const [key, x] of this.series) if (!this.lastAnswer || this.lastAnswer.has(key)) oldest = Math.min(oldest, x.lastTs);
     return scoringStart(oldest, end, {
       fitWindowSeconds: this.ctx.fitWindowSeconds,
       inferEverySeconds: this.ctx.inferEverySeconds,
@@ -211,8 +243,7 @@ export class SignalCycle {
     });
   }
 
-  private tracker(r: RawSeries, end: number): SeriesTracker {
-    const key = labelKey(r.labels);
+  private tracker(r: RawSeries, end: number, key: string): SeriesTracker {
     let t = this.series.get(key);
     if (!t) {
       t = new SeriesTracker(r.labels, new SeriesModel(this.modelConfig), this.tracking, end);
@@ -225,6 +256,10 @@ export class SignalCycle {
   /** Drops the models of series unseen for a whole fit window. */
   private forgetVanished(end: number): void {
     const horizon = end - this.ctx.fitWindowSeconds;
-    for (const [key, x] of this.series) if (x.lastSeen < horizon) this.series.delete(key);
+    for (const [key, x] of this.series) {
+      if (x.lastSeen >= horizon) continue;
+      this.series.delete(key);
+      this.window.forget(key);
+    }
   }
 }

@@ -1,0 +1,126 @@
+import fc from 'fast-check';
+import { labelKey } from '../read/query-range-response';
+import { RawSeries } from '../read/reader';
+import { SignalWindow } from './signal-window';
+
+const STEP = 60;
+const T0 = 1_700_000_000 - (1_700_000_000 % STEP);
+const WINDOW = 20; // steps
+
+/** A source: per series, per grid index, absent, NaN or a value. */
+type Source = (number | null)[][];
+
+/** What Prometheus answers for [a, b] (grid indexes): each series with a sample there, its samples. */
+function answer(src: Source, a: number, b: number): RawSeries[] {
+  const out: RawSeries[] = [];
+  src.forEach((samples, s) => {
+    const ts: number[] = [];
+    const vs: number[] = [];
+    for (let i = Math.max(0, a); i <= Math.min(b, samples.length - 1); i++) {
+      if (samples[i] === null) continue;
+      ts.push(T0 + i * STEP);
+      vs.push(samples[i] as number);
+    }
+    if (ts.length) out.push({ labels: { s: String(s) }, timestamps: Float64Array.from(ts), values: Float64Array.from(vs) });
+  });
+  return out;
+}
+
+/** What a consumer sees of a series: its finite samples, and its newest sample's time (present or NaN-valued). */
+function seen(raw: RawSeries[]): Record<string, { finite: [number, number][]; newest: number }> {
+  const out: Record<string, { finite: [number, number][]; newest: number }> = {};
+  for (const r of raw) {
+    const finite: [number, number][] = [];
+    r.values.forEach((v, i) => Number.isFinite(v) && finite.push([r.timestamps[i], v]));
+    out[labelKey(r.labels)] = { finite, newest: r.timestamps[r.timestamps.length - 1] };
+  }
+  return out;
+}
+
+function absorb(w: SignalWindow, raw: RawSeries[], a: number, b: number): void {
+  w.absorb(
+    raw,
+    raw.map((r) => labelKey(r.labels)),
+    T0 + a * STEP,
+    T0 + b * STEP,
+  );
+}
+
+const sourceArb = fc.array(
+  fc.array(fc.oneof(fc.constant(null), fc.constant(Number.NaN), fc.double({ min: -1e6, max: 1e6, noNaN: true })), { minLength: 200, maxLength: 200 }),
+  {
+    minLength: 1,
+    maxLength: 4,
+  },
+);
+
+/** Each cycle: how far the end moves, and how the read starts (the whole window, after the last read with some overlap, or after a gap). */
+const cycleArb = fc.record({
+  advance: fc.integer({ min: 1, max: 6 }),
+  kind: fc.constantFrom('whole', 'next', 'next', 'next', 'gap'),
+  overlap: fc.integer({ min: 0, max: 3 }),
+  gap: fc.integer({ min: 1, max: 30 }),
+});
+
+describe('SignalWindow', () => {
+  it('answers a refit exactly as a whole-window read would, whenever it says it covers the window (slides, gaps, NaN, series coming and going)', () => {
+    fc.assert(
+      fc.property(sourceArb, fc.array(cycleArb, { minLength: 1, maxLength: 60 }), (src, cycles) => {
+        const w = new SignalWindow(STEP, WINDOW * STEP);
+        let end = WINDOW;
+        let prevEnd = -Infinity;
+        /** Since when the reads were contiguous, by the model's own count. */
+        let contiguousFrom = Infinity;
+        for (const c of cycles) {
+          end += c.advance;
+          if (end >= 200) break;
+          let start = c.kind === 'whole' || prevEnd === -Infinity ? end - WINDOW : c.kind === 'next' ? prevEnd + 1 - c.overlap : prevEnd + 1 + c.gap;
+          start = Math.min(start, end);
+          if (!(start >= contiguousFrom && start <= prevEnd + 1)) contiguousFrom = start;
+          absorb(w, answer(src, start, end), start, end);
+          prevEnd = end;
+          const whole = answer(src, end - WINDOW, end);
+          const shouldCover = contiguousFrom <= end - WINDOW && whole.length > 0;
+          if (shouldCover) expect(w.covers(T0 + (end - WINDOW) * STEP)).toBe(true);
+          if (w.covers(T0 + (end - WINDOW) * STEP)) {
+            expect(contiguousFrom).toBeLessThanOrEqual(end - WINDOW);
+            expect(seen(w.read(T0 + (end - WINDOW) * STEP))).toEqual(seen(whole));
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('does not trust an answer off its step grid, nor one after a gap, and forgets on clear', () => {
+    const src: Source = [Array.from({ length: 100 }, (_, i) => i)];
+    const w = new SignalWindow(STEP, WINDOW * STEP);
+    absorb(w, answer(src, 10, 30), 10, 30);
+    expect(w.covers(T0 + 10 * STEP)).toBe(true);
+    expect(w.covers(T0 + 9 * STEP)).toBe(false);
+    // A source that moved its points by a second: the window starts over and covers nothing.
+    const shifted = answer(src, 31, 32).map((r) => ({ ...r, timestamps: r.timestamps.map((t) => t + 1) }));
+    absorb(w, shifted, 31, 32);
+    expect(w.covers(T0 + 12 * STEP)).toBe(false);
+    absorb(w, answer(src, 10, 40), 10, 40);
+    expect(w.covers(T0 + 20 * STEP)).toBe(true);
+    // A gap of one step: what came before is no longer known to be whole.
+    absorb(w, answer(src, 42, 45), 42, 45);
+    expect(w.covers(T0 + 25 * STEP)).toBe(false);
+    expect(w.covers(T0 + 42 * STEP)).toBe(true);
+    w.clear();
+    expect(w.covers(T0 + 42 * STEP)).toBe(false);
+    expect(w.size).toBe(0);
+  });
+
+  it('keeps views it gave out intact when the grid slides (a fit cut by its cycle may still read them)', () => {
+    const src: Source = [Array.from({ length: 400 }, (_, i) => i)];
+    const w = new SignalWindow(STEP, WINDOW * STEP);
+    absorb(w, answer(src, 0, WINDOW), 0, WINDOW);
+    const view = w.read(T0);
+    const before = Array.from(view[0].values);
+    for (let end = WINDOW + 1; end < 200; end++) absorb(w, answer(src, end, end), end, end);
+    expect(Array.from(view[0].values)).toEqual(before);
+    expect(seen(w.read(T0 + (199 - WINDOW) * STEP))).toEqual(seen(answer(src, 199 - WINDOW, 199)));
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * A signal's fit window kept in memory, so that a refit reads only the samples since the last
+ * cycle instead of the whole window again (reader.refit_reads: new_samples). At 10,000 series of
+ * 1,440 points a refit otherwise reads 351 MB that the source must encode and the exporter parse,
+ * on the same cores the fits need; kept, the window costs 8 bytes a point (about 130 MB there).
+ *
+ * Every answer the signal reads is absorbed. The samples sit on the signal's step grid (slot k is
+ * gridStart + k·step, NaN where a series had no sample), one Float64Array per series, with some
+ * slack at the end so the grid slides (one copy per series) only every few hours. The window is
+ * trusted only while the reads it absorbed were contiguous: a gap (a source outage longer than
+ * the reads cover), an answer off the grid or a series' sample out of place makes it start over,
+ * and the next refit reads the whole window from the source again.
+ */
+import { RawSeries } from '../read/reader';
+
+export class SignalWindow {
+  /** Slots a series array holds: the window plus slack. */
+  private readonly capacity: number;
+  /** Time of slot 0, seconds (NaN while empty). */
+  private gridStart = NaN;
+  /** The grid's times, shared by every series' view. */
+  private times: Float64Array;
+  /** Per series: its values by slot, and the newest slot it had a sample at (NaN-valued ones count, as in an answer). */
+  private readonly series = new Map<string, { labels: Record<string, string>; values: Float64Array; newest: number }>();
+  /** Every sample of the signal from coveredFrom to coveredTo is here (the reads were contiguous). */
+  private coveredFrom = Infinity;
+  private coveredTo = -Infinity;
+
+  constructor(
+    private readonly stepSeconds: number,
+    private readonly windowSeconds: number,
+  ) {
+    const windowSlots = Math.ceil(windowSeconds / stepSeconds) + 1;
+    this.capacity = windowSlots + Math.max(16, Math.ceil(windowSlots / 8));
+    this.times = new Float64Array(0);
+  }
+
+  /** Series held. */
+  get size(): number {
+    return this.series.size;
+  }
+
+  /** Whether every sample from `from` up to the last absorbed read is held (a refit may then read only what is newer). */
+  covers(from: number): boolean {
+    return this.series.size > 0 && this.coveredFrom <= from + this.tolerance && from >= this.gridStart - this.tolerance;
+  }
+
+  /** Forgets everything: the next refit reads the whole window. */
+  clear(): void {
+    this.series.clear();
+    this.gridStart = NaN;
+    this.times = new Float64Array(0);
+    this.coveredFrom = Infinity;
+    this.coveredTo = -Infinity;
+  }
+
+  /** Drops one series (it left the source for a whole window). */
+  forget(key: string): void {
+    this.series.delete(key);
+  }
+
+  /**
+   * Takes in a successful read of [start, end] (keys: each series' labelKey). A read that leaves
+   * a gap after what is held, or that reaches further back than it, starts the window over from
+   * itself (it holds every sample of its range).
+   */
+  absorb(raw: readonly RawSeries[], keys: readonly string[], start: number, end: number): void {
+    const step = this.stepSeconds;
+    const tol = this.tolerance;
+    if (!(this.series.size > 0 && start >= this.coveredFrom - tol && start <= this.coveredTo + step + tol)) {
+      this.clear();
+      this.gridStart = start;
+      this.coveredFrom = start;
+    }
+    // Slide first, so the newest slot fits; a slide past everything held is a gap.
+    const lastSlot = Math.floor((end - this.gridStart) / step + 1e-9);
+    if (lastSlot >= this.capacity) {
+      const keepFrom = end - this.windowSeconds;
+      const shift = Math.max(lastSlot - this.capacity + 1, Math.floor((keepFrom - this.gridStart) / step + 1e-9));
+      this.slide(shift);
+    }
+    if (this.times.length === 0) this.times = gridTimes(this.gridStart, step, this.capacity);
+    for (let k = 0; k < raw.length; k++) {
+      const r = raw[k];
+      let row = this.series.get(keys[k]);
+      for (let i = 0; i < r.timestamps.length; i++) {
+        const v = r.values[i];
+        const t = r.timestamps[i];
+        const slot = Math.round((t - this.gridStart) / step);
+        if (slot < 0) continue;
+        if (slot >= this.capacity || this.gridStart + slot * step !== t) {
+          // Off the grid (a start not on the step, a source that moves its points): not trusted.
+          // Exactly on it, or a view's time could differ from the source's by a rounding and a
+          // sample be scored twice (the trackers compare times with their last scored one).
+          this.clear();
+          return;
+        }
+        if (!row) {
+          row = { labels: r.labels, values: new Float64Array(this.capacity).fill(NaN), newest: -1 };
+          this.series.set(keys[k], row);
+        }
+        row.values[slot] = v;
+        if (slot > row.newest) row.newest = slot;
+      }
+    }
+    this.coveredTo = Math.max(this.coveredTo, end);
+  }
+
+  /**
+   * Every held series with a sample at or after `from`, as the source would answer a read of
+   * [from, coveredTo]: missing samples are NaN (which every consumer skips, as it skips NaN
+   * values), and each view ends at its series' newest sample, so a series that left the source
+   * is seen to have left. Views, not
+   * copies: a later absorb writes only newer slots (or the same ones again) into them, and a
+   * slide moves to new arrays, so a view keeps the samples it was made with.
+   */
+  read(from: number): RawSeries[] {
+    const step = this.stepSeconds;
+    const first = Math.max(0, Math.ceil((from - this.gridStart) / step - 1e-9));
+    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / step + 1e-9));
+    const out: RawSeries[] = [];
+    for (const { labels, values, newest: held } of this.series.values()) {
+      const newest = Math.min(held, last);
+      if (newest < first) continue;
+      out.push({ labels, timestamps: this.times.subarray(first, newest + 1), values: values.subarray(first, newest + 1) });
+    }
+    return out;
+  }
+
+  /** Half a millisecond: timestamps travel as decimal seconds. */
+  private get tolerance(): number {
+    return Math.min(5e-4, this.stepSeconds / 4);
+  }
+
+  /** Moves the grid `shift` slots later, dropping the oldest. */
+  private slide(shift: number): void {
+    if (shift <= 0) return;
+    if (shift >= this.capacity) {
+      const start = this.gridStart + shift * this.stepSeconds;
+      this.series.clear();
+      this.gridStart = start;
+      this.coveredFrom = start;
+      this.times = new Float64Array(0);
+      return;
+    }
+    for (const [key, row] of this.series) {
+      // New arrays, not copyWithin: a fit cut by its cycle's timeout may still read the old views.
+      const values = new Float64Array(this.capacity).fill(NaN);
+      values.set(row.values.subarray(shift));
+      row.values = values;
+      row.newest -= shift;
+      // A series whose samples all slid out is gone from the window.
+      if (row.newest < 0) this.series.delete(key);
+    }
+    this.gridStart += shift * this.stepSeconds;
+    this.coveredFrom = Math.max(this.coveredFrom, this.gridStart);
+    this.times = gridTimes(this.gridStart, this.stepSeconds, this.capacity);
+  }
+}
+
+function gridTimes(start: number, step: number, n: number): Float64Array {
+  const t = new Float64Array(n);
+  for (let i = 0; i < n; i++) t[i] = start + i * step;
+  return t;
+}

@@ -65,6 +65,7 @@ async function benchOne(n: number): Promise<Record<string, number | number[]>> {
     `reader:
   url: http://unused:9090
   concurrency: 3
+  refit_reads: ${process.env.BENCH_REFIT_READS ?? 'new_samples'}
   signals:
 ${SIGNALS.map((s) => `    ${s}: {query: ${s}_q}`).join('\n')}
 scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}

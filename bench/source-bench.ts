@@ -6,9 +6,10 @@
  * process, default models, group_by service) starts on a clock set to the end of the history.
  * Measured: start → every series scored (cold fit), infer cycles, the scheduled refit, /metrics,
  * the longest /healthz answer throughout, peak RSS of both processes, bytes Prometheus sent, and
- * the exporter's split of a read into source time and parse time. One JSON line per N, and
- * artifacts/bench-source.json. With BENCH_SOURCE_SHARDS=K, one line per replica's share instead
- * (see SHARDS): the per-replica figures when the source holds all N.
+ * the exporter's split of a read into source time and parse time. One JSON line per N and
+ * reader.refit_reads mode (BENCH_SOURCE_REFIT_READS, both by default, one after the other against
+ * the same source), and artifacts/bench-source.json. With BENCH_SOURCE_SHARDS=K, one line per
+ * replica's share instead (see SHARDS): the per-replica figures when the source holds all N.
  *
  * Targets at 10,000 series on this machine (issue 15): cold fit and refit < 30 s, infer < 1 s,
  * exporter peak RSS < 1 GiB, /healthz never slower than 1 s.
@@ -34,6 +35,12 @@ const INFER_CYCLES = Number(process.env.BENCH_SOURCE_CYCLES ?? 3);
  */
 const SHARDS = Number(process.env.BENCH_SOURCE_SHARDS ?? 1);
 const SHARD_RUNS = Number(process.env.BENCH_SOURCE_SHARD_RUNS ?? SHARDS);
+/**
+ * reader.refit_reads of each exporter run against the same source, side by side (default both:
+ * the kept window, whose refit reads only new samples, and the whole window read again).
+ * Shard runs use the first.
+ */
+const REFIT_READS = (process.env.BENCH_SOURCE_REFIT_READS ?? 'new_samples,fit_window').split(',');
 const SIGNALS = { latency: 'bench_latency_seconds', traffic: 'bench_requests_per_second', errors: 'bench_error_ratio' } as const;
 
 const log = (msg: string) => process.stderr.write(`[bench:source ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -93,6 +100,15 @@ function metricSum(text: string, name: string, filter = ''): number {
   return sum;
 }
 
+/** Starts a process' peak RSS over (Linux: clear_refs 5 resets VmHWM), so each run reports its own. */
+function resetPeakRss(pid: number): void {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  } catch {
+    // Not Linux or not allowed: the peak then spans the earlier runs too.
+  }
+}
+
 function peakRssMb(pid: number): number {
   const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Math.round(Number(m[1]) / 1024) : NaN;
@@ -121,12 +137,20 @@ async function benchOne(n: number): Promise<Record<string, unknown>[]> {
   log(`backfilled in ${backfillSeconds.toFixed(0)} s`);
   const base = { series: n, history_hours: HOURS, backfill_seconds: Number(backfillSeconds.toFixed(1)) };
   try {
-    if (SHARDS <= 1) return [{ ...base, ...(await runExporter(prom, end, n)) }];
+    if (SHARDS <= 1) {
+      const out: Record<string, unknown>[] = [];
+      for (const mode of REFIT_READS) {
+        const r = { ...base, refit_reads: mode, ...(await runExporter(prom, end, n, undefined, mode)) };
+        log(JSON.stringify(r));
+        out.push(r);
+      }
+      return out;
+    }
     // The simulation of a fleet: each replica's share, one after another, against the one source.
     const out: Record<string, unknown>[] = [];
     for (let index = 0; index < Math.min(SHARDS, SHARD_RUNS); index++) {
       const owned = Array.from({ length: services }, (_, k) => k).filter((k) => groupShard({ service: `svc-${k}` }, ['service'], SHARDS) === index).length;
-      const r = await runExporter(prom, end, owned * 3, { index, count: SHARDS });
+      const r = await runExporter(prom, end, owned * 3, { index, count: SHARDS }, REFIT_READS[0]);
       out.push({ ...base, shard: `${index}/${SHARDS}`, shard_series: owned * 3, ...r });
       log(`shard ${index}/${SHARDS}: ${JSON.stringify(r)}`);
     }
@@ -137,7 +161,14 @@ async function benchOne(n: number): Promise<Record<string, unknown>[]> {
 }
 
 /** One exporter process against the source until its `expected` series are scored, refitted (unsharded) and inferred. */
-async function runExporter(prom: PrometheusProcess, end: number, expected: number, shard?: { index: number; count: number }): Promise<Record<string, unknown>> {
+async function runExporter(
+  prom: PrometheusProcess,
+  end: number,
+  expected: number,
+  shard: { index: number; count: number } | undefined,
+  refitReads: string,
+): Promise<Record<string, unknown>> {
+  resetPeakRss(prom.pid);
   const dir = mkdtempSync(join(tmpdir(), 'ae-bench-source-'));
   const port = await freePort();
   const config = join(dir, 'exporter.yml');
@@ -147,6 +178,7 @@ async function runExporter(prom: PrometheusProcess, end: number, expected: numbe
     `reader:
   url: ${prom.url}
   timeout: 60s
+  refit_reads: ${refitReads}
   group_by: [service]
   signals:
 ${Object.entries(SIGNALS)

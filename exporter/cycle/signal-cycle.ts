@@ -144,8 +144,11 @@ export class SignalCycle {
       this.window.absorb(answer, keys, start, end);
     }
     this.lastAnswer = new Set(keys);
-    const fromWindow = fitScope !== undefined && !wholeWindow;
+    // A refit fits on the kept window (views), whether it read the whole of it now or only the new
+    // samples, so that a whole answer is not held beside its copy while the fits run.
+    const fromWindow = fitScope !== undefined && keep && this.window.covers(end - fitWindowSeconds);
     const raw = fromWindow ? this.window.read(end - fitWindowSeconds) : answer;
+    if (fromWindow) answer = [];
     await slots?.fitSlot();
 
     const trackers = raw.map((r, k) => this.tracker(r, end, fromWindow ? labelKey(r.labels) : keys[k]));

@@ -121,6 +121,19 @@ interface Cycle {
   seconds: number;
   fitted: string[];
   series: number;
+  /** CPU seconds the exporter and Prometheus had used when the cycle's log line arrived. */
+  cpu: { exporter: number; prometheus: number };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux). */
+function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command name.
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Backfills N series, then runs the exporter once, or once per shard (BENCH_SOURCE_SHARDS). */
@@ -207,8 +220,9 @@ ${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}`,
         continue;
       }
       const e = JSON.parse(line) as { message: string; duration_seconds?: number; fitted?: string[]; series?: number };
-      if (e.message === 'cycle done') cycles.push({ atMs: Date.now(), seconds: e.duration_seconds ?? NaN, fitted: e.fitted ?? [], series: e.series ?? 0 });
-      if (e.message === 'cycle cut by its timeout; in-flight queries aborted') cycles.push({ atMs: Date.now(), seconds: NaN, fitted: ['CUT'], series: 0 });
+      const cpu = { exporter: cpuSeconds(child.pid!), prometheus: cpuSeconds(prom.pid) };
+      if (e.message === 'cycle done') cycles.push({ atMs: Date.now(), seconds: e.duration_seconds ?? NaN, fitted: e.fitted ?? [], series: e.series ?? 0, cpu });
+      if (e.message === 'cycle cut by its timeout; in-flight queries aborted') cycles.push({ atMs: Date.now(), seconds: NaN, fitted: ['CUT'], series: 0, cpu });
     }
   });
   // /healthz every 200 ms from start to end: the longest answer is the worst stall.
@@ -223,11 +237,14 @@ ${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}`,
   })();
   try {
     let coldFitSeconds = NaN;
+    const cpuAtStart = { exporter: 0, prometheus: cpuSeconds(prom.pid) };
+    let coldCpu = { exporter: NaN, prometheus: NaN };
     const deadline = Date.now() + 20 * 60_000;
     while (Date.now() < deadline) {
       const m = await get(`${url}/metrics`).catch(() => undefined);
       if (m && metricSum(m.body, 'anomaly_exporter_series') >= expected) {
         coldFitSeconds = (Date.now() - started) / 1000;
+        coldCpu = { exporter: cpuSeconds(child.pid!), prometheus: cpuSeconds(prom.pid) - cpuAtStart.prometheus };
         break;
       }
       if (child.exitCode !== null) throw new Error(`exporter exited ${child.exitCode}: ${errors.slice(-500)}`);
@@ -253,12 +270,22 @@ ${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}`,
     const self = (await get(`${url}/metrics`)).body;
     const promSelf = (await get(`${prom.url}/metrics`)).body;
     const after = cycles.filter((c) => c.atMs > scoredAt);
-    const refit = after.find((c) => c.fitted.length === 3);
+    const refitAt = after.findIndex((c) => c.fitted.length === 3);
+    const refit = after[refitAt];
+    // The refit's CPU: from the cycle before it to its own log line.
+    const beforeRefit = refitAt > 0 ? after[refitAt - 1] : cycles[cycles.indexOf(refit) - 1];
+    const refitCpu =
+      refit && beforeRefit
+        ? { exporter: refit.cpu.exporter - beforeRefit.cpu.exporter, prometheus: refit.cpu.prometheus - beforeRefit.cpu.prometheus }
+        : undefined;
     const infer = after.filter((c) => c.fitted.length === 0 && Number.isFinite(c.seconds)).map((c) => c.seconds);
     return {
       cold_fit_seconds: Number(coldFitSeconds.toFixed(1)),
       cycles_cut: cycles.filter((c) => c.fitted[0] === 'CUT').length,
       refit_seconds: refit ? Number(refit.seconds.toFixed(2)) : null,
+      // CPU seconds on 2 cores: a wall time near half the sum is a CPU-bound phase.
+      cold_fit_cpu_seconds: { exporter: Number(coldCpu.exporter.toFixed(1)), prometheus: Number(coldCpu.prometheus.toFixed(1)) },
+      refit_cpu_seconds: refitCpu ? { exporter: Number(refitCpu.exporter.toFixed(1)), prometheus: Number(refitCpu.prometheus.toFixed(1)) } : null,
       infer_median_seconds: Number(median(infer).toFixed(3)),
       infer_cycles: infer.map((x) => Number(x.toFixed(3))),
       metrics_median_seconds: Number(median(metricsTimes).toFixed(3)),

@@ -95,16 +95,13 @@ export async function startPrometheus(opts: PrometheusOptions = {}): Promise<Pro
     ...(opts.extraArgs ?? []),
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await untilReady('prometheus', child, url);
+  await untilUp('prometheus', child, `${url}/-/ready`);
   return {
     url,
     port,
     dir,
     pid: child.pid as number,
-    async query(promql) {
-      const res = await axios.get(`${url}/api/v1/query`, { params: { query: promql }, timeout: 5000 });
-      return res.data.data.result;
-    },
+    query: instantQuery(url),
     stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })),
   };
 }
@@ -119,14 +116,25 @@ export function spawnQuiet(bin: string, args: string[]): ChildProcess & { stderr
   return Object.assign(child, { stderrTail: () => stderr });
 }
 
-/** Waits for `url/-/ready` (Prometheus and Alertmanager both serve it); kills the process if it never is. */
-async function untilReady(name: string, child: ReturnType<typeof spawnQuiet>, url: string): Promise<void> {
+/**
+ * Waits until `probeUrl` answers 200 (Prometheus and Alertmanager serve `/-/ready`, VictoriaMetrics
+ * and vmalert `/health`); kills the process if it never does, with its stderr in the error.
+ */
+export async function untilUp(name: string, child: ReturnType<typeof spawnQuiet>, probeUrl: string): Promise<void> {
   try {
-    await waitFor(`${name} to be ready`, async () => (await axios.get(`${url}/-/ready`, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
+    await waitFor(`${name} to be up`, async () => (await axios.get(probeUrl, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${(err as Error).message}\n${name} stderr:\n${child.stderrTail()}`);
   }
+}
+
+/** An instant query against a Prometheus-compatible API at `url`; returns the result vector. */
+export function instantQuery(url: string): PrometheusProcess['query'] {
+  return async (promql) => {
+    const res = await axios.get(`${url}/api/v1/query`, { params: { query: promql }, timeout: 5000 });
+    return res.data.data.result;
+  };
 }
 
 export function stopProcess(child: ChildProcess, cleanup?: () => void): Promise<void> {
@@ -200,6 +208,6 @@ export async function startAlertmanager(configText: string, files: Record<string
     '--cluster.listen-address=',
   ]);
   const url = `http://127.0.0.1:${port}`;
-  await untilReady('alertmanager', child, url);
+  await untilUp('alertmanager', child, `${url}/-/ready`);
   return { url, port, dir, pid: child.pid as number, stop: () => stopProcess(child, () => rmSync(dir, { recursive: true, force: true })) };
 }

@@ -9,7 +9,7 @@ import axios from 'axios';
 import { copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, PrometheusOptions, PrometheusProcess, requireBinary, spawnQuiet, stopProcess, waitFor } from './local-stack';
+import { freePort, instantQuery, PrometheusOptions, PrometheusProcess, requireBinary, spawnQuiet, stopProcess, untilUp } from './local-stack';
 
 /**
  * How far behind now VictoriaMetrics' query_range answers are complete (-search.latencyOffset;
@@ -49,7 +49,7 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    await untilHealthy('victoria-metrics', vm, `${url}/health`);
+    await untilUp('victoria-metrics', vm, `${url}/health`);
     if (opts.history) await importHistory(url, opts.history);
     if (withRules) {
       const rules = (opts.ruleFiles ?? []).map((file, i) => {
@@ -67,7 +67,7 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
         '-loggerLevel=ERROR',
       ]);
       children.push(vmalert);
-      await untilHealthy('vmalert', vmalert, `http://127.0.0.1:${alertPort}/health`);
+      await untilUp('vmalert', vmalert, `http://127.0.0.1:${alertPort}/health`);
     }
   } catch (err) {
     await stop();
@@ -78,10 +78,7 @@ export async function startVictoriaMetrics(opts: VictoriaMetricsOptions = {}): P
     port,
     dir,
     pid: vm.pid as number,
-    async query(promql) {
-      const res = await axios.get(`${url}/api/v1/query`, { params: { query: promql }, timeout: 5000 });
-      return res.data.data.result;
-    },
+    query: instantQuery(url),
     stop,
   };
 }
@@ -105,13 +102,4 @@ async function importHistory(url: string, openMetrics: string): Promise<void> {
   });
   // Imported rows become searchable once flushed (about a second).
   await axios.get(`${url}/internal/force_flush`, { timeout: 10_000 });
-}
-
-async function untilHealthy(name: string, child: ReturnType<typeof spawnQuiet>, url: string): Promise<void> {
-  try {
-    await waitFor(`${name} to be healthy`, async () => (await axios.get(url, { timeout: 1000, validateStatus: () => true })).status === 200, 30_000);
-  } catch (err) {
-    child.kill('SIGKILL');
-    throw new Error(`${(err as Error).message}\n${name} stderr:\n${child.stderrTail()}`);
-  }
 }

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STEPS } from '../demo/loop-timeline';
 
 /** The temporary directories the demo makes (Prometheus, Alertmanager, backfill, its own). */
 const demoTemp = () => new Set(readdirSync(tmpdir()).filter((n) => /^(ae-om-|ae-prom-|ae-am-|anomaly-demo-)/.test(n)));
@@ -71,16 +72,8 @@ describe('npm run demo -- --once --json --fault all', () => {
     expect(() => JSON.parse(result.stdout)).not.toThrow();
     expect(leftovers).toEqual([]);
   });
-  const order = [
-    'score_above_1',
-    'alert_firing',
-    'alertmanager_received',
-    'alert_delivered',
-    'action_decided',
-    'action_executed',
-    'value_in_band',
-    'alert_resolved',
-  ];
+  /** The loop's steps in order, as the demo's timeline names them. */
+  const order = STEPS.map(([key]) => key);
 
   it('exits 0 with ok: one loop per fault type, each with every step in loop order', () => {
     expect(result.code).toBe(0);

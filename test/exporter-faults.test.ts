@@ -81,27 +81,32 @@ function value(text: string, series: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
 
-beforeAll(async () => {
-  sourcePort = await freePort();
-  await startSource();
-  const port = await freePort();
-  exporterUrl = `http://127.0.0.1:${port}`;
+/** A daemon on the faulty source, listening on `port`, with these signals and scheduler settings. */
+async function startExporter(port: number, signals: string[], scheduler: string, file: string): Promise<ExporterDaemon> {
   const config = parseConfig(
     `reader:
   url: http://127.0.0.1:${sourcePort}
   timeout: 5s
   retries: 0
   signals:
-    latency: {query: latency_q}
-    traffic: {query: traffic_q}
-scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_timeout: 500ms, fit_every: 1m, fit_window: 2m, fit_cron: '*/2 * * * * *'}
+${signals.map((s) => `    ${s}: {query: ${s}_q}`).join('\n')}
+scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_every: 1m, fit_window: 2m, ${scheduler}}
 models: {zscore: {min_samples: 5}, mad: {min_samples: 5}}
 server: {listen: "127.0.0.1:${port}"}
 `,
-    'faults.yml',
+    file,
   );
-  exporter = new ExporterDaemon(config, { logger: silentLogger(), version: 'test' });
-  await exporter.start();
+  const daemon = new ExporterDaemon(config, { logger: silentLogger(), version: 'test' });
+  await daemon.start();
+  return daemon;
+}
+
+beforeAll(async () => {
+  sourcePort = await freePort();
+  await startSource();
+  const port = await freePort();
+  exporterUrl = `http://127.0.0.1:${port}`;
+  exporter = await startExporter(port, ['latency', 'traffic'], "fit_timeout: 500ms, fit_cron: '*/2 * * * * *'", 'faults.yml');
 });
 
 afterAll(async () => {
@@ -227,21 +232,7 @@ describe('exporter whose refits take longer than its cycle timeout', () => {
     mode = 'slow_fit_reads';
     const port = await freePort();
     slowUrl = `http://127.0.0.1:${port}`;
-    const config = parseConfig(
-      `reader:
-  url: http://127.0.0.1:${sourcePort}
-  timeout: 5s
-  retries: 0
-  signals:
-    latency: {query: latency_q}
-scheduler: {step: 1s, infer_every: 1s, cycle_timeout: 500ms, fit_timeout: 5s, fit_every: 1m, fit_window: 2m}
-models: {zscore: {min_samples: 5}, mad: {min_samples: 5}}
-server: {listen: "127.0.0.1:${port}"}
-`,
-      'slow-fits.yml',
-    );
-    slow = new ExporterDaemon(config, { logger: silentLogger(), version: 'test' });
-    await slow.start();
+    slow = await startExporter(port, ['latency'], 'fit_timeout: 5s', 'slow-fits.yml');
   });
 
   afterAll(async () => {

@@ -22,6 +22,7 @@ import { freePort, PrometheusProcess, scrapeJob, startPrometheus, waitFor } from
 jest.setTimeout(240_000);
 
 const SERVICES = Array.from({ length: 24 }, (_, i) => `svc-${String(i).padStart(2, '0')}`);
+const MAX_SERIES = 16;
 const stateDir = mkdtempSync(join(tmpdir(), 'ae-shard-state-'));
 let target: Server;
 let prom: PrometheusProcess;
@@ -64,6 +65,9 @@ async function startReplica(index: number, count: number): Promise<Replica> {
   url: ${prom.url}
   timeout: 5s
   group_by: [service]
+  # Below the 24 services the source holds, above any replica's share (at most 14): the limit is
+  # what a replica scores, so reading the source whole and keeping the share must pass it.
+  max_series: ${MAX_SERIES}
   signals:
     value: {query: 'sum by (service) (shard_test_value{job="plain"})'}
 scheduler: {step: 1s, infer_every: 1s, fit_every: 10m, fit_window: 40s}
@@ -83,7 +87,9 @@ sharding: {index: ${index}, count: ${count}}
     },
   });
   const logger = winston.createLogger({ level: 'info', transports: [new winston.transports.Stream({ stream: sink })] });
-  const reader = new RecordingReader(new PrometheusReader({ url: prom.url, timeoutMs: 5000, retries: 0, headers: {}, maxPointsPerQuery: 11000 }));
+  const reader = new RecordingReader(
+    new PrometheusReader({ url: prom.url, timeoutMs: 5000, retries: 0, headers: {}, maxPointsPerQuery: 11000, maxSeries: MAX_SERIES }),
+  );
   const daemon = new ExporterDaemon(config, { logger, version: 'shard-test', reader });
   await daemon.start();
   return { daemon, url: `http://127.0.0.1:${port}`, reader, logs };

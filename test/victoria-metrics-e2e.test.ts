@@ -9,6 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STEPS } from '../demo/loop-timeline';
 import { PrometheusReader } from '../exporter/read/prometheus-reader';
 import { requireBinary } from '../demo/local-stack';
 import { startVictoriaMetrics } from '../demo/victoria-metrics';
@@ -108,16 +109,8 @@ describe('npm run demo -- --source victoria-metrics --once --json', () => {
     expect(out.ok).toBe(true);
     expect(out.episodes_before_fault).toBe(0);
     const [loop] = out.loops;
-    const order = [
-      'score_above_1',
-      'alert_firing',
-      'alertmanager_received',
-      'alert_delivered',
-      'action_decided',
-      'action_executed',
-      'value_in_band',
-      'alert_resolved',
-    ];
+    /** The loop's steps in order, as the demo's timeline names them. */
+    const order = STEPS.map(([key]) => key);
     const times = order.map((k) => loop[k] as number);
     for (const t of times) expect(typeof t).toBe('number');
     for (let i = 1; i < times.length; i++) expect(times[i]).toBeGreaterThanOrEqual(times[i - 1] - 0.5);

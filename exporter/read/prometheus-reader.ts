@@ -99,7 +99,9 @@ export class PrometheusReader implements Reader {
       timing.sourceSeconds += (performance.now() - t0) / 1000 - parseSeconds;
       timing.parseSeconds += parseSeconds;
     }
-    const series = await timed(timing, 'parseSeconds', () => parser.end());
+    const parsed = await timed(timing, 'parseSeconds', () => parser.end());
+    const keep = q.keep;
+    const series = keep ? parsed.filter((s) => keep(s.labels)) : parsed;
     const max = this.opts.maxSeries ?? Infinity;
     if (series.length > max)
       throw new ReaderError(

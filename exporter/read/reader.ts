@@ -14,6 +14,12 @@ export interface RangeQuery {
    * source, parse_duration_seconds the exporter. A reader without a wire does not call it.
    */
   onTiming?: (t: { sourceSeconds: number; parseSeconds: number }) => void;
+  /**
+   * Only the series this keeps are wanted (a replica's share): a reader may drop the others as
+   * soon as it has parsed them, and they do not count against its series limit (max_series is
+   * what one replica scores, not what the source holds).
+   */
+  keep?: (labels: Record<string, string>) => boolean;
 }
 
 export interface RawSeries {

@@ -25,17 +25,28 @@ export class ShardReader implements Reader {
     private readonly log: Logger,
   ) {}
 
-  async queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
+  async queryRange(query: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
+    // Only the owned series are wanted, and only they count against reader.max_series: a replica
+    // of 10 reading a source of 100,000 series whole holds and scores its 10,000.
+    const keep = (labels: Record<string, string>) => this.shard.owns(labels) && (query.keep?.(labels) ?? true);
+    const q = { ...query, keep };
     const points = Math.round((q.endSeconds - q.startSeconds) / q.stepSeconds) + 1;
     const narrow = points >= NARROW_MIN_POINTS && !this.unnarrowable.has(q.signal) && this.shard.groupBy.length > 0;
     const series = narrow ? await this.narrowRead(q, signal) : await this.inner.queryRange(q, signal);
-    return series.filter((s) => this.shard.owns(s.labels));
+    return series.filter((s) => keep(s.labels));
   }
 
   private async narrowRead(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
     const groupBy = this.shard.groupBy;
+    // The listing's rows carry the group labels only: ownership reads exactly those.
     const listing = await this.inner.queryRange(
-      { ...q, query: `count by (${groupBy.join(', ')}) (${q.query})`, startSeconds: q.endSeconds, endSeconds: q.endSeconds },
+      {
+        ...q,
+        query: `count by (${groupBy.join(', ')}) (${q.query})`,
+        startSeconds: q.endSeconds,
+        endSeconds: q.endSeconds,
+        keep: (labels) => this.shard.owns(labels),
+      },
       signal,
     );
     const owned = listing.filter((g) => this.shard.owns(g.labels));

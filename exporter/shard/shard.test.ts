@@ -6,7 +6,7 @@ import { parseConfig } from '../config/config';
 import { promqlSyntaxProblem } from '../config/promql-syntax';
 import { RangeQuery, RawSeries, Reader } from '../read/reader';
 import { addMatcher, groupShard, ordinalFromHostname, parseShardFlag, regexLiteral, Shard } from './shard';
-import { ShardReader } from './shard-reader';
+import { RELIST_STEPS, ShardReader } from './shard-reader';
 
 function selectors(query: string): string[] {
   const out: string[] = [];
@@ -93,10 +93,12 @@ describe('ShardReader', () => {
   /** A source holding services s0..s9, which honours `service=~` matchers the way Prometheus does, or ignores them. */
   class FakeSource implements Reader {
     readonly queries: string[] = [];
+    /** Services s0..s(n-1) are present. */
+    services = 10;
     constructor(private readonly labelAfterSelect = false) {}
     async queryRange(q: RangeQuery): Promise<RawSeries[]> {
       this.queries.push(q.query);
-      const all = Array.from({ length: 10 }, (_, i) => `s${i}`);
+      const all = Array.from({ length: this.services }, (_, i) => `s${i}`);
       const m = /service=~"([^"]*)"/.exec(q.query);
       // A query whose group label is made after selection (label_replace) matches nothing when narrowed.
       const chosen = m ? (this.labelAfterSelect ? [] : all.filter((s) => m[1].split('|').includes(s))) : all;
@@ -109,17 +111,43 @@ describe('ShardReader', () => {
   const mine = Array.from({ length: 10 }, (_, i) => `s${i}`).filter((s) => shard.owns({ service: s }));
   const long: RangeQuery = { signal: 'lat', query: 'sum by (service) (x)', startSeconds: 0, endSeconds: 600, stepSeconds: 10 };
 
-  it('lists the groups, then reads a long range for its own groups only; short reads are read whole and filtered', async () => {
+  it('lists the groups, then reads a long range for its own groups only; short reads reuse the list, then list again', async () => {
     const source = new FakeSource();
     const r = new ShardReader(source, shard, silentLogger());
     const got = await r.queryRange(long, new AbortController().signal);
     expect(got.map((s) => s.labels.service).sort()).toEqual(mine);
-    expect(source.queries[0]).toBe('count by (service) (sum by (service) (x))');
-    expect(source.queries[1]).toBe(`sum by (service) (x{service=~"${[...mine].sort().join('|')}"})`);
+    const narrowed = `sum by (service) (x{service=~"${[...mine].sort().join('|')}"})`;
+    expect(source.queries).toEqual(['count by (service) (sum by (service) (x))', narrowed]);
+    // A new service this replica owns appears: short reads go on with the list they have...
+    source.services = 30;
+    const owned30 = Array.from({ length: 30 }, (_, i) => `s${i}`).filter((s) => shard.owns({ service: s }));
+    expect(owned30.length).toBeGreaterThan(mine.length);
     source.queries.length = 0;
-    const short = await r.queryRange({ ...long, startSeconds: 580 }, new AbortController().signal);
-    expect(short.map((s) => s.labels.service).sort()).toEqual(mine);
-    expect(source.queries).toEqual(['sum by (service) (x)']);
+    for (let k = 1; k < RELIST_STEPS; k++) {
+      const end = long.endSeconds + k * long.stepSeconds;
+      const short = await r.queryRange({ ...long, startSeconds: end - long.stepSeconds, endSeconds: end }, new AbortController().signal);
+      expect(short.map((s) => s.labels.service).sort()).toEqual(mine);
+    }
+    expect(new Set(source.queries)).toEqual(new Set([narrowed]));
+    // ...until the list is RELIST_STEPS steps old: listed again, the new services are read too.
+    source.queries.length = 0;
+    const end = long.endSeconds + RELIST_STEPS * long.stepSeconds;
+    const later = await r.queryRange({ ...long, startSeconds: end - long.stepSeconds, endSeconds: end }, new AbortController().signal);
+    expect(later.map((s) => s.labels.service).sort()).toEqual([...owned30].sort());
+    expect(source.queries[0]).toBe('count by (service) (sum by (service) (x))');
+    expect(source.queries).toHaveLength(2);
+  });
+
+  it('an empty short read is only that (no new samples), not a query that cannot be narrowed', async () => {
+    const source = new FakeSource();
+    const r = new ShardReader(source, shard, silentLogger());
+    await r.queryRange(long, new AbortController().signal);
+    source.services = 0;
+    expect(await r.queryRange({ ...long, startSeconds: 590 }, new AbortController().signal)).toEqual([]);
+    source.services = 10;
+    source.queries.length = 0;
+    expect((await r.queryRange({ ...long, startSeconds: 590 }, new AbortController().signal)).map((s) => s.labels.service).sort()).toEqual(mine);
+    expect(source.queries.every((q) => q.includes('service=~'))).toBe(true);
   });
 
   it('reads a query it cannot narrow whole, filters it, and does not try narrowing it again', async () => {

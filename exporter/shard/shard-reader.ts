@@ -6,7 +6,8 @@
  * (`count by (group_by) (query)`), and the signal's query is rewritten so every selector matches
  * only the owned groups' values. Long reads (a refit's whole fit window, where the bytes are)
  * list afresh; short reads (each cycle's new samples) reuse the last list for RELIST_STEPS steps,
- * so a new group is scored at most that much later, while each replica of K reads about 1/K of
+ * so a new group is scored at most that much later (its samples from before are not read: it
+ * warms up on those after), while each replica of K reads about 1/K of
  * the source every cycle instead of all of it (at 100,000 series and 10 replicas, a whole read
  * every minute took 2.3 s of a replica's infer cycle).
  * A query whose selectors do not carry the group labels (they appear after label_replace, say)

@@ -126,29 +126,29 @@ export class SignalCycle {
   ): Promise<SignalReport> {
     const { metrics, log, fitWindowSeconds } = this.ctx;
     const keep = this.ctx.refitReads === 'new_samples';
-    // A refit whose window is already here reads only the samples since the last cycle.
-    let wholeWindow = fitScope !== undefined && !(keep && this.window.covers(end - fitWindowSeconds));
-    let start = wholeWindow ? end - fitWindowSeconds : this.scoringStart(end);
-    let answer = await this.read(start, end, abort);
-    if (!Array.isArray(answer)) return answer;
-    let keys = answer.map((r) => labelKey(r.labels));
-    if (keep) this.window.absorb(answer, keys, start, end);
-    else this.window.clear();
-    if (fitScope !== undefined && !wholeWindow && !this.window.covers(end - fitWindowSeconds)) {
-      // The new samples broke the window (off the step grid): read it whole after all.
-      wholeWindow = true;
-      start = end - fitWindowSeconds;
-      answer = await this.read(start, end, abort);
+    const fitFrom = end - fitWindowSeconds;
+    /** Reads [start, end] and keeps the answer in the window; the failed report if the read failed. */
+    const readKept = async (start: number): Promise<{ answer: RawSeries[]; keys: string[] } | SignalReport> => {
+      const answer = await this.read(start, end, abort);
       if (!Array.isArray(answer)) return answer;
-      keys = answer.map((r) => labelKey(r.labels));
-      this.window.absorb(answer, keys, start, end);
-    }
+      const keys = answer.map((r) => labelKey(r.labels));
+      if (keep) this.window.absorb(answer, keys, start, end);
+      else this.window.clear();
+      return { answer, keys };
+    };
+    // A refit whose window is already here reads only the samples since the last cycle.
+    const wholeWindow = fitScope !== undefined && !(keep && this.window.covers(fitFrom));
+    let got = await readKept(wholeWindow ? fitFrom : this.scoringStart(end));
+    // The new samples broke the window (off the step grid): read it whole after all.
+    if ('keys' in got && fitScope !== undefined && !wholeWindow && !this.window.covers(fitFrom)) got = await readKept(fitFrom);
+    if (!('keys' in got)) return got;
+    const { keys } = got;
     this.lastAnswer = new Set(keys);
     // A refit fits on the kept window (views), whether it read the whole of it now or only the new
     // samples, so that a whole answer is not held beside its copy while the fits run.
-    const fromWindow = fitScope !== undefined && keep && this.window.covers(end - fitWindowSeconds);
-    const raw = fromWindow ? this.window.read(end - fitWindowSeconds) : answer;
-    if (fromWindow) answer = [];
+    const fromWindow = fitScope !== undefined && keep && this.window.covers(fitFrom);
+    const raw = fromWindow ? this.window.read(fitFrom) : got.answer;
+    got = { answer: [], keys }; // the whole answer goes now when the fits take the window
     await slots?.fitSlot();
 
     const trackers = raw.map((r, k) => this.tracker(r, end, fromWindow ? labelKey(r.labels) : keys[k]));

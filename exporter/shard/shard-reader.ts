@@ -26,9 +26,7 @@ export const RELIST_STEPS = 10;
 interface GroupList {
   /** The end of the read that listed it, seconds. */
   listedAt: number;
-  /** Owned groups, none when empty. */
-  groups: number;
-  /** The signal's query narrowed to them. */
+  /** The signal's query narrowed to the owned groups; empty when none is owned. */
   query: string;
 }
 
@@ -57,7 +55,7 @@ export class ShardReader implements Reader {
     let list = this.lists.get(q.signal);
     const stale = !list || q.endSeconds - list.listedAt >= RELIST_STEPS * q.stepSeconds || q.endSeconds < list.listedAt;
     if (long || stale) list = await this.listGroups(q, signal);
-    if (list!.groups === 0) return [];
+    if (list!.query === '') return [];
     const series = await this.inner.queryRange({ ...q, query: list!.query }, signal);
     // Only a long read tells: a short one may be empty for want of new samples.
     if (series.length > 0 || !long) return series;
@@ -90,7 +88,7 @@ export class ShardReader implements Reader {
       const values = [...new Set(owned.map((g) => g.labels[label] ?? ''))].sort();
       query = addMatcher(query, `${label}=~${JSON.stringify(values.map(regexLiteral).join('|'))}`);
     }
-    const list = { listedAt: q.endSeconds, groups: owned.length, query: owned.length > 0 ? query : '' };
+    const list = { listedAt: q.endSeconds, query: owned.length > 0 ? query : '' };
     this.lists.set(q.signal, list);
     return list;
   }

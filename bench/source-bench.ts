@@ -41,6 +41,11 @@ const SHARD_RUNS = Number(process.env.BENCH_SOURCE_SHARD_RUNS ?? SHARDS);
  * Shard runs use the first.
  */
 const REFIT_READS = (process.env.BENCH_SOURCE_REFIT_READS ?? 'new_samples,fit_window').split(',');
+/**
+ * BENCH_SOURCE_CONFIG: a YAML file of further top-level sections (models, ensemble) for every
+ * exporter run, to measure a candidate default on the wire, as BENCH_DETECT_CONFIG judges it.
+ */
+const EXTRA_CONFIG = process.env.BENCH_SOURCE_CONFIG ? readFileSync(process.env.BENCH_SOURCE_CONFIG, 'utf8') : '';
 const SIGNALS = { latency: 'bench_latency_seconds', traffic: 'bench_requests_per_second', errors: 'bench_error_ratio' } as const;
 
 const log = (msg: string) => process.stderr.write(`[bench:source ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -148,7 +153,12 @@ async function benchOne(n: number): Promise<Record<string, unknown>[]> {
   const prom = await startPrometheus({ prepareDataDir: (dir) => backfill(dir, services, from, end + 40 * 60), scrapeInterval: '15s' });
   const backfillSeconds = (performance.now() - t0) / 1000;
   log(`backfilled in ${backfillSeconds.toFixed(0)} s`);
-  const base = { series: n, history_hours: HOURS, backfill_seconds: Number(backfillSeconds.toFixed(1)) };
+  const base = {
+    series: n,
+    history_hours: HOURS,
+    backfill_seconds: Number(backfillSeconds.toFixed(1)),
+    ...(EXTRA_CONFIG ? { extra_config: EXTRA_CONFIG.trim() } : {}),
+  };
   try {
     if (SHARDS <= 1) {
       const out: Record<string, unknown>[] = [];
@@ -200,7 +210,7 @@ ${Object.entries(SIGNALS)
 scheduler: {step: 1m, infer_every: 1m, fit_window: ${HOURS}h, fit_every: ${shard ? '1h' : '3m'}}
 server: {listen: "127.0.0.1:${port}"}
 logging: {level: debug}
-${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}`,
+${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}${EXTRA_CONFIG}`,
   );
   log(`starting the exporter${shard ? ` as shard ${shard.index}/${shard.count}` : ''}`);
   const url = `http://127.0.0.1:${port}`;

@@ -170,54 +170,47 @@ export class IsolationForest {
     this.rowScratch = new Uint16Array(cols);
   }
 
-  /** Sum over trees of the path length of the row g[off..off+cols) (grid units). */
-  private pathLengthSum(g: Uint16Array, off: number): number {
+  /** Path length in tree t of the row g[off..off+cols) (grid units): its leaf's depth plus c(leaf size). */
+  private pathLength(t: number, g: Uint16Array, off: number): number {
     const nodes = this.nodes;
-    const leaves = this.leaves;
-    const treeStart = this.treeStart;
-    let sum = 0;
-    for (let t = 0; t < this.trees; t++) {
-      const base = treeStart[t];
-      const leafBase = this.leafStart[t];
-      if (base === treeStart[t + 1]) {
-        // The root is a leaf: nothing in this tree's sample could be separated.
-        sum += C_TABLE[leaves[leafBase] + 1];
-        continue;
-      }
-      let i = base;
-      let left = 0;
-      let depth = 0;
-      let leaf: number;
-      for (;;) {
-        const w = nodes[i];
-        depth++;
-        if (g[off + (w >>> 27)] >= (w & 0xffff)) {
-          const x = (w >>> 16) & 0x1ff;
-          if (w & RIGHT_LEAF) {
-            leaf = x;
-            break;
-          }
-          const j = base + x;
-          left += j - i;
-          i = j;
-        } else {
-          if (w & LEFT_LEAF) {
-            leaf = left;
-            break;
-          }
-          i++;
+    const base = this.treeStart[t];
+    const leafBase = this.leafStart[t];
+    // The root is a leaf: nothing in this tree's sample could be separated.
+    if (base === this.treeStart[t + 1]) return C_TABLE[this.leaves[leafBase] + 1];
+    let i = base;
+    let left = 0;
+    let depth = 0;
+    let leaf: number;
+    for (;;) {
+      const w = nodes[i];
+      depth++;
+      if (g[off + (w >>> 27)] >= (w & 0xffff)) {
+        const x = (w >>> 16) & 0x1ff;
+        if (w & RIGHT_LEAF) {
+          leaf = x;
+          break;
         }
+        const j = base + x;
+        left += j - i;
+        i = j;
+      } else {
+        if (w & LEFT_LEAF) {
+          leaf = left;
+          break;
+        }
+        i++;
       }
-      sum += depth + C_TABLE[leaves[leafBase + leaf] + 1];
     }
-    return sum;
+    return depth + C_TABLE[this.leaves[leafBase + leaf] + 1];
   }
 
   /** Mean path length E[h(x)] of the row starting at data[offset]. Allocation-free. */
   meanPathLength(data: Float64Array, offset: number): number {
     const row = this.rowScratch;
     for (let c = 0; c < this.cols; c++) row[c] = toGrid(data[offset + c], this.gridMin[c], this.gridScale[c]);
-    return this.pathLengthSum(row, 0) / this.trees;
+    let sum = 0;
+    for (let t = 0; t < this.trees; t++) sum += this.pathLength(t, row, 0);
+    return sum / this.trees;
   }
 
   /** s(x) = 2^(-E[h(x)] / c(ψ)), in (0, 1]; about 0.5 for ordinary points, near 1 for isolated ones. */
@@ -236,8 +229,12 @@ export class IsolationForest {
     for (let r = 0; r < rows; r++) {
       for (let c = 0; c < cols; c++) g[r * cols + c] = toGrid(data[r * cols + c], this.gridMin[c], this.gridScale[c]);
     }
+    // Tree by tree over all rows (one tree's nodes stay in cache), summing in the same order as
+    // meanPathLength, so a row scores the same either way.
+    result.fill(0, 0, rows);
+    for (let t = 0; t < this.trees; t++) for (let r = 0; r < rows; r++) result[r] += this.pathLength(t, g, r * cols);
     const k = -1 / (this.trees * this.normaliser);
-    for (let r = 0; r < rows; r++) result[r] = Math.pow(2, this.pathLengthSum(g, r * cols) * k);
+    for (let r = 0; r < rows; r++) result[r] = Math.pow(2, result[r] * k);
     return result;
   }
 
@@ -368,7 +365,8 @@ interface TreeArrays {
 
 /** Scratch for buildTree: frames of (start, end, depth, parent, side). */
 const FRAME = 5;
-let stack = new Int32Array(FRAME * 64);
+/** Depth-first, at most height limit + 1 frames are pending: 10 for ψ ≤ 256 (height 8). */
+const stack = new Int32Array(FRAME * 16);
 const untried = new Uint8Array(MAX_FEATURES);
 
 /**
@@ -379,7 +377,6 @@ const untried = new Uint8Array(MAX_FEATURES);
  */
 function buildTree(g: Uint16Array, rows: number, cols: number, idx: Int32Array, n: number, rng: Prng, out: TreeArrays): void {
   const heightLimit = Math.ceil(Math.log2(n));
-  if (stack.length < FRAME * (heightLimit + 4)) stack = new Int32Array(FRAME * (heightLimit + 4));
   const nodes = out.nodes;
   const firstNode = out.nextNode;
   const firstLeaf = out.nextLeaf;
@@ -412,8 +409,8 @@ function buildTree(g: Uint16Array, rows: number, cols: number, idx: Int32Array, 
         const pick = rng.nextInt(remaining);
         const c = untried[pick];
         untried[pick] = untried[--remaining];
-        lo = Infinity;
-        hi = -Infinity;
+        lo = GRID + 1;
+        hi = -1;
         const column = c * rows;
         for (let r = start; r < end; r++) {
           const v = g[column + idx[r]];

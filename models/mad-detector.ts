@@ -1,5 +1,5 @@
 import { BandDetector, BandOptions } from './band-detector';
-import { sortedMedian } from './quantile';
+import { selectMedian, sortedMedian } from './quantile';
 import { DetectorState, ScoreOptions } from './types';
 
 export type MadOptions = BandOptions;
@@ -22,7 +22,9 @@ export class MadDetector extends BandDetector {
     return MadDetector.VERSION;
   }
 
-  protected estimate(sorted: Float64Array): { center: number; spread: number } {
+  protected estimate(values: Float64Array): { center: number; spread: number } {
+    // Sorted rather than selected: which of -0 and 0 is the median must not depend on the order.
+    const sorted = Float64Array.from(values).sort();
     const median = sortedMedian(sorted);
     const absDev = new Float64Array(sorted.length);
     let sumAbs = 0;
@@ -30,8 +32,8 @@ export class MadDetector extends BandDetector {
       absDev[i] = Math.abs(sorted[i] - median);
       sumAbs += absDev[i];
     }
-    absDev.sort();
-    const mad = sortedMedian(absDev);
+    // Absolute deviations are never -0, so a selection gives the sorted median exactly.
+    const mad = selectMedian(absDev);
     return { center: median, spread: mad > 0 ? MAD_TO_SIGMA * mad : (MEANAD_TO_SIGMA * sumAbs) / sorted.length };
   }
 

@@ -15,7 +15,7 @@ export class ZScoreDetector extends BandDetector {
     return ZScoreDetector.VERSION;
   }
 
-  protected estimate(_sorted: Float64Array, values: Float64Array): { center: number; spread: number } {
+  protected estimate(values: Float64Array): { center: number; spread: number } {
     // Welford (1962): numerically stable running mean and variance.
     let mean = 0;
     let m2 = 0;

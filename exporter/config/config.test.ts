@@ -37,7 +37,7 @@ describe('config', () => {
     expect(c.models.zscore).toEqual({ threshold: 6.5, min_samples: 30, contamination: 0.001, adapt_samples: 120, risk: 0 });
     expect(c.models.seasonal).toEqual({ min_samples_per_slot: 3, memory: 240, models: ['pattern', 'isolation_forest'] });
     expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
-    expect(c.models.isolation_forest).toMatchObject({ trees: 50, sample_size: 256 });
+    expect(c.models.isolation_forest).toMatchObject({ trees: 32, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
   });
 

@@ -33,10 +33,12 @@ function bandOptions(m: z.output<ReturnType<typeof bandModel>>): BandOptions {
 
 const isolationForest = z.strictObject({
   ...forestOptions,
-  // 50 trees per series, not 100: one per series, the forest is most of a series' memory and
-  // refit time (at 10,000 series: 843 MB peak and a 22.6 s refit, against 1,035 MB and 31.0 s),
-  // and on the NAB subset the forest alone scores about the same (sweep 2.33 against 2.46).
-  trees: forestOptions.trees.default(50),
+  // 32 trees per series, not 100: one per series, the forest is most of a series' fit time (it
+  // builds and calibrates every tree) and memory, and it is not in the default ensemble. Forest
+  // alone, bench:detect at score > 1 / best, 50 → 32 trees: NAB −19.5 / 2.11 → −22.5 / 2.11, CM F1
+  // 0.135 / 0.166 → 0.145 / 0.185, ASD F1 0.137 / 0.222 → 0.164 / 0.211; a series' fit takes 28 %
+  // less CPU (docs/scaling.md).
+  trees: forestOptions.trees.default(32),
   level_window: z.number().int().min(1).default(20),
 });
 

@@ -294,7 +294,7 @@ export class IsolationForest {
   }
 
   /**
-   * What is wrong with a loaded forest's structure, if anything: the walk in pathLengthSum trusts
+   * What is wrong with a loaded forest's structure, if anything: the walk in pathLength trusts
    * it, so a node pointing back (a loop: the scorer would spin for ever), a child or leaf out of
    * range, an unknown feature or a non-finite grid would hang or misread. Every tree is walked as
    * the scorer walks it: children only forward, each internal node reached once.

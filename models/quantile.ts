@@ -1,3 +1,5 @@
+import { quickselect } from 'simple-statistics';
+
 /** Median of sorted values. Cost O(1). */
 export function sortedMedian(sorted: Float64Array): number {
   const n = sorted.length;
@@ -22,7 +24,7 @@ export function sortedQuantile(sorted: Float64Array, p: number): number {
 
 /**
  * The same value as sortedQuantile over `values` sorted, without sorting: Hoare's selection
- * (quickselect) puts the lower order statistic in place, and the upper one is the least value
+ * (Floyd–Rivest quickselect, from simple-statistics) puts the lower order statistic in place, and the upper one is the least value
  * after it. O(n) on average instead of O(n log n); a band fit takes a quantile of 1,000s of
  * deviations per series and refit. `values` is reordered (pass a scratch copy); -0 and 0 count
  * as equal, and NaN must not occur.
@@ -53,52 +55,9 @@ export function selectMedian(values: Float64Array): number {
   return (lower + upper) / 2;
 }
 
-/**
- * Reorders `a` so that a[k] is the k-th least value, those before it ≤ it and those after ≥ it;
- * returns a[k]. Median-of-three pivots; a range that has not shrunk by half in a few passes
- * (an adversarial order) is sorted instead, so the worst case stays O(n log n).
- */
+/** Reorders `a` so that a[k] is the k-th least value, those before it ≤ it and those after ≥ it; returns a[k]. */
 function selectInPlace(a: Float64Array, k: number): number {
-  let left = 0;
-  let right = a.length - 1;
-  let passes = 0;
-  let limit = right - left;
-  while (right > left) {
-    if (++passes > 4) {
-      if (right - left > limit / 2) {
-        a.subarray(left, right + 1).sort();
-        return a[k];
-      }
-      passes = 0;
-      limit = right - left;
-    }
-    const mid = (left + right) >>> 1;
-    // Order a[left], a[mid], a[right]; the median becomes the pivot.
-    if (a[mid] < a[left]) swap(a, mid, left);
-    if (a[right] < a[left]) swap(a, right, left);
-    if (a[right] < a[mid]) swap(a, right, mid);
-    const pivot = a[mid];
-    let i = left;
-    let j = right;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        swap(a, i, j);
-        i++;
-        j--;
-      }
-    }
-    // Now a[left..j] ≤ pivot ≤ a[i..right], and any index between j and i holds the pivot.
-    if (k <= j) right = j;
-    else if (k >= i) left = i;
-    else return a[k];
-  }
+  // Floyd–Rivest selection; it only reads and swaps elements, so a typed array serves as well as an array.
+  quickselect(a as unknown as number[], k);
   return a[k];
-}
-
-function swap(a: Float64Array, i: number, j: number): void {
-  const t = a[i];
-  a[i] = a[j];
-  a[j] = t;
 }

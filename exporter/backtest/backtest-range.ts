@@ -46,11 +46,19 @@ export async function* scoreRange(
   reader: Reader,
   query: { name: string; query: string; signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> },
   range: { start: number; end: number; step: number },
-  opts: { logger?: Logger; abort?: AbortSignal; onRead?: (series: number) => void } = {},
+  opts: { logger?: Logger; abort?: AbortSignal; onRead?: (series: number) => void; maxSeries?: number; limitName?: string } = {},
 ): AsyncGenerator<RangeSeriesScores> {
   const abort = opts.abort ?? new AbortController().signal;
   const series = await reader.queryRange(
-    { signal: query.name, query: query.query, startSeconds: range.start, endSeconds: range.end, stepSeconds: range.step },
+    {
+      signal: query.name,
+      query: query.query,
+      startSeconds: range.start,
+      endSeconds: range.end,
+      stepSeconds: range.step,
+      maxSeries: opts.maxSeries,
+      limitName: opts.limitName,
+    },
     abort,
   );
   opts.onRead?.(series.length);

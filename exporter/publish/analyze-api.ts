@@ -14,7 +14,7 @@ import { backtestCsv } from '../backtest/backtest';
 import { alignedRange, RangeSeriesScores, scoreRange } from '../backtest/backtest-range';
 import { ExporterConfig, SignalConfig } from '../config/config';
 import { promqlSyntaxProblem } from '../config/promql-syntax';
-import { Reader } from '../read/reader';
+import { Reader, ReaderError } from '../read/reader';
 
 export const MAX_POINTS = 50_000;
 export const MAX_SERIES = 50;
@@ -125,6 +125,9 @@ export function analyzeRouter(ctx: AnalyzeContext): express.Router {
       const series = scoreRange(config, ctx.reader(), r, r.range, {
         logger: ctx.log,
         abort: abort.signal,
+        // Held as the answer streams: the read stops at the first series past it.
+        maxSeries: MAX_SERIES,
+        limitName: `the Analyse limit: at most ${MAX_SERIES}`,
         onRead: (n) => {
           total = n;
           if (n > MAX_SERIES) throw new Error(`the query returned ${n} series; at most ${MAX_SERIES}: narrow it with a label matcher`);
@@ -153,7 +156,8 @@ export function analyzeRouter(ctx: AnalyzeContext): express.Router {
       res.end(JSON.stringify({ type: 'done', series: done, seconds: Number(((Date.now() - started) / 1000).toFixed(2)) }) + '\n');
     } catch (err) {
       const error = errorMessage(err);
-      if (!res.headersSent) res.status(/at most|syntax|parse|bad_data/i.test(error) ? 400 : 502).json({ error });
+      const refused = err instanceof ReaderError && err.kind === 'too_many_series';
+      if (!res.headersSent) res.status(refused ? 400 : /at most|syntax|parse|bad_data/i.test(error) ? 400 : 502).json({ error });
       else res.end(JSON.stringify({ type: 'error', error }) + '\n');
     } finally {
       busy = false;

@@ -80,6 +80,15 @@ const EMPTY: RawSeries = { labels: {}, timestamps: new Float64Array(0), values: 
 export interface MatrixParserOptions {
   /** Distinct sample-time grids kept for sharing (series of one query share one grid, or a few with gaps). */
   maxGrids?: number;
+  /** Only the series this keeps are kept (a replica's share); the others are dropped as they are parsed. */
+  keep?: (labels: Record<string, string>) => boolean;
+  /**
+   * At most this many kept series: the one past it throws (kind too_many_series) as soon as it is
+   * parsed, from write(), so the request is abandoned there and no more of the answer is read or
+   * held. `limitName` says which limit it is in the message (e.g. reader.max_series).
+   */
+  maxSeries?: number;
+  limitName?: string;
 }
 
 export class MatrixStreamParser {
@@ -126,6 +135,9 @@ export class MatrixStreamParser {
   private scratchV = new Float64Array(1024);
   private readonly grids: Float64Array[] = [];
   private readonly maxGrids: number;
+  private readonly keep?: (labels: Record<string, string>) => boolean;
+  private readonly maxSeries: number;
+  private readonly limitName: string;
 
   // Results of the number scanners, kept in fields so the hot loop allocates nothing.
   private pos = 0;
@@ -136,6 +148,9 @@ export class MatrixStreamParser {
     opts: MatrixParserOptions = {},
   ) {
     this.maxGrids = opts.maxGrids ?? 8;
+    this.keep = opts.keep;
+    this.maxSeries = opts.maxSeries ?? Infinity;
+    this.limitName = opts.limitName ?? 'the series limit';
   }
 
   /** Takes the next chunk of the answer. The chunk is not kept past its elements (they are copied). */
@@ -254,8 +269,21 @@ export class MatrixStreamParser {
     // A document whose data.result this scanner did not recognise (say an escaped key) was kept
     // whole: its elements are read the slow way.
     const rest = (doc.data as { result: unknown[] }).result;
-    for (const item of rest) this.series.push(this.share(seriesFromItem(item, this.signal)));
+    for (const item of rest) this.add(this.share(seriesFromItem(item, this.signal)));
     return this.series;
+  }
+
+  /** Keeps a parsed series when it is wanted, and refuses the answer once the kept ones pass the limit. */
+  private add(s: RawSeries): void {
+    if (this.keep && !this.keep(s.labels)) return;
+    this.series.push(s);
+    if (this.series.length > this.maxSeries) {
+      this.broken = true;
+      throw new ReaderError(
+        'too_many_series',
+        `signal ${this.signal}: more than ${this.maxSeries} series (${this.limitName}): refused as soon as the answer passed it; narrow the query${this.limitName.startsWith('reader.') ? ' or raise the limit' : ' with a label matcher'}`,
+      );
+    }
   }
 
   private parseEnvelope(text: string): { data: { resultType?: unknown; result: unknown[] } } {
@@ -299,14 +327,17 @@ export class MatrixStreamParser {
       this.elementParts = [];
     }
     if (this.syntaxError) return;
+    let parsed: RawSeries;
     try {
-      this.series.push(this.readElement(bytes));
+      parsed = this.readElement(bytes);
     } catch (err) {
       if (!(err instanceof ReaderError)) throw err;
       if (err === SYNTAX)
         this.syntaxError = new ReaderError('parse', `signal ${this.signal}: malformed series in result (${JSON.stringify(bytes.toString('utf8', 0, 60))})`);
       else this.elementError ??= err;
+      return;
     }
+    this.add(parsed);
   }
 
   private readElement(b: Buffer): RawSeries {

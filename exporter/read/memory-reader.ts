@@ -1,4 +1,4 @@
-import { RangeQuery, RawSeries, Reader } from './reader';
+import { RangeQuery, RawSeries, Reader, ReaderError } from './reader';
 
 export interface MemorySeries {
   labels: Record<string, string>;
@@ -27,7 +27,10 @@ export class MemoryReader implements Reader {
       const lo = firstIndex(s.timestamps, (t) => t >= q.startSeconds);
       const hi = firstIndex(s.timestamps, (t) => t > q.endSeconds);
       if (hi <= lo) continue;
+      if (q.keep && !q.keep(s.labels)) continue;
       out.push({ labels: s.labels, timestamps: s.timestamps.subarray(lo, hi), values: s.values.subarray(lo, hi) });
+      if (q.maxSeries !== undefined && out.length > q.maxSeries)
+        throw new ReaderError('too_many_series', `signal ${q.signal}: more than ${q.maxSeries} series (${q.limitName ?? 'the series limit'}): refused`);
     }
     return out;
   }

@@ -39,7 +39,12 @@ export class PrometheusReader implements Reader {
     const timing: Timing = { sourceSeconds: 0, parseSeconds: 0 };
     try {
       for (const [start, end] of pieces) results.push(...(await this.readPiece(q, start, end, signal, timing)));
-      return await timed(timing, 'parseSeconds', () => shareTimestamps(mergeSeries(keepNamesWhenMixed(results))));
+      const merged = await timed(timing, 'parseSeconds', () => shareTimestamps(mergeSeries(keepNamesWhenMixed(results))));
+      // Each piece was held to the limit as it streamed; series that come and go can pass it together.
+      const limit = this.seriesLimit(q);
+      if (merged.length > limit.max)
+        throw new ReaderError('too_many_series', `signal ${q.signal}: ${merged.length} series over the range, more than ${limit.max} (${limit.name}): refused`);
+      return merged;
     } finally {
       q.onTiming?.(timing);
     }
@@ -85,7 +90,8 @@ export class PrometheusReader implements Reader {
   private async once(q: RangeQuery, start: number, end: number, signal: AbortSignal, timing: Timing): Promise<RawSeries[]> {
     const params = { query: q.query, start: String(start), end: String(end), step: String(q.stepSeconds) };
     // The answer is parsed as it arrives: the time in the parser is the exporter's, the rest the source's.
-    const parser = new MatrixStreamParser(q.signal);
+    const limit = this.seriesLimit(q);
+    const parser = new MatrixStreamParser(q.signal, { keep: q.keep, maxSeries: limit.max, limitName: limit.name });
     let parseSeconds = 0;
     const onChunk = (chunk: Buffer) => {
       const t0 = performance.now();
@@ -99,16 +105,14 @@ export class PrometheusReader implements Reader {
       timing.sourceSeconds += (performance.now() - t0) / 1000 - parseSeconds;
       timing.parseSeconds += parseSeconds;
     }
-    const parsed = await timed(timing, 'parseSeconds', () => parser.end());
-    const keep = q.keep;
-    const series = keep ? parsed.filter((s) => keep(s.labels)) : parsed;
-    const max = this.opts.maxSeries ?? Infinity;
-    if (series.length > max)
-      throw new ReaderError(
-        'too_many_series',
-        `signal ${q.signal}: ${series.length} series, more than reader.max_series (${max}): refused; narrow the query or raise the limit`,
-      );
-    return series;
+    return await timed(timing, 'parseSeconds', () => parser.end());
+  }
+
+  /** The read's series limit: the query's own when tighter than reader.max_series. */
+  private seriesLimit(q: RangeQuery): { max: number; name: string } {
+    const own = this.opts.maxSeries ?? Infinity;
+    if (q.maxSeries !== undefined && q.maxSeries < own) return { max: q.maxSeries, name: q.limitName ?? 'the series limit' };
+    return { max: own, name: 'reader.max_series' };
   }
 }
 

@@ -277,9 +277,58 @@ describe('PrometheusReader', () => {
       .queryRange(q, new AbortController().signal)
       .catch((e) => e);
     expect(tooMany.kind).toBe('too_many_series');
-    expect(tooMany.message).toMatch(/^signal latency: 4 series, more than reader.max_series \(3\)/);
+    expect(tooMany.message).toMatch(/^signal latency: more than 3 series \(reader.max_series\): refused/);
     nock(URL).post('/api/v1/query_range').reply(200, many);
     expect(await reader({ maxSeries: 4 }).queryRange(q, new AbortController().signal)).toHaveLength(4);
+  });
+
+  it('abandons an answer at the first series past the limit, before the rest is read', async () => {
+    // A source whose answer never ends: 1,000 points a series, series after series, written
+    // only as the reader takes them (backpressure). Reading it whole would never finish.
+    let written = 0;
+    let closed = false;
+    const server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.write('{"status":"success","data":{"resultType":"matrix","result":[');
+      const values = JSON.stringify(Array.from({ length: 1000 }, (_, i) => [1000 + i * 15, '1.5']));
+      let i = 0;
+      const more = () => {
+        while (!closed) {
+          const chunk = `${i ? ',' : ''}{"metric":{"service":"s${i++}"},"values":${values}}`;
+          written += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', more);
+        }
+      };
+      res.on('close', () => (closed = true));
+      more();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const err = await reader({ url, timeoutMs: 10_000, retries: 0, maxSeries: 10_000 })
+        .queryRange({ ...q, maxSeries: 50, limitName: 'the Analyse limit' }, new AbortController().signal)
+        .catch((e) => e);
+      expect(err.kind).toBe('too_many_series');
+      expect(err.message).toMatch(/^signal latency: more than 50 series \(the Analyse limit\): refused/);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(closed).toBe(true);
+      // 51 series are about 1 MB; socket buffers add a few more, never the endless rest.
+      expect(written).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  it('counts only the series a replica keeps against the limit, as they stream', async () => {
+    const many = JSON.stringify({
+      status: 'success',
+      data: { resultType: 'matrix', result: Array.from({ length: 10 }, (_, i) => ({ metric: { service: `s${i}` }, values: [[1000, '1']] })) },
+    });
+    nock(URL).post('/api/v1/query_range').reply(200, many);
+    const keep = (l: Record<string, string>) => Number(l.service.slice(1)) % 2 === 0;
+    const kept = await reader({ maxSeries: 5 }).queryRange({ ...q, keep }, new AbortController().signal);
+    expect(kept.map((s) => s.labels.service)).toEqual(['s0', 's2', 's4', 's6', 's8']);
   });
 
   it('reports a refused connection as a network error', async () => {

@@ -20,6 +20,13 @@ export interface RangeQuery {
    * what one replica scores, not what the source holds).
    */
   keep?: (labels: Record<string, string>) => boolean;
+  /**
+   * A tighter series limit for this read than the reader's own (the Analyse API's), named in the
+   * error as `limitName`. Either limit is enforced as the answer streams: the read is abandoned at
+   * the first series past it, so what one request may hold is bounded before it is read.
+   */
+  maxSeries?: number;
+  limitName?: string;
 }
 
 export interface RawSeries {

@@ -6,13 +6,14 @@
  * and again on every config reload, so certificates and users rotate without a restart.
  */
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import { dirname, resolve } from 'node:path';
-import { SecureContextOptions, TLSSocket } from 'node:tls';
-import bcrypt from 'bcryptjs';
+import { createPrivateKey, KeyObject, X509Certificate } from 'node:crypto';
+import { createSecureContext, SecureContextOptions, TLSSocket } from 'node:tls';
 import express from 'express';
 import { z } from 'zod';
 import { ConfigError } from './errors';
+import { applySecurityHeaders } from './http-safety';
+import { PasswordChecker } from './password-check';
 import { formatIssues, parseYamlMapping, readConfigText } from './yaml-config';
 
 /** exporter-toolkit's client_auth_type values (Go's tls.ClientAuthType names). */
@@ -70,6 +71,11 @@ export interface WebConfig {
   users: Record<string, string>;
 }
 
+/** Every request is authenticated by the web config itself: basic auth users, or verified client certificates. */
+export function webConfigAuthenticates(web: WebConfig | undefined): boolean {
+  return Boolean(web && (Object.keys(web.users).length > 0 || web.tls?.clientAuth === 'RequireAndVerifyClientCert'));
+}
+
 /** Reads and checks a web config file; a ConfigError names the file, the field and the reason. */
 export function loadWebConfig(file: string): WebConfig {
   const raw = parseYamlMapping(readConfigText(file), file, 'tls_server_config, http_server_config or basic_auth_users');
@@ -98,7 +104,9 @@ export function loadWebConfig(file: string): WebConfig {
       problems.push({ path: 'tls_server_config.client_allowed_sans', reason: 'needs a client_auth_type that verifies client certificates' });
     const order = Object.keys(TLS_VERSIONS);
     if (order.indexOf(t.min_version) > order.indexOf(t.max_version)) problems.push({ path: 'tls_server_config.min_version', reason: 'is above max_version' });
-    if (cert && key) {
+    const keyProblems = cert && key ? tlsFileProblems(cert, key, ca, Boolean(t.client_ca_file)) : [];
+    problems.push(...keyProblems);
+    if (cert && key && keyProblems.length === 0) {
       tls = {
         context: {
           cert,
@@ -118,20 +126,68 @@ export function loadWebConfig(file: string): WebConfig {
   return { file, tls, headers: c.http_server_config?.headers ?? {}, users: c.basic_auth_users ?? {} };
 }
 
+/**
+ * What OpenSSL would refuse in the certificate, key and CA, each named by its field: a daemon
+ * that starts on a checked file never dies on "error:1E08010C:DECODER routines::unsupported".
+ */
+function tlsFileProblems(cert: Buffer, key: Buffer, ca: Buffer | undefined, hasCa: boolean): { path: string; reason: string }[] {
+  const problems: { path: string; reason: string }[] = [];
+  let certificate: X509Certificate | undefined;
+  try {
+    certificate = new X509Certificate(cert);
+  } catch (err) {
+    problems.push({ path: 'tls_server_config.cert_file', reason: `is not a PEM certificate (${opensslReason(err)})` });
+  }
+  let privateKey: KeyObject | undefined;
+  try {
+    privateKey = createPrivateKey(key);
+  } catch (err) {
+    problems.push({ path: 'tls_server_config.key_file', reason: `is not an unencrypted PEM private key (${opensslReason(err)})` });
+  }
+  if (certificate && privateKey && !certificate.checkPrivateKey(privateKey))
+    problems.push({ path: 'tls_server_config.key_file', reason: 'does not match the certificate in cert_file' });
+  if (hasCa && ca) {
+    try {
+      new X509Certificate(ca);
+    } catch (err) {
+      problems.push({ path: 'tls_server_config.client_ca_file', reason: `is not a PEM certificate (${opensslReason(err)})` });
+    }
+  }
+  if (problems.length === 0) {
+    // Whatever else OpenSSL refuses (say a key too weak for its security level).
+    try {
+      createSecureContext({ cert, key, ca });
+    } catch (err) {
+      problems.push({ path: 'tls_server_config', reason: `certificate and key do not make a TLS context: ${opensslReason(err)}` });
+    }
+  }
+  return problems;
+}
+
+/** OpenSSL's reason without its error-code prefix. */
+function opensslReason(err: unknown): string {
+  return ((err as Error).message ?? String(err)).replace(/^error:[0-9A-F]+:/i, '').trim();
+}
+
 /** Paths answered without credentials, so that Kubernetes probes need no secret (TLS still applies). */
 const PROBE_PATHS = new Set(['/healthz', '/readyz']);
+
+/** A bcrypt hash no password matches: an unknown user costs a check too, so timing does not tell which users exist. */
+const NO_USER_HASH = '$2y$10$' + 'x'.repeat(53);
 
 /**
  * The web config's checks for every request: client certificate rules that TLS alone does not
  * enforce, the configured headers, and basic auth. Reads `current()` per request, so a reload
- * takes effect on the next one. bcrypt is slow by design (tens of ms a check), so verified
- * credentials are remembered (by a hash, never in clear) as exporter-toolkit does.
+ * takes effect on the next one. bcrypt runs on a worker thread with a bounded queue, its
+ * outcomes remembered (common/password-check.ts): wrong passwords in parallel cannot hold the
+ * event loop, probes or scrapes with the right password. Refusals carry the security headers.
  */
-export function webConfigGuard(current: () => WebConfig | undefined): express.RequestHandler {
-  const verified = new Map<string, string>();
+export function webConfigGuard(current: () => WebConfig | undefined, passwords = new PasswordChecker()): express.RequestHandler {
   return (req, res, next) => {
     const web = current();
     if (!web) return next();
+    // The guard answers before the app's own middleware: its refusals carry the headers too.
+    applySecurityHeaders(res);
     for (const [k, v] of Object.entries(web.headers)) res.setHeader(k, v);
     const certProblem = web.tls && clientCertProblem(req.socket as TLSSocket, web.tls);
     if (certProblem) {
@@ -150,18 +206,13 @@ export function webConfigGuard(current: () => WebConfig | undefined): express.Re
     const user = colon < 0 ? given : given.slice(0, colon);
     const password = colon < 0 ? '' : given.slice(colon + 1);
     const hash = Object.prototype.hasOwnProperty.call(users, user) ? users[user] : undefined;
-    // An unknown user costs a bcrypt check too, so timing does not tell which users exist.
-    const against = hash ?? '$2y$10$' + 'x'.repeat(53);
-    const key = createHash('sha256').update(`${user}\0${password}\0${against}`).digest('hex');
-    if (hash && verified.get(key) === hash) {
-      res.locals.user = user;
-      return next();
-    }
-    bcrypt.compare(password, against).then(
-      (ok) => {
-        if (!ok || !hash) return refuse('wrong username or password');
-        if (verified.size > 1000) verified.clear();
-        verified.set(key, hash);
+    passwords.check(user, password, hash ?? NO_USER_HASH).then(
+      (outcome) => {
+        if (outcome === 'busy') {
+          res.status(429).set('Retry-After', '1').type('text/plain').send('too many password checks in progress; try again\n');
+          return;
+        }
+        if (outcome !== 'ok' || !hash) return refuse('wrong username or password');
         res.locals.user = user;
         next();
       },

@@ -225,7 +225,7 @@ export function hostOfTemplate(t: StepTemplate): string | undefined {
 }
 
 /** Reads, validates and checks every secret the config names (missing or empty files, unset variables): what --check and the start both run. */
-export function loadReceiverConfig(file: string, overrides: { listen?: string } = {}): ReceiverConfig {
+export function loadReceiverConfig(file: string, overrides: ReceiverOverrides = {}): ReceiverConfig {
   const c = parseReceiverConfig(readConfigText(file), file, overrides);
   const problems = secretProblems([
     { path: 'auth.token', source: c.auth?.token, what: 'token' },
@@ -239,7 +239,25 @@ export function loadReceiverConfig(file: string, overrides: { listen?: string } 
   return c;
 }
 
-export function parseReceiverConfig(text: string, file: string, overrides: { listen?: string } = {}): ReceiverConfig {
+export interface ReceiverOverrides {
+  listen?: string;
+  /**
+   * The web config (--web.config.file) authenticates every request itself (basic_auth_users, or
+   * verified client certificates): then `auth: {type: none}` is safe off loopback too.
+   */
+  webAuthenticates?: boolean;
+}
+
+/**
+ * Why `auth` leaves a receiver open to the network, or undefined. `host` is where it listens: the
+ * configured address at start, the bound socket's on a reload (listen itself needs a restart).
+ */
+export function openAuthProblem(c: ReceiverConfig, host: string, shown: string, webAuthenticates: boolean): string | undefined {
+  if (!c.auth || c.auth.type !== 'none' || webAuthenticates || isLoopback(host)) return undefined;
+  return `type none is allowed only on loopback; listening on ${shown} needs bearer or basic auth, or basic_auth_users or verified client certificates in --web.config.file`;
+}
+
+export function parseReceiverConfig(text: string, file: string, overrides: ReceiverOverrides = {}): ReceiverConfig {
   const raw = parseYamlMapping(text, file, 'the receiver settings');
   if (overrides.listen) raw.listen = overrides.listen;
   const result = receiverConfigSchema.safeParse(raw);
@@ -247,12 +265,11 @@ export function parseReceiverConfig(text: string, file: string, overrides: { lis
   const c = result.data;
   // No auth only when said explicitly, and only on loopback: an open webhook on a network could
   // trigger actions.
-  const loopback = isLoopback(parseListenAddress(c.listen, RECEIVER_DEFAULT_HOST).host);
   if (!c.auth)
     throw new ConfigError(file, [
       { path: 'auth', reason: 'is required: {type: bearer, token: {file: ...}}, {type: basic, ...}, or {type: none} (loopback only)' },
     ]);
-  if (c.auth.type === 'none' && !loopback)
-    throw new ConfigError(file, [{ path: 'auth', reason: `type none is allowed only on loopback; listening on ${c.listen} needs bearer or basic auth` }]);
+  const open = openAuthProblem(c, parseListenAddress(c.listen, RECEIVER_DEFAULT_HOST).host, c.listen, overrides.webAuthenticates ?? false);
+  if (open) throw new ConfigError(file, [{ path: 'auth', reason: open }]);
   return c;
 }

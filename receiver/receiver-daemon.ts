@@ -9,8 +9,8 @@ import { Receiver } from './receiver';
 import { parseListenAddress, listenUrl } from '../common/listen-address';
 import { ConfigError } from '../common/errors';
 import { WebServing } from '../common/web-server';
-import { WebConfig } from '../common/web-config';
-import { RECEIVER_DEFAULT_HOST, ReceiverConfig } from './receiver-config';
+import { WebConfig, webConfigAuthenticates } from '../common/web-config';
+import { openAuthProblem, RECEIVER_DEFAULT_HOST, ReceiverConfig } from './receiver-config';
 import { AuthCheck, authCheck } from './http/request-auth';
 import { createReceiverApp } from './http/receiver-app';
 
@@ -64,7 +64,13 @@ export class ReceiverDaemon {
     const before = this.config;
     // The web config is checked first: a bad one fails the reload before anything changed.
     const web = this.web.prepareReload();
-    checkOneAuth(wanted, web.next ?? this.web.config);
+    const nextWeb = web.next ?? this.web.config;
+    checkOneAuth(wanted, nextWeb);
+    // Judged where the socket is bound, not where the new file would listen: listen needs a
+    // restart, so `listen: 127.0.0.1` with `auth: none` must not open a receiver bound to 0.0.0.0.
+    const bound = this.boundHost();
+    const open = openAuthProblem(wanted, bound, `${bound} (the bound socket; listen needs a restart)`, webConfigAuthenticates(nextWeb));
+    if (open) throw new ConfigError(this.reload?.file ?? 'receiver config', [{ path: 'auth', reason: open }]);
     const needsRestart = [...web.needsRestart, ...changedFields(before, wanted, RESTART_FIELDS)];
     const next: ReceiverConfig = {
       ...wanted,
@@ -81,6 +87,13 @@ export class ReceiverDaemon {
     this.log.level = next.logging.level;
     this.log.info('receiver config applied', { mode: next.mode, runbooks: next.runbooks.map((r) => r.name) });
     return needsRestart;
+  }
+
+  /** The host the socket is bound to (the configured one before the start). */
+  private boundHost(): string {
+    const address = this.server?.address();
+    if (address && typeof address === 'object') return address.address;
+    return parseListenAddress(this.config.listen, RECEIVER_DEFAULT_HOST).host;
   }
 
   /** Listens on config.listen; resolves with the URL once ready. */

@@ -55,16 +55,20 @@ interface Answer {
 }
 
 /** An HTTPS GET trusting the test CA, with optional basic credentials and client certificate. */
-function get(url: string, opts: { user?: string; password?: string; clientCert?: boolean } = {}): Promise<Answer> {
+function get(url: string, opts: { user?: string; password?: string; clientCert?: boolean; agent?: https.Agent } = {}): Promise<Answer> {
   const read = (f: string) => readFileSync(join(dir, f));
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = {};
     if (opts.user !== undefined) headers.authorization = `Basic ${Buffer.from(`${opts.user}:${opts.password}`).toString('base64')}`;
-    const req = https.get(url, { ca: read('ca.crt'), headers, ...(opts.clientCert ? { cert: read('client.crt'), key: read('client.key') } : {}) }, (res) => {
-      let body = '';
-      res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = https.get(
+      url,
+      { ca: read('ca.crt'), headers, agent: opts.agent, ...(opts.clientCert ? { cert: read('client.crt'), key: read('client.key') } : {}) },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      },
+    );
     req.on('error', reject);
   });
 }
@@ -86,6 +90,8 @@ beforeAll(async () => {
   requireBuiltCli();
   dir = mkdtempSync(join(tmpdir(), 'ae-webcfg-'));
   makeCertificates(dir);
+  writeFileSync(join(dir, 'garbage.crt'), 'not a certificate\n');
+  writeFileSync(join(dir, 'garbage.key'), '-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n');
   source = await startFunctionSource({ latency_q: (t) => 0.2 + 0.05 * Math.sin(t / 600) });
 });
 
@@ -147,6 +153,47 @@ describe('exporter behind --web.config.file', () => {
     expect(ok.body).toContain('anomaly_exporter_build_info');
   });
 
+  it('80 wrong passwords in parallel hold neither /healthz (under 100 ms) nor the right password', async () => {
+    // Remember the right password once; open the 80 connections first, so that what is measured
+    // is the password checks, not 80 TLS handshakes at once.
+    expect((await get(`${d.url}/metrics`, { user: 'prom', password: 's3cret' })).status).toBe(200);
+    const agent = new https.Agent({ keepAlive: true, maxSockets: 80, ca: readFileSync(join(dir, 'ca.crt')) });
+    await Promise.all(Array.from({ length: 80 }, () => get(`${d.url}/healthz`, { agent })));
+    const started = Date.now();
+    const wrong = Array.from({ length: 80 }, (_, i) => get(`${d.url}/metrics`, { user: 'prom', password: `guess-${i}`, agent }));
+    const healthz: number[] = [];
+    const scrapes: number[] = [];
+    let settled = false;
+    void Promise.allSettled(wrong).then(() => (settled = true));
+    while (!settled && Date.now() - started < 20_000) {
+      const t0 = performance.now();
+      expect((await get(`${d.url}/healthz`)).status).toBe(200);
+      healthz.push(performance.now() - t0);
+      const t1 = performance.now();
+      expect((await get(`${d.url}/metrics`, { user: 'prom', password: 's3cret' })).status).toBe(200);
+      scrapes.push(performance.now() - t1);
+    }
+    const answers = await Promise.all(wrong);
+    agent.destroy();
+    // Each guess is refused: 401 once checked, 429 when too many checks already wait.
+    expect(answers.every((a) => a.status === 401 || a.status === 429)).toBe(true);
+    expect(answers.filter((a) => a.status === 401).length).toBeGreaterThan(0);
+    expect(healthz.length).toBeGreaterThan(2);
+    expect(Math.max(...healthz)).toBeLessThan(100);
+    expect(Math.max(...scrapes)).toBeLessThan(250);
+  });
+
+  it('its 401 carries the security headers (no framing, no sniffing, a CSP)', async () => {
+    const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) =>
+      https.get(`${d.url}/metrics`, { ca: readFileSync(join(dir, 'ca.crt')) }, resolve).on('error', reject),
+    );
+    res.resume();
+    expect(res.statusCode).toBe(401);
+    expect(res.headers['x-frame-options']).toBe('DENY');
+    expect(res.headers['x-content-type-options']).toBe('nosniff');
+    expect(res.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+  });
+
   it('SIGHUP re-reads the web config: a rotated user works on the next request, the old one is refused', async () => {
     writeFileSync(webFile(), `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\nbasic_auth_users:\n  grafana: '${hash('n3w')}'\n`);
     d.child.kill('SIGHUP');
@@ -178,6 +225,21 @@ describe('bad web config files', () => {
       'client verification without a CA',
       `tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n  client_auth_type: RequireAndVerifyClientCert\n`,
       'tls_server_config.client_ca_file: is required',
+    ],
+    [
+      'a key that does not match the certificate',
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: client.key\n`,
+      'tls_server_config.key_file: does not match the certificate in cert_file',
+    ],
+    [
+      'a garbage certificate',
+      `tls_server_config:\n  cert_file: garbage.crt\n  key_file: server.key\n`,
+      'tls_server_config.cert_file: is not a PEM certificate',
+    ],
+    [
+      'a garbage key',
+      `tls_server_config:\n  cert_file: server.crt\n  key_file: garbage.key\n`,
+      'tls_server_config.key_file: is not an unencrypted PEM private key',
     ],
   ])('%s: exits 2 naming the file and the field', async (_what, text, expected) => {
     const file = join(dir, `bad-${Math.random().toString(36).slice(2)}.yml`);
@@ -214,6 +276,47 @@ describe('receiver behind --web.config.file with client certificates', () => {
       await expect(get(`${d.url}/healthz`)).rejects.toThrow();
       expect((await get(`${d.url}/api/v1/episodes`, { clientCert: true })).status).toBe(200);
       expect(d.logs.some((l) => l.includes('"url":"https://127.0.0.1:'))).toBe(true);
+    } finally {
+      await killCli(d);
+    }
+  });
+
+  it('basic_auth_users count as its auth: auth none on 0.0.0.0 starts, and asks every request for them', async () => {
+    const port = await freePort();
+    const config = join(dir, 'receiver-web-auth.yml');
+    writeFileSync(config, `listen: 0.0.0.0:${port}\nauth: {type: none}\nstore: {path: ${join(dir, 'rx-web-auth.db')}}\nrunbooks: []\n`);
+    const web = join(dir, 'receiver-web-auth-users.yml');
+    writeFileSync(web, `basic_auth_users:\n  am: '${hash('pw')}'\n`);
+    const check = spawnCli(['receiver', '--config', config, '--web.config.file', web, '--check'], '');
+    expect(await check.exited).toBe(0);
+    const bare = spawnCli(['receiver', '--config', config, '--check'], '');
+    expect(await bare.exited).toBe(2);
+    expect(bare.logs.join('\n')).toContain('auth: type none is allowed only on loopback; listening on 0.0.0.0:');
+    const d = spawnCli(['receiver', '--config', config, '--web.config.file', web], `http://127.0.0.1:${port}`);
+    try {
+      await waitFor('the receiver', async () => (await fetch(`${d.url}/healthz`).catch(() => undefined))?.status === 200, 20_000, 100);
+      expect((await fetch(`${d.url}/api/v1/audit`)).status).toBe(401);
+      const auth = { authorization: `Basic ${Buffer.from('am:pw').toString('base64')}` };
+      expect((await fetch(`${d.url}/api/v1/audit`, { headers: auth })).status).toBe(200);
+    } finally {
+      await killCli(d);
+    }
+  });
+
+  it('a reload to auth none is refused while the socket is bound to 0.0.0.0, whatever listen the new file says', async () => {
+    const port = await freePort();
+    const config = join(dir, 'receiver-reload-open.yml');
+    const store = `store: {path: ${join(dir, 'rx-reload-open.db')}}\nrunbooks: []\n`;
+    writeFileSync(config, `listen: 0.0.0.0:${port}\nauth: {type: bearer, token: {env: RX_TOKEN}}\n${store}`);
+    const d = spawnCli(['receiver', '--config', config], `http://127.0.0.1:${port}`, { RX_TOKEN: 'x' });
+    try {
+      await waitFor('the receiver', async () => (await fetch(`${d.url}/healthz`).catch(() => undefined))?.status === 200, 20_000, 100);
+      expect((await fetch(`${d.url}/api/v1/audit`)).status).toBe(401);
+      writeFileSync(config, `listen: 127.0.0.1:${port}\nauth: {type: none}\n${store}`);
+      d.child.kill('SIGHUP');
+      await waitFor('the refused reload', async () => d.logs.some((l) => l.includes('config reload failed') && l.includes('the bound socket')), 10_000, 100);
+      expect((await fetch(`${d.url}/api/v1/audit`)).status).toBe(401);
+      expect((await fetch(`${d.url}/api/v1/audit`, { headers: { authorization: 'Bearer x' } })).status).toBe(200);
     } finally {
       await killCli(d);
     }

@@ -1,4 +1,5 @@
 import { createLogger } from '../../common/logger';
+import { loadWebConfig, webConfigAuthenticates } from '../../common/web-config';
 import { loadReceiverConfig } from '../../receiver/receiver-config';
 import { ReceiverDaemon } from '../../receiver/receiver-daemon';
 import { Command, DAEMON_FLAGS, DAEMON_FLAGS_USAGE, parse, reloadOnSighup, waitForSignal } from '../command';
@@ -28,7 +29,10 @@ export const receiverCommand: Command = {
     );
     if (!v) return 0;
     const file = v.config as string;
-    const overrides = { listen: v.listen ?? (process.env.REMEDIATION_RECEIVER_LISTEN || undefined) };
+    // The web config is read first: its basic auth or client certificates can be the receiver's auth.
+    const webFile = v['web.config.file'];
+    const web = webFile !== undefined ? loadWebConfig(webFile) : undefined;
+    const overrides = { listen: v.listen ?? (process.env.REMEDIATION_RECEIVER_LISTEN || undefined), webAuthenticates: webConfigAuthenticates(web) };
     const config = loadReceiverConfig(file, overrides);
     if (v.check) {
       process.stdout.write(`${v.config}: valid (mode ${config.mode}, ${config.runbooks.length} runbooks)\n`);
@@ -40,11 +44,12 @@ export const receiverCommand: Command = {
       logger,
       {
         file,
-        load: () => loadReceiverConfig(file, overrides),
+        // A reload's web config is checked by the daemon against the bound socket.
+        load: () => loadReceiverConfig(file, { ...overrides, webAuthenticates: true }),
         lifecycle: v['web.enable-lifecycle'] === true,
         watch: v['watch-config'] === true,
       },
-      v['web.config.file'],
+      webFile,
     );
     await daemon.start();
     reloadOnSighup(() => daemon.reloader!.reload('SIGHUP'));

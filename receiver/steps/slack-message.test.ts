@@ -65,9 +65,18 @@ describe('slackMessage', () => {
           for (const f of b.fields ?? []) expect(f.text.length).toBeLessThanOrEqual(2000);
           for (const t of [b.text?.text ?? '', ...(b.fields ?? []).map((f) => f.text)]) expect(t).not.toMatch(/<[^>]*>/);
         }
+        // The top-level text and the attachment's fallback too: Slack reads mentions and links there.
+        for (const t of [m.text as string, (attachment(m) as unknown as { fallback: string }).fallback]) {
+          expect(t.length).toBeLessThanOrEqual(3000);
+          expect(t).not.toMatch(/[<>]/);
+        }
       }),
       { numRuns: 200 },
     );
+    const forged = slackMessage(base({ labels: { service: '<!channel>' }, annotations: { summary: '<@U123> see <https://evil.example|the fix>' } }));
+    expect(forged.text).toContain('&lt;!channel&gt;');
+    expect(forged.text).toContain('&lt;@U123&gt; see &lt;https://evil.example|the fix&gt;');
+    expect((attachment(forged) as unknown as { fallback: string }).fallback).toBe(forged.text);
     expect(escapeMrkdwn('<!channel> & <https://evil|click>')).toBe('&lt;!channel&gt; &amp; &lt;https://evil|click&gt;');
   });
 });

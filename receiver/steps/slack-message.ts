@@ -3,7 +3,8 @@
  * alert's summary with severity, decision, runbook and episode as fields, the analysis summary
  * and next steps, and buttons to the episode page, the runbook and the dashboard, in an
  * attachment coloured by severity (Block Kit alone has no colour bar). `text` is the fallback
- * for notifications and old clients. Alert data is escaped for mrkdwn (& < >), so a label cannot
+ * for notifications and old clients. Alert data is escaped for mrkdwn (& < >) everywhere, the
+ * fallbacks included, so a label cannot
  * forge a link or a mention, and every limit Slack enforces (which would reject the whole
  * message) is kept: header 150 characters, fields 2,000, sections 3,000, buttons only for
  * absolute http(s) URLs.
@@ -35,10 +36,15 @@ export function slackColour(msg: NotifyMessage): string {
   return severity === 'critical' ? SEVERITY_COLOURS.critical : severity === 'warning' ? SEVERITY_COLOURS.warning : SEVERITY_COLOURS.other;
 }
 
-/** The fallback line: what a phone notification and a client without Block Kit show. */
+/**
+ * The fallback line: what a phone notification and a client without Block Kit show. Escaped like
+ * the blocks: Slack reads `<!channel>`, `<@U…>` and `<https://…|label>` in it too.
+ */
 export function slackFallback(msg: NotifyMessage): string {
   const a = msg.alert;
-  return `[${msg.decision}] ${a.labels.alertname ?? ''} ${a.labels.service ?? ''}: ${a.annotations.summary ?? ''} (runbook ${msg.runbook}, episode ${msg.episodeId}: ${msg.reason})`;
+  return escapeMrkdwn(
+    `[${msg.decision}] ${a.labels.alertname ?? ''} ${a.labels.service ?? ''}: ${a.annotations.summary ?? ''} (runbook ${msg.runbook}, episode ${msg.episodeId}: ${msg.reason})`,
+  );
 }
 
 export function slackMessage(msg: NotifyMessage, episodeUrl?: string): Record<string, unknown> {

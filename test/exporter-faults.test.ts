@@ -204,6 +204,10 @@ describe('exporter with a misbehaving source', () => {
     // The source saw those requests closed by the client, about 500 ms after they arrived.
     expect(aborted.length).toBeGreaterThanOrEqual(4);
     for (const ms of aborted) expect(ms).toBeLessThan(1000);
+    // A cut cycle is a failed cycle: /readyz says so, naming the timeout.
+    const readyz = await axios.get(`${exporterUrl}/readyz`, { validateStatus: () => true, responseType: 'text' });
+    expect(readyz.status).toBe(503);
+    expect(readyz.data).toMatch(/signal latency failed its last \d+ cycles: cut by its timeout/);
     // Cycles kept their one-second rhythm: the slow requests started about a second apart.
     const starts = [...new Set(requests.filter((r) => r.at >= firstSlow && r.signalQuery === 'latency_q').map((r) => Math.round(r.at / 100)))];
     expect(starts.length).toBeGreaterThanOrEqual(3);
@@ -213,6 +217,7 @@ describe('exporter with a misbehaving source', () => {
     }
     mode = 'ok';
     await waitFor('source_up 1 after the hang', async () => value(await metrics(), 'anomaly_exporter_source_up') === 1, 10_000);
+    await waitFor('ready after the hang', async () => (await axios.get(`${exporterUrl}/readyz`, { validateStatus: () => true })).status === 200, 10_000);
   });
 
   it('refits on the fit_cron schedule (every 2 s here), far more often than fit_every (1m)', async () => {

@@ -31,9 +31,17 @@ describe('Readiness', () => {
     }
     r.record(report({ a: undefined, b: 'bad_data: parse error' }));
     expect(r.problem()).toBe(`signal b failed its last ${FAILED_CYCLES_NOT_READY} cycles: bad_data: parse error`);
-    // A cycle cut by its timeout says nothing either way.
-    r.record(report({ b: undefined }, { aborted: true }));
-    expect(r.problem()).toMatch(/^signal b/);
+    r.record(report({ a: undefined, b: undefined }));
+    expect(r.problem()).toBeUndefined();
+  });
+
+  it('counts a cycle cut by its timeout as failed for the signals it cut (cycle_timeout under timeout × attempts)', () => {
+    const r = new Readiness();
+    r.record(report({ a: undefined, b: undefined }));
+    for (let i = 0; i < FAILED_CYCLES_NOT_READY; i++) r.record(report({ a: 'query aborted (cycle timeout or shutdown)', b: undefined }, { aborted: true }));
+    expect(r.problem()).toBe(
+      `signal a failed its last ${FAILED_CYCLES_NOT_READY} cycles: cut by its timeout (scheduler.cycle_timeout) before its read finished`,
+    );
     r.record(report({ a: undefined, b: undefined }));
     expect(r.problem()).toBeUndefined();
   });

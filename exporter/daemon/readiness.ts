@@ -13,12 +13,18 @@ export class Readiness {
   private hadSuccess = false;
   private readonly failures = new Map<string, { count: number; error: string }>();
 
+  /**
+   * A cycle cut by its timeout counts as failed for each signal it cut: with cycle_timeout under
+   * the reader's timeout × attempts every read is cut, and that exporter scores nothing.
+   */
   record(report: RunReport): void {
-    if (report.aborted) return;
     if (report.sourceUp) this.hadSuccess = true;
     for (const [signal, r] of Object.entries(report.signals)) {
       if (r.ok) this.failures.delete(signal);
-      else this.failures.set(signal, { count: (this.failures.get(signal)?.count ?? 0) + 1, error: r.error ?? 'failed' });
+      else {
+        const error = report.aborted ? 'cut by its timeout (scheduler.cycle_timeout) before its read finished' : (r.error ?? 'failed');
+        this.failures.set(signal, { count: (this.failures.get(signal)?.count ?? 0) + 1, error });
+      }
     }
   }
 

@@ -25,7 +25,18 @@ export interface PrometheusHttpOptions {
   /** Resolved secrets (see common/secrets.ts); never logged. */
   bearerToken?: string;
   basic?: { username: string; password: string };
+  /**
+   * Follow HTTP 3xx redirects, as Prometheus' http_config `follow_redirects` (default true): at
+   * most MAX_REDIRECTS; 307 and 308 repeat the POST, 301, 302 and 303 become a GET with the form
+   * in the URL, as Go's client does. Credentials and the configured headers go only to the
+   * configured origin: a redirect elsewhere is followed without them. A permanent redirect (301,
+   * 308) on the same origin is remembered, so later queries go straight there.
+   */
+  followRedirects?: boolean;
 }
+
+/** Redirects followed for one request, as Go's http.Client. */
+export const MAX_REDIRECTS = 10;
 
 /** The `status: "error"` envelope of the API, when a body is one. */
 export function apiError(body: string): { errorType: string; error: string } | undefined {
@@ -43,21 +54,65 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
 
 export class PrometheusHttp {
   private readonly http: AxiosInstance;
+  private readonly base: URL;
+  /** Same-origin permanent redirects seen: request URL → where it moved. */
+  private readonly moved = new Map<string, string>();
 
   constructor(readonly opts: PrometheusHttpOptions) {
-    const headers: Record<string, string> = { ...opts.headers, 'Accept-Encoding': opts.acceptEncoding ?? 'identity', Accept: 'application/json' };
-    if (opts.bearerToken) headers.Authorization = `Bearer ${opts.bearerToken}`;
+    this.base = new URL(opts.url.replace(/\/+$/, '') + '/');
     this.http = axios.create({
-      baseURL: opts.url.replace(/\/+$/, ''),
-      headers,
-      auth: opts.basic,
+      headers: { 'Accept-Encoding': opts.acceptEncoding ?? 'identity', Accept: 'application/json' },
       // Every answer is read as a stream (postStream), which enforces the size limit itself.
       responseType: 'stream',
       validateStatus: () => true,
       maxBodyLength: Infinity,
+      // Redirects are followed here (request), where credentials can be kept to their origin.
+      maxRedirects: 0,
       httpAgent: new http.Agent({ keepAlive: true }),
       httpsAgent: new https.Agent({ keepAlive: true }),
     });
+  }
+
+  /** The configured headers and credentials: for the configured origin only. */
+  private credentials(): Record<string, string> {
+    const headers: Record<string, string> = { ...this.opts.headers };
+    if (this.opts.bearerToken) headers.Authorization = `Bearer ${this.opts.bearerToken}`;
+    else if (this.opts.basic) headers.Authorization = `Basic ${Buffer.from(`${this.opts.basic.username}:${this.opts.basic.password}`).toString('base64')}`;
+    return headers;
+  }
+
+  /**
+   * One POST of a form to an API path, following redirects as `followRedirects` says; the answer
+   * is the final one (a 3xx when not followed).
+   */
+  private async request(path: string, form: string, signal: AbortSignal, what: string | undefined) {
+    const first = new URL(path.replace(/^\/+/, ''), this.base).toString();
+    let url = this.moved.get(first) ?? first;
+    let method: 'POST' | 'GET' = 'POST';
+    const prefix = what ? `${what}: ` : '';
+    for (let hops = 0; ; hops++) {
+      const sameOrigin = new URL(url).origin === this.base.origin;
+      const res = await this.http.request<Readable>({
+        url: method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}${form}` : url,
+        method,
+        data: method === 'POST' ? form : undefined,
+        signal,
+        headers: { ...(sameOrigin ? this.credentials() : {}), ...(method === 'POST' ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}) },
+        // Counted by postStream, where the error can say what to do.
+        maxContentLength: -1,
+      });
+      const location = res.headers.location;
+      if (res.status < 300 || res.status >= 400 || res.status === 304 || typeof location !== 'string') return res;
+      (res.data as Readable).destroy();
+      const next = new URL(location, url).toString();
+      if (this.opts.followRedirects === false)
+        throw new PrometheusError('http', `${prefix}HTTP ${res.status} redirect to ${next}: not followed (follow_redirects: false)`, res.status);
+      if (hops + 1 >= MAX_REDIRECTS) throw new PrometheusError('http', `${prefix}more than ${MAX_REDIRECTS} redirects from ${first}: refused`, res.status);
+      if (!/^https?:$/.test(new URL(next).protocol)) throw new PrometheusError('http', `${prefix}redirect to ${next}: not http(s), refused`, res.status);
+      if ((res.status === 301 || res.status === 308) && new URL(next).origin === this.base.origin && hops === 0) this.moved.set(first, next);
+      if (res.status !== 307 && res.status !== 308) method = 'GET';
+      url = next;
+    }
   }
 
   /**
@@ -90,13 +145,9 @@ export class PrometheusHttp {
     try {
       let res;
       try {
-        res = await this.http.post<Readable>(path, new URLSearchParams(params).toString(), {
-          signal: deadline.signal,
-          headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-          // Counted below, where the error can say what to do.
-          maxContentLength: -1,
-        });
+        res = await this.request(path, new URLSearchParams(params).toString(), deadline.signal, what);
       } catch (err) {
+        if (err instanceof PrometheusError) throw err;
         throw this.transportError(err, what, signal, deadline.signal.aborted);
       }
       const ok = res.status >= 200 && res.status < 300;

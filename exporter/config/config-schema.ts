@@ -61,6 +61,11 @@ export const configSchema = z
       auth: auth.optional(),
       accept_encoding: z.string().default('identity'),
       /**
+       * Follow HTTP 3xx redirects (Prometheus' http_config meaning, default true). Headers and
+       * credentials are sent only to the configured origin, never to a host a redirect names.
+       */
+      follow_redirects: z.boolean().default(true),
+      /**
        * Cycles score up to now minus this: for a source that answers only for data older than
        * its ingestion lag (VictoriaMetrics hides the last -search.latencyOffset, 30s by default).
        */

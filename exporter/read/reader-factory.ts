@@ -11,6 +11,7 @@ export function createReader(config: ExporterConfig): PrometheusReader {
     retries: r.retries,
     headers: r.headers,
     acceptEncoding: r.accept_encoding,
+    followRedirects: r.follow_redirects,
     maxPointsPerQuery: r.max_points_per_query,
     maxResponseBytes: r.max_response_bytes,
     maxSeries: r.max_series,

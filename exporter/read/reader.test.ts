@@ -331,6 +331,92 @@ describe('PrometheusReader', () => {
     expect(kept.map((s) => s.labels.service)).toEqual(['s0', 's2', 's4', 's6', 's8']);
   });
 
+  describe('redirects', () => {
+    interface Seen {
+      method: string;
+      path: string;
+      authorization?: string;
+      tenant?: string;
+    }
+    /** A local server: `answer` decides per request; every request is recorded. */
+    async function server(answer: (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => void) {
+      const seen: Seen[] = [];
+      const s = createServer((req, res) => {
+        req.resume();
+        req.on('end', () => {
+          seen.push({
+            method: req.method ?? '',
+            path: req.url ?? '',
+            authorization: req.headers.authorization,
+            tenant: req.headers['x-scope-orgid'] as string,
+          });
+          answer(req, res);
+        });
+      });
+      await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+      return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen, close: () => s.close() };
+    }
+    const ok = (_req: unknown, res: import('node:http').ServerResponse) =>
+      res.writeHead(200, { 'Content-Type': 'application/json' }).end(matrix([[1000, '1']]));
+
+    beforeEach(() => nock.enableNetConnect('127.0.0.1'));
+
+    it('follows a redirect to another host without the credentials or the headers', async () => {
+      const other = await server(ok);
+      const first = await server((req, res) => res.writeHead(307, { Location: `${other.url}${req.url}` }).end());
+      try {
+        const r = reader({ url: first.url, retries: 0, bearerToken: 's3cret', headers: { 'X-Scope-OrgID': 'tenant-1' } });
+        expect(await r.queryRange(q, new AbortController().signal)).toHaveLength(1);
+        expect(first.seen[0]).toMatchObject({ method: 'POST', authorization: 'Bearer s3cret', tenant: 'tenant-1' });
+        expect(other.seen).toEqual([{ method: 'POST', path: '/api/v1/query_range', authorization: undefined, tenant: undefined }]);
+      } finally {
+        first.close();
+        other.close();
+      }
+    });
+
+    it('remembers a permanent redirect on the same origin (no second POST to the old path); 302 becomes a GET', async () => {
+      const s = await server((req, res) => {
+        if (req.url === '/api/v1/query_range') return void res.writeHead(308, { Location: '/prom/api/v1/query_range' }).end();
+        if (req.url === '/prom/api/v1/query_range') return void res.writeHead(302, { Location: '/final' }).end();
+        ok(req, res);
+      });
+      try {
+        const r = reader({ url: s.url, retries: 0, basic: { username: 'u', password: 'p' } });
+        await r.queryRange(q, new AbortController().signal);
+        await r.queryRange(q, new AbortController().signal);
+        expect(s.seen.map((x) => `${x.method} ${x.path.split('?')[0]}`)).toEqual([
+          'POST /api/v1/query_range',
+          'POST /prom/api/v1/query_range',
+          'GET /final',
+          'POST /prom/api/v1/query_range',
+          'GET /final',
+        ]);
+        // Same origin: the credentials go along; the GET carries the form in its URL.
+        expect(s.seen.every((x) => x.authorization === `Basic ${Buffer.from('u:p').toString('base64')}`)).toBe(true);
+        expect(s.seen[2].path).toMatch(/^\/final\?query=up&start=1000/);
+      } finally {
+        s.close();
+      }
+    });
+
+    it('follow_redirects false: the read fails naming where it pointed; a loop stops after 10', async () => {
+      const s = await server((req, res) => res.writeHead(307, { Location: req.url === '/loop' ? '/loop' : '/elsewhere' }).end());
+      try {
+        const refused = await reader({ url: s.url, retries: 0, followRedirects: false })
+          .queryRange(q, new AbortController().signal)
+          .catch((e) => e);
+        expect(refused.message).toMatch(/HTTP 307 redirect to http:\/\/127\.0\.0\.1:\d+\/elsewhere: not followed \(follow_redirects: false\)/);
+        const loop = await reader({ url: `${s.url}/loop`, retries: 0 })
+          .queryRange(q, new AbortController().signal)
+          .catch((e) => e);
+        expect(loop.message).toMatch(/more than 10 redirects/);
+      } finally {
+        s.close();
+      }
+    });
+  });
+
   it('reports a refused connection as a network error', async () => {
     nock.enableNetConnect('127.0.0.1');
     const r = new PrometheusReader({ url: 'http://127.0.0.1:1', timeoutMs: 500, retries: 0, headers: {}, acceptEncoding: 'identity', maxPointsPerQuery: 100 });

@@ -41,9 +41,22 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+// A command that leaves nothing for the event loop to wait on before it settles (an unref()'d
+// timer was its only work) would end the process with exit 0 and no word: say so, and fail.
+let settled = false;
+process.on('beforeExit', () => {
+  if (settled) return;
+  process.stderr.write('anomaly-exporter: the command stopped before it finished (nothing left to wait on): this is a bug, please report it\n');
+  process.exit(1);
+});
+
 main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
+  (code) => {
+    settled = true;
+    process.exit(code);
+  },
   (err) => {
+    settled = true;
     if (err instanceof ConfigError || err instanceof UsageError || err instanceof CsvError) {
       process.stderr.write(`${err.message}\n`);
       process.exit(EXIT_CONFIG_ERROR);

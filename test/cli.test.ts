@@ -94,6 +94,27 @@ describe('anomaly-exporter CLI', () => {
     }
   });
 
+  it.each([
+    ['a closed port', async () => `http://127.0.0.1:${await freePort()}`],
+    ['an unresolvable host', async () => 'http://no-such-host.invalid:9090'],
+  ])('check --source against %s (retries on, as shipped): exit 2 naming the signal, never "valid" alone', async (_what, url) => {
+    const source = await url();
+    const file = tempConfig('reader:\n  url: http://unused:1\n  timeout: 2s\n  signals:\n    latency: {query: up}\n');
+    const r = cli(['check', '--config', file, '--source', source]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${file}: reader.signals.latency.query: ${source} refused it (network)`);
+  });
+
+  it('backtest --from --to against a down source: exit 1 with a "signal skipped" line', async () => {
+    const file = tempConfig(
+      `reader:\n  url: http://127.0.0.1:${await freePort()}\n  timeout: 2s\n  signals:\n    latency: {query: up}\nscheduler: {step: 1m}\n`,
+    );
+    const out = mkdtempSync(join(tmpdir(), 'ae-cli-bt-'));
+    const r = cli(['backtest', '--config', file, '--from', '2026-01-01T00:00:00Z', '--to', '2026-01-01T06:00:00Z', '--output', out]);
+    expect(r.status).toBe(1);
+    expect(r.stdout + r.stderr).toContain('signal skipped');
+  });
+
   it('check: exit 2 on a query with an unclosed parenthesis, with its line and column', () => {
     const file = tempConfig("reader:\n  url: http://a:1\n  signals:\n    traffic: {query: 'sum(rate(http_requests_total[5m])'}\n");
     const r = cli(['check', '--config', file]);

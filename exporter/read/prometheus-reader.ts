@@ -129,10 +129,13 @@ async function timed<T>(timing: Timing, key: keyof Timing, fn: () => T | Promise
   }
 }
 
+/**
+ * Waits `ms` or until `signal` fires. The timer is not unref()'d: a command whose only work left
+ * is a retry (check --source against a down source) would otherwise end mid-retry with exit 0.
+ */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const t = setTimeout(done, ms);
-    t.unref?.();
     function done() {
       signal.removeEventListener('abort', done);
       clearTimeout(t);

@@ -146,4 +146,18 @@ describe('receiver HTTP API', () => {
     const bad = await axios.post(`${url}/api/v1/approvals/77`, { decision: 'maybe' }, { headers: auth, validateStatus: () => true });
     expect([bad.status, bad.data.error]).toEqual([400, 'body must be {"decision": "approve"} or {"decision": "reject"}']);
   });
+
+  it("the list's decision column shows the decision that acted, not Alertmanager's repeats (duplicate)", async () => {
+    const a = alert({ labels: { service: 'repeated' } });
+    const first = await post(payload(a));
+    expect(first.data.decisions[0].decision).toBe('executed');
+    expect((await post(payload(a))).data.decisions[0].decision).toBe('duplicate');
+    await kit.receiver.idle();
+    const id = (first.data as { decisions: { episodeId: number }[] }).decisions[0].episodeId;
+    const page = (await axios.get(`${url}/`, { headers: auth })).data as string;
+    const row = page.split('<tr class="episode">').find((r) => r.includes(`href="/episodes/${id}"`))!;
+    expect(row).toContain('<td>executed</td>');
+    expect(row).not.toContain('duplicate');
+    expect((await post(payload({ ...a, status: 'resolved' }))).status).toBe(200);
+  });
 });

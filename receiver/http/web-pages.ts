@@ -82,7 +82,9 @@ export function renderReceiverHome(
     .map((e) => {
       const decisions = store.episodes.decisionsOf(e.id);
       const actions = store.actions.of(e.id);
-      const last = decisions[decisions.length - 1];
+      // The decision that acted: Alertmanager's repeats of the group add `duplicate`, which decide nothing.
+      const acting = decisions.filter((d) => d.decision !== 'duplicate');
+      const last = acting[acting.length - 1] ?? decisions[decisions.length - 1];
       const ttr = e.resolvedAtMs === null ? '–' : `${Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000).toFixed(1)} s`;
       // The episode's course in one line: firing → decision → action → resolved, seconds from firing.
       const at = (ms: number) => `+${Math.max(0, (ms - e.startsAtMs) / 1000).toFixed(1)} s`;

@@ -48,3 +48,13 @@ export function formatWithUnit(v: number | null | undefined, unit?: string): str
       return `${formatNumber(v)} ${unit}`;
   }
 }
+
+/** A duration in seconds, with formatWithUnit's rounding (one rule for every page and message). */
+export function formatSeconds(v: number): string {
+  return formatWithUnit(v, 'seconds');
+}
+
+/** A signed offset in seconds ("+26.96 s", "-3 s"), for timelines. */
+export function formatOffset(v: number): string {
+  return `${v >= 0 ? '+' : '-'}${formatSeconds(Math.abs(v))}`;
+}

@@ -81,6 +81,31 @@ describe('demo service', () => {
     await axios.delete(`${demo.url}/faults`);
   });
 
+  it('a POST without Content-Type: application/json is told which header to send (415)', async () => {
+    const res = await axios.post(`${demo.url}/faults`, '{"service":"checkout","type":"latency"}', {
+      headers: { 'Content-Type': '' },
+      transformRequest: [(d) => d],
+      validateStatus: () => true,
+    });
+    expect(res.status).toBe(415);
+    expect(res.data.error).toMatch(/^send the fault as JSON with the header Content-Type: application\/json \(got no Content-Type\)/);
+    expect(parseFaultRequest([1], ['a'], 0)).toMatch(/^expected a JSON object, e.g. \{"service"/);
+  });
+
+  it('traffic_surge multiplies the load, and a restart does not clear it (it is outside the service)', async () => {
+    expect(parseFaultRequest({ service: 'a', type: 'traffic_surge', magnitude: 0.5 }, ['a'], 0)).toMatch(/multiple of the load, from 1 to 20/);
+    await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'traffic_surge', magnitude: 4 });
+    await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'latency', magnitude: 0.01 });
+    const before = await counts(demo.url);
+    await new Promise((r) => setTimeout(r, 2500));
+    const after = await counts(demo.url);
+    expect(diff(before.total, after.total, 'catalog')).toBeGreaterThan(3 * diff(before.total, after.total, 'checkout'));
+    const res = await axios.post(`${demo.url}/admin/restart`, { service: 'catalog' });
+    expect(res.data).toEqual({ restarted: 'catalog', faults_cleared: 1 });
+    expect((await axios.get(`${demo.url}/faults`)).data.faults.map((f: { type: string }) => f.type)).toEqual(['traffic_surge']);
+    await axios.delete(`${demo.url}/faults`);
+  });
+
   it('ends a fault after its duration', async () => {
     await axios.post(`${demo.url}/faults`, { service: 'checkout', type: 'latency', duration: 0.2 });
     expect((await axios.get(`${demo.url}/faults`)).data.faults).toHaveLength(1);

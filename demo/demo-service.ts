@@ -93,6 +93,12 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
     res.json({ faults: faults.active(Date.now()) });
   });
   app.post('/faults', (req, res) => {
+    if (!req.is('application/json')) {
+      res.status(415).json({
+        error: `send the fault as JSON with the header Content-Type: application/json (got ${req.headers['content-type'] || 'no Content-Type'}), e.g. curl -H 'Content-Type: application/json' -d '{"service":"checkout","type":"latency","magnitude":0.3}'`,
+      });
+      return;
+    }
     const f = parseFaultRequest(req.body, names, Date.now());
     if (typeof f === 'string') {
       res.status(400).json({ error: f });
@@ -114,7 +120,8 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
       res.status(400).json({ error: `service must be one of ${names.join(', ')}` });
       return;
     }
-    const cleared = faults.clear(service);
+    // A restart fixes what is wrong inside the service, not a surge of callers.
+    const cleared = faults.clear(service, { restart: true });
     opts.logger?.info('service restarted', { service, faults_cleared: cleared });
     res.json({ restarted: service, faults_cleared: cleared });
   });
@@ -152,7 +159,7 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
 /**
  * Open-loop load: requests leave on a fixed schedule whatever the latency (a slow service does
  * not slow the generator, so a latency fault does not also lower traffic). A `traffic_drop` fault
- * skips that share of a service's requests.
+ * skips that share of a service's requests; a `traffic_surge` multiplies them.
  */
 function startLoad(url: string, ratePerService: number, faults: FaultBook, random: () => number): () => void {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
@@ -163,7 +170,7 @@ function startLoad(url: string, ratePerService: number, faults: FaultBook, rando
   const timer = setInterval(() => {
     const now = Date.now();
     for (const s of DEMO_SERVICES) {
-      let c = (credit.get(s.name) ?? 0) + perTick;
+      let c = (credit.get(s.name) ?? 0) + perTick * Math.max(1, faults.magnitude(s.name, 'traffic_surge', now));
       const drop = faults.magnitude(s.name, 'traffic_drop', now);
       while (c >= 1) {
         c -= 1;

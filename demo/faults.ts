@@ -1,11 +1,13 @@
 /** Fault injection state of the demo service: what is wrong with which service, until when. */
-export type FaultType = 'latency' | 'errors' | 'traffic_drop';
-export const FAULT_TYPES: readonly FaultType[] = ['latency', 'errors', 'traffic_drop'];
+export type FaultType = 'latency' | 'errors' | 'traffic_drop' | 'traffic_surge';
+export const FAULT_TYPES: readonly FaultType[] = ['latency', 'errors', 'traffic_drop', 'traffic_surge'];
+/** Faults from outside the service (more callers): restarting it does not clear them. */
+export const EXTERNAL_FAULTS: readonly FaultType[] = ['traffic_surge'];
 
 export interface Fault {
   service: string;
   type: FaultType;
-  /** latency: added seconds; errors: extra error ratio 0..1; traffic_drop: share of load dropped 0..1. */
+  /** latency: added seconds; errors: extra error ratio 0..1; traffic_drop: share of load dropped 0..1; traffic_surge: load × this (1..20). */
   magnitude: number;
   startedAtMs: number;
   /** Absent: until cleared. */
@@ -17,14 +19,16 @@ const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_00
 
 /** A fault request body, checked field by field; returns the reason when it is unusable. */
 export function parseFaultRequest(body: unknown, services: readonly string[], nowMs: number): Fault | string {
-  if (!body || typeof body !== 'object') return 'expected a JSON object';
+  if (!body || typeof body !== 'object' || Array.isArray(body))
+    return 'expected a JSON object, e.g. {"service": "checkout", "type": "latency", "magnitude": 0.3}';
   const b = body as Record<string, unknown>;
   if (typeof b.service !== 'string' || !services.includes(b.service)) return `service must be one of ${services.join(', ')}`;
   if (typeof b.type !== 'string' || !FAULT_TYPES.includes(b.type as FaultType)) return `type must be one of ${FAULT_TYPES.join(', ')}`;
   const type = b.type as FaultType;
   const magnitude = b.magnitude === undefined ? defaultMagnitude(type) : Number(b.magnitude);
   if (!Number.isFinite(magnitude) || magnitude < 0) return 'magnitude must be a non-negative number';
-  if (type !== 'latency' && magnitude > 1) return `magnitude of ${type} is a ratio from 0 to 1`;
+  if (type === 'traffic_surge' && (magnitude < 1 || magnitude > 20)) return 'magnitude of traffic_surge is a multiple of the load, from 1 to 20';
+  if (type !== 'latency' && type !== 'traffic_surge' && magnitude > 1) return `magnitude of ${type} is a ratio from 0 to 1`;
   if (type === 'latency' && magnitude > 30) return 'latency magnitude is in seconds, at most 30';
   let endsAtMs: number | undefined;
   if (b.duration !== undefined) {
@@ -42,7 +46,7 @@ export function parseFaultRequest(body: unknown, services: readonly string[], no
 }
 
 function defaultMagnitude(type: FaultType): number {
-  return type === 'latency' ? 0.5 : type === 'errors' ? 0.3 : 0.8;
+  return type === 'latency' ? 0.5 : type === 'errors' ? 0.3 : type === 'traffic_surge' ? 3 : 0.8;
 }
 
 export class FaultBook {
@@ -54,9 +58,10 @@ export class FaultBook {
     this.faults.push(f);
   }
 
-  clear(service?: string): number {
+  /** Clears faults (of one service when given); `restart`: only those a restart fixes, not external ones. */
+  clear(service?: string, opts: { restart?: boolean } = {}): number {
     const before = this.faults.length;
-    this.faults = service ? this.faults.filter((f) => f.service !== service) : [];
+    this.faults = this.faults.filter((f) => (service !== undefined && f.service !== service) || (opts.restart === true && EXTERNAL_FAULTS.includes(f.type)));
     return before - this.faults.length;
   }
 

@@ -13,10 +13,37 @@ export interface LoopFault {
   service: string;
   type: FaultType;
   magnitude: number;
+  /** How long it lasts (a fault a restart does not fix passes on its own); absent: until a restart. */
+  durationSeconds?: number;
 }
 
 /** The signal each fault type shows in (the demo config's signals). */
-export const FAULT_SIGNAL: Record<FaultType, string> = { latency: 'latency', errors: 'errors', traffic_drop: 'traffic' };
+export const FAULT_SIGNAL: Record<FaultType, string> = { latency: 'latency', errors: 'errors', traffic_drop: 'traffic', traffic_surge: 'traffic' };
+
+/** The unit of each demo signal (demo/anomaly-exporter.demo.yml). */
+export const SIGNAL_UNIT: Record<string, 'seconds' | 'requests/s' | 'ratio'> = { latency: 'seconds', traffic: 'requests/s', errors: 'ratio' };
+
+/**
+ * A demo signal's value as the product's pages write it (common/units.ts' formatWithUnit, which
+ * the demo may not import: it is any service): four significant digits, seconds as ms below 1 s,
+ * a ratio as a percentage. test/demo-units.test.ts holds the two to the same text.
+ */
+export function formatSignalValue(v: number | undefined, signal: string): string {
+  if (v === undefined || !Number.isFinite(v)) return '–';
+  const digits = (x: number) => (x === 0 ? '0' : Math.abs(x) < 1e-4 ? x.toPrecision(3) : Number(x.toPrecision(4)).toString());
+  const unit = SIGNAL_UNIT[signal];
+  if (unit === 'ratio') return `${digits(v * 100)} %`;
+  if (unit === 'requests/s') return `${digits(v)} requests/s`;
+  if (unit === 'seconds') {
+    const a = Math.abs(v);
+    if (a === 0) return '0 s';
+    if (a < 1e-3) return `${digits(v * 1e6)} µs`;
+    if (a < 1) return `${digits(v * 1e3)} ms`;
+    if (a < 120) return `${digits(v)} s`;
+    return `${digits(v / 60)} min`;
+  }
+  return digits(v);
+}
 
 export interface DemoUrls {
   demo: string;
@@ -89,7 +116,12 @@ export async function followFault(
   opts: { timeoutMs: number; onStep?: (step: StepName, seconds: number) => void },
 ): Promise<Timeline> {
   const target = { service: fault.service, signal: FAULT_SIGNAL[fault.type] };
-  const res = await http.post(`${urls.demo}/faults`, { service: fault.service, type: fault.type, magnitude: fault.magnitude });
+  const res = await http.post(`${urls.demo}/faults`, {
+    service: fault.service,
+    type: fault.type,
+    magnitude: fault.magnitude,
+    ...(fault.durationSeconds ? { duration: fault.durationSeconds } : {}),
+  });
   if (res.status !== 201) throw new Error(`the demo service refused the fault: ${res.status} ${JSON.stringify(res.data)}`);
   const faultMs = res.data.fault.startedAtMs as number;
   const steps = Object.fromEntries(STEPS.map(([k]) => [k, null])) as Record<StepName, number | null>;

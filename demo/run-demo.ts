@@ -3,30 +3,74 @@
  * Alertmanager, the exporter and the remediation receiver (demo-stack.ts), waits until the models
  * are warm and all is quiet, injects a fault and prints the timeline as each step happens
  * (loop-timeline.ts). Then keeps running with every UI's URL until Ctrl-C, which stops every
- * process it started.
- *
- *   --source NAME   prometheus (default), or victoria-metrics: VictoriaMetrics scrapes and vmalert
- *                   evaluates the rules (Debian's victoria-metrics package)
- *   --fault TYPES   latency (default), errors, traffic_drop, a comma list of them or all: one
- *                   loop per fault, in order, each from a quiet start, on checkout and catalog in turn
- *   --once   run the loops, then stop; exit 0 only if every step of every loop happened
- *   --json   print the timelines as one JSON object on stdout (progress goes to stderr)
- *   --screenshots DIR   after the loop, save a screenshot of each web page there (needs chromium)
+ * process it started. The flags are USAGE's; scripts/demo.sh reads the same text (help and
+ * unknown flags) before it installs anything.
  */
+import { parseArgs } from 'node:util';
 import axios from 'axios';
 import { DemoStack, startDemoStack } from './demo-stack';
-import { FAULT_TYPES, FaultType } from './faults';
+import { EXTERNAL_FAULTS, FAULT_TYPES, FaultType } from './faults';
 import { waitFor } from './local-stack';
-import { FAULT_SIGNAL, followFault, LoopFault, metricValue, STEPS, Timeline } from './loop-timeline';
+import { FAULT_SIGNAL, followFault, formatSignalValue, LoopFault, metricValue, STEPS, Timeline } from './loop-timeline';
 
-const once = process.argv.includes('--once');
-const json = process.argv.includes('--json');
-const screenshotsAt = process.argv.indexOf('--screenshots');
-const screenshotDir = screenshotsAt > 0 ? process.argv[screenshotsAt + 1] : undefined;
+export const USAGE = `Usage: npm run demo -- [--fault TYPES] [--source NAME] [--once] [--json] [--screenshots DIR]
+
+The whole loop on this machine: a demo service, Prometheus, Alertmanager, the exporter and the
+remediation receiver; waits for warm models and a quiet start, injects a fault and prints each
+step (detected, alert firing, action, resolved) as it happens, then keeps running until Ctrl-C.
+The first run installs what is missing (Prometheus, Alertmanager: a minute or two).
+
+  --fault TYPES       latency (default), errors, traffic_drop, traffic_surge, a comma list of them,
+                      or all (the three a restart fixes): one loop per fault, in order, each from
+                      a quiet start; traffic_surge (4x the load for 90 s) is one a restart does
+                      not fix: it resolves when the surge passes
+  --source NAME       prometheus (default), or victoria-metrics (VictoriaMetrics scrapes and
+                      vmalert evaluates the rules)
+  --once              run the loops, then stop; exit 0 only if every step of every loop happened
+  --json              print the timelines as one JSON object on stdout (progress goes to stderr)
+  --screenshots DIR   after the loop, save a screenshot of each web page there (needs chromium)
+  --help              print this and exit
+`;
+
+/** The flags, as USAGE lists them (a test holds the two together). */
+export const DEMO_FLAGS = {
+  fault: { type: 'string' },
+  source: { type: 'string' },
+  once: { type: 'boolean' },
+  json: { type: 'boolean' },
+  screenshots: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+/** The demo's flags read, or the reason they cannot be (exit 2). */
+export function readDemoArgs(argv: string[]): ReturnType<typeof parseArgs<{ options: typeof DEMO_FLAGS }>>['values'] | string {
+  try {
+    return parseArgs({ args: argv, options: DEMO_FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const args = require.main === module ? readDemoArgs(process.argv.slice(2)) : {};
+if (typeof args === 'string') {
+  process.stderr.write(`demo: ${args}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (args.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
+const once = args.once === true;
+const json = args.json === true;
+const screenshotDir = args.screenshots;
 /** Targets with the demo config: fault → score above 1, → remediation action, → resolved. */
 export const TARGETS = { detect_seconds: 20, action_seconds: 45, resolve_seconds: 120 };
 /** How much of each fault: +300 ms, 30 % errors, half the traffic gone. */
-const MAGNITUDE: Record<FaultType, number> = { latency: 0.3, errors: 0.3, traffic_drop: 0.5 };
+const MAGNITUDE: Record<FaultType, number> = { latency: 0.3, errors: 0.3, traffic_drop: 0.5, traffic_surge: 4 };
+/** What `--fault all` runs: the faults a restart fixes. */
+const ALL_FAULTS = FAULT_TYPES.filter((t) => !EXTERNAL_FAULTS.includes(t));
+/** A surge lasts this long: the runbook's restart does not end it; it passes on its own. */
+const SURGE_SECONDS = 90;
 /** The services the loops take in turn (the demo runbook's label_allowlist). */
 const SERVICES = ['checkout', 'catalog'];
 /** The demo runbook's cooldown (demo/config/receiver.demo.yml) and a second: a loop on a service it just restarted waits that long. */
@@ -34,19 +78,26 @@ const RUNBOOK_COOLDOWN_MS = 61_000;
 
 /** The faults --fault asks for, or the reason it cannot be read. */
 export function parseFaults(arg: string | undefined): LoopFault[] | string {
-  const names = arg === undefined ? ['latency'] : arg === 'all' ? [...FAULT_TYPES] : arg.split(',').map((x) => x.trim());
+  const names = arg === undefined ? ['latency'] : arg === 'all' ? [...ALL_FAULTS] : arg.split(',').map((x) => x.trim());
   const bad = names.filter((n) => !FAULT_TYPES.includes(n as FaultType));
   if (bad.length || names.length === 0)
     return `--fault: ${bad.join(', ') || 'nothing given'} is not a fault type; use ${FAULT_TYPES.join(', ')}, a comma list or all`;
-  return names.map((type, i) => ({ service: SERVICES[i % SERVICES.length], type: type as FaultType, magnitude: MAGNITUDE[type as FaultType] }));
+  return names.map((type, i) => ({
+    service: SERVICES[i % SERVICES.length],
+    type: type as FaultType,
+    magnitude: MAGNITUDE[type as FaultType],
+    ...(EXTERNAL_FAULTS.includes(type as FaultType) ? { durationSeconds: SURGE_SECONDS } : {}),
+  }));
 }
 
 // With --json, stdout carries only the JSON; the live timeline goes to stderr.
 const say = (line: string) => (json ? process.stderr : process.stdout).write(`${line}\n`);
 
 let stack: DemoStack | undefined;
-async function shutdown(code: number): Promise<never> {
+async function shutdown(code: number, why?: string): Promise<never> {
+  if (why) say(`\n${why}: stopping ${stack ? stack.processes.map((p) => `${p.name} (pid ${p.pid})`).join(', ') : 'the demo'}`);
   await stack?.stop();
+  if (why) say('stopped; the temporary files are removed.');
   process.exit(code);
 }
 
@@ -123,20 +174,20 @@ function summary(t: Timeline): string {
 function describe(f: LoopFault): string {
   if (f.type === 'latency') return `+${f.magnitude * 1000} ms of latency into ${f.service}`;
   if (f.type === 'errors') return `${f.magnitude * 100} % errors into ${f.service}`;
+  if (f.type === 'traffic_surge') return `${f.magnitude}× the traffic into ${f.service} for ${f.durationSeconds} s (a restart does not fix it)`;
   return `a ${f.magnitude * 100} % traffic drop into ${f.service}`;
 }
 
 async function main(): Promise<void> {
-  process.on('SIGINT', () => void shutdown(0));
-  process.on('SIGTERM', () => void shutdown(0));
-  const faultAt = process.argv.indexOf('--fault');
-  const faults = parseFaults(faultAt > 0 ? process.argv[faultAt + 1] : undefined);
+  process.on('SIGINT', () => void shutdown(0, 'Ctrl-C'));
+  process.on('SIGTERM', () => void shutdown(0, 'SIGTERM'));
+  if (typeof args === 'string') return;
+  const faults = parseFaults(args.fault);
   if (typeof faults === 'string') {
     process.stderr.write(`demo: ${faults}\n`);
     process.exit(2);
   }
-  const sourceAt = process.argv.indexOf('--source');
-  const source = sourceAt > 0 ? process.argv[sourceAt + 1] : 'prometheus';
+  const source = args.source ?? 'prometheus';
   if (source !== 'prometheus' && source !== 'victoria-metrics') {
     process.stderr.write(`demo: --source: ${source ?? 'nothing given'} is not a source; use prometheus or victoria-metrics\n`);
     process.exit(2);
@@ -163,9 +214,7 @@ async function main(): Promise<void> {
     const signal = FAULT_SIGNAL[fault.type];
     const text = String((await axios.get(`${urls.exporter}/metrics`, { responseType: 'text' })).data);
     const before = metricValue(text, 'anomaly_observed_value', { service: fault.service, signal });
-    say(
-      `\ninjecting ${describe(fault)} (${signal} now ${before === undefined ? '?' : signal === 'latency' ? `${(before * 1000).toFixed(0)} ms at p95` : before.toFixed(2)})`,
-    );
+    say(`\ninjecting ${describe(fault)} (${signal} now ${formatSignalValue(before, signal)}${signal === 'latency' ? ' at p95' : ''})`);
     say('   t (s)  step');
     say('     0.0  fault injected (demo service POST /faults)');
     if (i === 0) episodesBefore = (await episodes(urls)).length;
@@ -180,7 +229,9 @@ async function main(): Promise<void> {
     if (timeline.steps.action_executed !== null) lastActionMs[fault.service] = Date.parse(timeline.fault.started_at) + timeline.steps.action_executed * 1000;
     // False alarms: episodes opened since this fault began other than its own.
     const others = (await episodes(urls, timeline.fault.started_at)).filter((e) => e.id !== timeline.episode_id);
-    if (others.length) say(`other episodes (false alarms): ${others.map((e) => `${e.labels.service}/${e.labels.signal}`).join(', ')}`);
+    say(
+      `false alarms: ${others.length}${others.length ? ` (other episodes opened meanwhile: ${others.map((e) => `${e.labels.service}/${e.labels.signal}`).join(', ')})` : " (no episode opened but this fault's own)"}`,
+    );
     if (timeline.decision) say(`decision: ${timeline.decision}`);
     if (timeline.action) say(`action: ${timeline.action}`);
     say(summary(timeline));
@@ -208,7 +259,8 @@ Still running. Look around, inject your own faults, Ctrl-C stops everything:
   demo service  ${urls.demo}/              (faults: curl -X POST ${urls.demo}/faults -H 'Content-Type: application/json' -d '{"service":"catalog","type":"errors","magnitude":0.3,"duration":"60s"}')`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`demo: ${(err as Error).message}\n`);
-  void shutdown(1);
-});
+if (require.main === module)
+  main().catch((err) => {
+    process.stderr.write(`demo: ${(err as Error).message}\n`);
+    void shutdown(1);
+  });

@@ -52,6 +52,8 @@ function fakeSource(opts: { pattern?: string; fail?: boolean; tail?: string } = 
           series({ service: 'checkout', signal: 'latency', model: 'ensemble' }, score(latency, 0.05, 0.05)),
           series({ service: 'checkout', signal: 'traffic', model: 'ensemble' }, score(traffic, 20, 4)),
         ];
+      if (promql.includes('anomaly_signal_info'))
+        return [series({ signal: 'latency', unit: 'seconds' }, () => 1), series({ signal: 'errors', unit: 'ratio' }, () => 1)];
       const named = opts.pattern
         ? [
             {
@@ -96,7 +98,7 @@ describe('incident analysis', () => {
     expect(a.correlated[0].pearson).toBeGreaterThan(0.5);
     expect(a.recovered).toBe(true);
     expect(a.summary).toBe(
-      'checkout: latency moved first (score above 1 30 s before the alert started; 0.0499 → 0.35). errors followed 30 s later (0.00995 → 0.2). traffic stayed normal. Pattern: slow_dependency. Moved together: errors and latency (r = ' +
+      'checkout: latency moved first (score above 1 30 s before the alert started; 49.87 ms → 350 ms). errors followed 30 s later (0.9951 % → 20 %). traffic stayed normal. Pattern: slow_dependency. Moved together: errors and latency (r = ' +
         a.correlated[0].pearson +
         '). Runbook restart ran on checkout 2 s after the alert started: succeeded. Recovered: the alert resolved 60 s after it started.',
     );

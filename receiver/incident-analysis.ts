@@ -6,6 +6,7 @@
  * Deterministic: the same data gives the same analysis, word for word.
  */
 import { ENSEMBLE_MODEL, INCIDENT_PATTERNS, isIncidentPattern, METRIC } from '../common/vocabulary';
+import { formatSeconds, formatWithUnit } from '../common/units';
 import { sampleCorrelation } from 'simple-statistics';
 import { EpisodeRow } from './store/receiver-store';
 
@@ -281,7 +282,8 @@ function nextSteps(a: IncidentAnalysis, runbookAnnotations: Record<string, strin
   return steps;
 }
 
-const fmt = (v: number | null) => (v === null ? '?' : Math.abs(v) >= 100 ? v.toFixed(0) : Number(v.toPrecision(3)).toString());
+/** A signal's value with its unit, as the pages write it ("481.9 ms"; "–" when unknown). */
+const fmt = (v: number | null, unit: string | null | undefined) => formatWithUnit(v, unit ?? undefined);
 
 function summarise(a: IncidentAnalysis, alertStartS: number): string {
   const who = Object.values(a.group).join('/') || a.alert.labels.service || a.alert.name;
@@ -293,11 +295,11 @@ function summarise(a: IncidentAnalysis, alertStartS: number): string {
       first.onset_seconds === 0
         ? 'as the alert started'
         : first.onset_seconds! < 0
-          ? `${-first.onset_seconds!} s before the alert started`
-          : `${first.onset_seconds} s after the alert started`;
-    parts.push(`${who}: ${first.signal} moved first (score above 1 ${when}; ${fmt(first.baseline)} → ${fmt(first.peak)}).`);
+          ? `${formatSeconds(-first.onset_seconds!)} before the alert started`
+          : `${formatSeconds(first.onset_seconds!)} after the alert started`;
+    parts.push(`${who}: ${first.signal} moved first (score above 1 ${when}; ${fmt(first.baseline, first.unit)} → ${fmt(first.peak, first.unit)}).`);
     for (const s of moved.slice(1))
-      parts.push(`${s.signal} followed ${s.onset_seconds! - first.onset_seconds!} s later (${fmt(s.baseline)} → ${fmt(s.peak)}).`);
+      parts.push(`${s.signal} followed ${formatSeconds(s.onset_seconds! - first.onset_seconds!)} later (${fmt(s.baseline, s.unit)} → ${fmt(s.peak, s.unit)}).`);
     const calm = a.signals.filter((s) => s.onset === null).map((s) => s.signal);
     if (calm.length) parts.push(`${calm.join(' and ')} stayed normal.`);
   } else if (a.error) {
@@ -310,15 +312,15 @@ function summarise(a: IncidentAnalysis, alertStartS: number): string {
   const act = a.remediation.actions[0];
   if (act)
     parts.push(
-      `Runbook ${act.runbook} ran on ${act.target} ${Math.round(Date.parse(act.started_at) / 1000 - alertStartS)} s after the alert started: ${act.outcome}.`,
+      `Runbook ${act.runbook} ran on ${act.target} ${formatSeconds(Date.parse(act.started_at) / 1000 - alertStartS)} after the alert started: ${act.outcome}.`,
     );
   else if (a.remediation.decision) parts.push(`No action: ${a.remediation.decision} (${a.remediation.reason}).`);
   if (a.alert.resolved_at) {
-    const after = Math.round(Date.parse(a.alert.resolved_at) / 1000 - alertStartS);
+    const after = formatSeconds(Date.parse(a.alert.resolved_at) / 1000 - alertStartS);
     parts.push(
       a.recovered
-        ? `Recovered: the alert resolved ${after} s after it started.`
-        : `The alert resolved ${after} s after it started (${a.alert.resolve_kind}): not a verified recovery.`,
+        ? `Recovered: the alert resolved ${after} after it started.`
+        : `The alert resolved ${after} after it started (${a.alert.resolve_kind}): not a verified recovery.`,
     );
   } else parts.push(a.recovered ? 'The signals are back to normal; the alert has not resolved yet.' : 'Still firing.');
   return parts.join(' ');

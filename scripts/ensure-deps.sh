@@ -10,6 +10,21 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Runs a long quiet step with a line every 15 s, so a first run is never silent for minutes.
+with_progress() {
+  local what=$1
+  shift
+  "$@" &
+  local pid=$! start=$SECONDS
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 1
+    if kill -0 "$pid" 2>/dev/null && [ $(((SECONDS - start) % 15)) -eq 0 ] && [ $((SECONDS - start)) -gt 0 ]; then
+      echo "ensure-deps: still $what ($((SECONDS - start)) s)" >&2
+    fi
+  done
+  wait "$pid"
+}
+
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "anomaly-exporter needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
@@ -21,8 +36,8 @@ fi
 # Not `npm ci`: some registry mirrors serve only the linux-x64 build of optional platform
 # packages (jest's unrs-resolver), so the lock cannot list the others and `npm ci` refuses it.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  echo "ensure-deps: installing npm packages from package-lock.json" >&2
-  npm install --no-save --no-audit --no-fund --loglevel=error
+  echo "ensure-deps: installing npm packages from package-lock.json (a minute or two on a first run)" >&2
+  with_progress "installing npm packages" npm install --no-save --no-audit --no-fund --loglevel=error
 fi
 
 needed="prometheus:prometheus promtool:prometheus prometheus-alertmanager:prometheus-alertmanager amtool:prometheus-alertmanager"
@@ -49,9 +64,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
     echo "ensure-deps: installing Debian packages ${packages[*]} (missing: ${missing[*]})" >&2
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq >/dev/null
+    with_progress "reading Debian's package lists" apt-get update -qq >/dev/null
     # docker-compose (v1) only validates docker-compose.yml offline; no Docker engine is needed.
-    apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/null
+    # One line per package as it is set up.
+    apt-get install -y -q --no-install-recommends "${packages[@]}" 2>&1 | sed -n 's/^Setting up \([^ ]*\).*/ensure-deps: set up \1/p' >&2
     # The packages ship services; tests start their own instances on free ports.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
       systemctl disable --now prometheus prometheus-alertmanager victoria-metrics >/dev/null 2>&1 || true

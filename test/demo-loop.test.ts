@@ -45,7 +45,7 @@ function runDemo(args: string[], interruptWhen?: string): Promise<Result> {
   });
 }
 
-const pidsIn = (text: string) => [...text.matchAll(/pid (\d+)/g)].map((m) => Number(m[1]));
+const pidsIn = (text: string) => [...new Set([...text.matchAll(/pid (\d+)/g)].map((m) => Number(m[1])))];
 
 function alive(pid: number): boolean {
   try {
@@ -114,6 +114,8 @@ describe('npm run demo -- --once --json --fault all', () => {
     expect(result.stderr).toMatch(/fault injected/);
     expect(result.stderr).toMatch(/a 50 % traffic drop into checkout/);
     expect(result.stderr).toMatch(/time to recover/);
+    // The text output states the false alarms too, not only --json.
+    expect(result.stderr.match(/\nfalse alarms: 0 /g)).toHaveLength(3);
     const pids = pidsIn(result.stderr);
     expect(pids.length).toBe(5);
     for (const pid of pids) expect(alive(pid)).toBe(false);
@@ -122,7 +124,10 @@ describe('npm run demo -- --once --json --fault all', () => {
   it('refuses an unknown fault type with exit code 2 and the types it knows', async () => {
     const r = await runDemo(['--once', '--fault', 'latency,fire']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--fault: fire is not a fault type; use latency, errors, traffic_drop/);
+    expect(r.stderr).toMatch(/--fault: fire is not a fault type; use latency, errors, traffic_drop, traffic_surge/);
+    const unknown = await runDemo(['--once', '--bogus']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/^demo: Unknown option '--bogus'/);
   });
 });
 
@@ -130,6 +135,8 @@ describe('npm run demo (kept running)', () => {
   it("prints every page's URL after the loop, and Ctrl-C stops every process it started", async () => {
     const r = await runDemo([], 'Ctrl-C stops everything');
     expect(r.code).toBe(0);
+    // Ctrl-C says what it stops, and that it is done.
+    expect(r.stdout).toMatch(/\nCtrl-C: stopping demo service \(pid \d+\), .*\nstopped; the temporary files are removed\.\n$/);
     for (const page of ['exporter', 'receiver', 'prometheus', 'alertmanager', 'demo service'])
       expect(r.stdout).toMatch(new RegExp(`\\n  ${page} +http://127\\.0\\.0\\.1:\\d+/`));
     const pids = pidsIn(r.stdout);

@@ -5,7 +5,7 @@
  * need the same auth as the API (the browser sends basic credentials itself).
  */
 import { escapeHtml, renderPage } from '../../common/web';
-import { formatWithUnit } from '../../common/units';
+import { formatOffset, formatSeconds, formatWithUnit } from '../../common/units';
 import { ActionRow, ApprovalRow, AuditEvent, EpisodeRow, ReceiverStore } from '../store/receiver-store';
 import { IncidentAnalysis } from '../incident-analysis';
 import { AnalysisQueue } from '../analysis-queue';
@@ -51,7 +51,7 @@ function workSection(store: ReceiverStore, queue: ReturnType<AnalysisQueue['snap
   const actions = store.actions.running();
   const jobs = queue ? [...queue.running, ...queue.pending] : [];
   if (actions.length === 0 && jobs.length === 0) return '<p class="muted" id="no-work">Nothing running or waiting.</p>';
-  const since = (iso: string | number) => `${Math.max(0, (nowMs - (typeof iso === 'number' ? iso : Date.parse(iso))) / 1000).toFixed(0)} s`;
+  const since = (iso: string | number) => formatSeconds(Math.max(0, (nowMs - (typeof iso === 'number' ? iso : Date.parse(iso))) / 1000));
   const rows = [
     ...actions.map(
       (a) =>
@@ -85,9 +85,9 @@ export function renderReceiverHome(
       // The decision that acted: Alertmanager's repeats of the group add `duplicate`, which decide nothing.
       const acting = decisions.filter((d) => d.decision !== 'duplicate');
       const last = acting[acting.length - 1] ?? decisions[decisions.length - 1];
-      const ttr = e.resolvedAtMs === null ? '–' : `${Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000).toFixed(1)} s`;
+      const ttr = e.resolvedAtMs === null ? '–' : formatSeconds(Math.max(0, (e.resolvedAtMs - e.startsAtMs) / 1000));
       // The episode's course in one line: firing → decision → action → resolved, seconds from firing.
-      const at = (ms: number) => `+${Math.max(0, (ms - e.startsAtMs) / 1000).toFixed(1)} s`;
+      const at = (ms: number) => formatOffset(Math.max(0, (ms - e.startsAtMs) / 1000));
       const course = [
         `firing`,
         ...(decisions[0] ? [`${decisions[0].decision} ${at(decisions[0].atMs)}`] : []),
@@ -149,7 +149,7 @@ function analysisSection(a: IncidentAnalysis, narrative: NarrativeView): { html:
   const rows = a.signals
     .map(
       (s) =>
-        `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : `${s.onset_seconds > 0 ? '+' : ''}${s.onset_seconds} s`}</td><td class="num">${escapeHtml(formatWithUnit(s.baseline, s.unit ?? undefined))} → ${escapeHtml(formatWithUnit(s.peak, s.unit ?? undefined))}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`,
+        `<tr><td>${escapeHtml(s.signal)}${s.signal === a.first_signal ? ' <span class="pill firing">first</span>' : ''}</td><td class="num">${s.onset_seconds === null ? '–' : formatOffset(s.onset_seconds)}</td><td class="num">${escapeHtml(formatWithUnit(s.baseline, s.unit ?? undefined))} → ${escapeHtml(formatWithUnit(s.peak, s.unit ?? undefined))}</td><td class="num">${num(s.max_score)}</td><td>${s.normal_now === null ? '–' : s.normal_now ? '<span class="ok">normal</span>' : '<span class="bad">anomalous</span>'}</td></tr>`,
     )
     .join('');
   const signalsTable = a.signals.length
@@ -205,7 +205,7 @@ export function renderEpisodePage(
   const items = timeline
     .map(
       (t) =>
-        `<li class="${t.cls}"><span class="muted">+${((t.atMs - e.startsAtMs) / 1000).toFixed(1)} s · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`,
+        `<li class="${t.cls}"><span class="muted">${formatOffset((t.atMs - e.startsAtMs) / 1000)} · ${time(t.atMs).slice(11)}</span> ${escapeHtml(t.text)}</li>`,
     )
     .join('');
   const approvals = store.approvals.of(e.id);

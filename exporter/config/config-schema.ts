@@ -230,8 +230,7 @@ export const configSchema = z
     if (c.reader.check_promql) {
       for (const [name, s] of Object.entries(c.reader.signals)) {
         const problem = promqlSyntaxProblem(s.query);
-        if (problem)
-          ctx.addIssue({ code: 'custom', path: ['reader', 'signals', name, 'query'], message: `${problem} (reader.check_promql: false for MetricsQL)` });
+        if (problem) ctx.addIssue({ code: 'custom', path: ['reader', 'signals', name, 'query'], message: problem });
       }
     }
     for (const [i, name] of (c.ensemble.models ?? []).entries()) {

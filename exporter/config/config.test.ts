@@ -56,11 +56,13 @@ describe('config', () => {
     const yaml = (q: string, extra = '') =>
       `reader:\n  url: http://127.0.0.1:9090\n${extra}  signals:\n    latency: {query: ${JSON.stringify(q)}}\n    traffic: {query: up}\n`;
     expect(problems(yaml('histogram_quantile(0.95, sum by (le) (rate(x_bucket[5m]))'))).toEqual([
-      'bad.yml: reader.signals.latency.query: PromQL syntax error at line 1, column 58 (at the end of the query) (reader.check_promql: false for MetricsQL)',
+      'bad.yml: reader.signals.latency.query: PromQL syntax error at line 1, column 58 (at the end of the query)',
     ]);
-    // MetricsQL's WITH templates are not PromQL.
+    // MetricsQL's WITH templates are not PromQL: there, and only there, the hint to switch the check off.
     const metricsql = 'with (f = rate(x[5m])) f';
-    expect(problems(yaml(metricsql))[0]).toMatch(/^bad\.yml: reader\.signals\.latency\.query: PromQL syntax error at line 1, column \d+/);
+    expect(problems(yaml(metricsql))[0]).toMatch(
+      /^bad\.yml: reader\.signals\.latency\.query: PromQL syntax error at line 1, column \d+ .*\(if this is MetricsQL: reader\.check_promql: false\)$/,
+    );
     expect(parseConfig(yaml(metricsql, '  check_promql: false\n'), 'ok.yml').reader.signals.latency.query).toBe(metricsql);
   });
 

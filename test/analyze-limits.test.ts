@@ -78,8 +78,10 @@ describe('POST /api/v1/analyze against a source with 1,002 series over 49,000 st
 
   it('runs one analysis at a time: a second one meanwhile gets 429 with Retry-After', async () => {
     const small = { signal: 'latency', ...range };
+    const requestsBefore = source.requests;
     const first = analyze(small);
-    await new Promise((r) => setTimeout(r, 100));
+    // The first analysis is under way once its read reaches the source (its scoring takes seconds).
+    await waitFor('the first analysis reading', async () => source.requests > requestsBefore, 10_000, 5);
     const second = await analyze(small);
     expect(second.status).toBe(429);
     expect(second.headers.get('retry-after')).toBe('5');

@@ -159,6 +159,13 @@ describe('Analyse page', () => {
     await page.fill('textarea[name=query]', 'rate(analyze_latency_seconds[5m]');
     await analyse(page, END - 3600, END);
     expect(await page.textContent('#analyze-status')).toMatch(/^Error: query: PromQL syntax error at line 1, column \d+/);
+    // A query that matches nothing says so, not "0 series scored".
+    await page.fill('textarea[name=query]', 'analyze_latency_seconds{series="nope"}');
+    await analyse(page, END - 3600, END);
+    expect(await page.textContent('#analyze-status')).toBe('The query matched nothing in this range: no series to score.');
+    // The presets fill 24-hour UTC times.
+    await page.click('[data-hours="1"]');
+    expect(await page.inputValue('input[name=to]')).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
     expect(errors.filter((e) => !e.includes('400'))).toEqual([]);
     await page.context().close();
   });

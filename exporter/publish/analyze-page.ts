@@ -5,6 +5,31 @@
  * (`/assets/analyze.js`) streams its answer, shows progress and draws the charts with uPlot.
  */
 import { escapeHtml, renderPage } from '../../common/web';
+import { MAX_POINTS } from './analyze-api';
+
+/** The range presets, in hours; a preset is offered only when its range fits MAX_POINTS steps. */
+const PRESETS: readonly [number, string][] = [
+  [1, '1 h'],
+  [6, '6 h'],
+  [24, '24 h'],
+  [168, '7 d'],
+];
+
+/** The presets that fit at this step, and a note naming those that do not and why. */
+export function rangePresets(stepSeconds: number): { offered: [number, string][]; note?: string } {
+  const fits = ([hours]: [number, string]) => (hours * 3600) / stepSeconds + 1 <= MAX_POINTS;
+  const offered = PRESETS.filter(fits);
+  const left = PRESETS.filter((p) => !fits(p));
+  if (left.length === 0) return { offered };
+  const longest = ((MAX_POINTS - 1) * stepSeconds) / 3600;
+  return {
+    offered,
+    note: `${left.map(([, l]) => l).join(' and ')} would be more than ${MAX_POINTS.toLocaleString('en')} steps of ${stepSeconds} s (scheduler.step, which the models are fitted at): the longest range here is ${Number(longest.toPrecision(3))} h`,
+  };
+}
+
+/** 24-hour UTC times typed as text: a datetime-local field shows the browser's 12-hour AM/PM. */
+const TIME_INPUT = 'required size="16" pattern="\\d{4}-\\d{2}-\\d{2}[T ]\\d{2}:\\d{2}" placeholder="YYYY-MM-DD HH:MM" title="UTC, 24-hour: YYYY-MM-DD HH:MM"';
 
 export function renderAnalyzePage(p: {
   signals: Record<string, { query: string; unit?: string }>;
@@ -23,12 +48,13 @@ export function renderAnalyzePage(p: {
   const query = p.anyQuery
     ? `<label class="query">or PromQL (used when "PromQL below" is chosen)<br><textarea name="query" rows="2" cols="90" spellcheck="false" placeholder="sum by (service) (rate(http_requests_total[5m]))"></textarea></label>`
     : '<span class="muted">Typed PromQL is off here: the reader sends credentials (server.analyze_any_query).</span>';
+  const presets = rangePresets(p.stepSeconds);
   const body = `<form id="analyze-form" class="card">
 <p><label>Signal <select name="signal">${options}${p.anyQuery ? '<option value="">PromQL below</option>' : ''}</select></label>
 ${query}</p>
-<p><label>From (UTC) <input type="datetime-local" name="from" step="60" required></label>
-<label>To (UTC) <input type="datetime-local" name="to" step="60" required></label>
-<span class="presets">Last <button type="button" data-hours="1">1 h</button> <button type="button" data-hours="6">6 h</button> <button type="button" data-hours="24">24 h</button> <button type="button" data-hours="168">7 d</button></span></p>
+<p><label>From (UTC) <input type="text" name="from" ${TIME_INPUT}></label>
+<label>To (UTC) <input type="text" name="to" ${TIME_INPUT}></label>
+<span class="presets">Last ${presets.offered.map(([h, l]) => `<button type="button" data-hours="${h}">${l}</button>`).join(' ')}</span>${presets.note ? ` <span class="muted" id="analyze-presets-note">(${escapeHtml(presets.note)})</span>` : ''}</p>
 <p><button type="submit" class="approve" id="analyze-run">Analyse</button> <button type="button" id="analyze-csv">Download CSV</button>
 <span class="muted">Step ${p.stepSeconds} s (scheduler.step); scored by the same code as <code>backtest --from --to</code>: each point only from the points before it.</span></p>
 </form>
@@ -54,20 +80,21 @@ export const ANALYZE_JS = `(function () {
   var progress = document.getElementById('analyze-progress');
   var bar = progress.querySelector('progress');
   var barText = progress.querySelector('span');
-  var toInput = function (d) { return d.toISOString().slice(0, 16); };
+  var toInput = function (d) { return d.toISOString().slice(0, 16).replace('T', ' '); };
+  var fromInput = function (v) { return v.trim().replace(' ', 'T') + ':00Z'; };
   var setRange = function (hours) {
     var to = new Date();
     form.to.value = toInput(to);
     form.from.value = toInput(new Date(to.getTime() - hours * 3600e3));
   };
-  setRange(6);
+  setRange(Number((document.querySelector('[data-hours="6"]') || document.querySelector('[data-hours]') || { getAttribute: function () { return 1; } }).getAttribute('data-hours')));
   document.querySelectorAll('[data-hours]').forEach(function (b) {
     b.addEventListener('click', function () { setRange(Number(b.getAttribute('data-hours'))); });
   });
   var say = function (text) { status.textContent = text; };
   var request = function (format) {
     var signal = form.signal.value;
-    return JSON.stringify({ signal: signal || undefined, query: signal || !form.query ? undefined : form.query.value, from: form.from.value + ':00Z', to: form.to.value + ':00Z', format: format });
+    return JSON.stringify({ signal: signal || undefined, query: signal || !form.query ? undefined : form.query.value, from: fromInput(form.from.value), to: fromInput(form.to.value), format: format });
   };
   var num = function (v) { return v === 0 ? '0' : Math.abs(v) < 1e-4 ? v.toPrecision(3) : String(Number(v.toPrecision(4))); };
   // The browser's copy of common/units.ts formatWithUnit (this script cannot import it); keep them alike.
@@ -112,14 +139,15 @@ export const ANALYZE_JS = `(function () {
     new uPlot({
       width: width, height: 220, legend: { show: true }, scales: { x: { time: true } },
       // The value axis in the signal's unit; its tick labels are also kept on the element (canvas text cannot be read back).
-      axes: [{}, { size: 80, values: function (u, splits) { var t = splits.map(function (v) { return withUnit(v, m.unit); }); valueDiv.setAttribute('data-y-ticks', t.join('|')); return t; } }],
+      axes: [{}, { size: 90, label: m.unit ? 'value (' + m.unit + ')' : 'value', labelSize: 18, values: function (u, splits) { var t = splits.map(function (v) { return withUnit(v, m.unit); }); valueDiv.setAttribute('data-y-ticks', t.join('|')); return t; } }],
       series: [{}, { label: 'value', stroke: '#1f6feb', width: 1.5 }, { label: 'lower', stroke: '#9fb3c8', width: 1 }, { label: 'upper', stroke: '#9fb3c8', width: 1 },
         { label: 'flagged', stroke: '#cf222e', width: 0, points: { show: true, size: 7, fill: '#cf222e', stroke: '#cf222e' } }],
       bands: [{ series: [3, 2], fill: 'rgba(31,111,235,0.12)' }]
     }, [m.ts, m.value, m.lower, m.upper, flaggedValues], valueDiv);
     new uPlot({
       width: width, height: 120, legend: { show: true }, scales: { x: { time: true }, y: { range: function (u, min, max) { var top = Math.max(1.5, max * 1.1); return [-0.04 * top, top]; } } },
-      axes: [{}, { size: 80 }],
+      // Room for the tick labels and the axis label: a 3-digit score and "score" fit in 90 px.
+      axes: [{}, { size: 90, label: 'score', labelSize: 18 }],
       series: [{}, { label: 'alerting score', stroke: '#cf222e', width: 1.5 }, { label: 'threshold', stroke: '#888', width: 1, dash: [4, 3] }]
     }, [m.ts, m.score, m.ts.map(function () { return 1; })], scoreDiv);
     valueDiv.setAttribute('data-drawn', '1');
@@ -135,7 +163,11 @@ export const ANALYZE_JS = `(function () {
       if (m.series === 0) say('The query returned no series in this range.');
     } else if (m.type === 'series') addSeries(m);
     else if (m.type === 'progress') { bar.value = m.done / m.total; barText.textContent = m.done + ' of ' + m.total + ' series scored'; }
-    else if (m.type === 'done') { progress.hidden = true; say(m.series + ' series scored in ' + m.seconds + ' s.'); results.setAttribute('data-done', '1'); }
+    else if (m.type === 'done') {
+      progress.hidden = true;
+      say(m.series === 0 ? 'The query matched nothing in this range: no series to score.' : m.series + ' series scored in ' + m.seconds + ' s.');
+      results.setAttribute('data-done', '1');
+    }
     else if (m.type === 'error') { progress.hidden = true; say('Error: ' + m.error); results.setAttribute('data-done', '1'); }
   };
   var failed = function (res) {

@@ -213,7 +213,7 @@ describe('the remediation loop on real Prometheus and Alertmanager', () => {
     expect(a.recovered).toBe(true);
     expect(a.remediation.actions[0]).toMatchObject({ runbook: 'restart-demo-service', outcome: 'succeeded' });
     expect(a.summary).toMatch(
-      /^checkout: latency moved first .* Pattern: slow_dependency\..* Runbook restart-demo-service ran on checkout \d+ s after the alert started: succeeded\. Recovered: the alert resolved \d+ s after it started\.$/,
+      /^checkout: latency moved first .* Pattern: slow_dependency\..* Runbook restart-demo-service ran on checkout [\d.]+ m?s after the alert started: succeeded\. Recovered: the alert resolved [\d.]+ (?:m?s|min) after it started\.$/,
     );
     expect(a.next_steps[0]).toBe('If it comes back, roll back the last deploy.');
     expect(a.narrative).toMatchObject({ status: 'ok', model: 'fake-llm', text: 'Latency rose first at checkout; the restart cleared it.' });

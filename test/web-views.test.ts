@@ -213,7 +213,7 @@ describe('the receiver pages', () => {
     expect(catalog.actions).toEqual([]);
     // The list tells each episode's course in one line.
     const home = (await axios.get(`${receiverUrl}/`, { auth: AUTH })).data as string;
-    expect(home).toMatch(/firing → awaiting_approval \+\d+\.\d s → action succeeded \+\d+\.\d s/);
+    expect(home).toMatch(/firing → awaiting_approval \+[\d.]+ m?s → action succeeded \+[\d.]+ m?s/);
   });
 
   it("shows an episode's timeline from firing through the decision and the action", async () => {

@@ -31,12 +31,8 @@ parentPort.on('message', ({ id, password, hash }) => {
 });
 `;
 
-interface Waiting {
-  password: string;
-  hash: string;
-  /** undefined: the worker died before it answered. */
-  resolve: (ok: boolean | undefined) => void;
-}
+/** How a waiting check is answered; undefined: the worker died before it answered. */
+type Waiting = (ok: boolean | undefined) => void;
 
 export class PasswordChecker {
   private worker?: Worker;
@@ -44,8 +40,6 @@ export class PasswordChecker {
   private nextId = 0;
   private readonly good = new Map<string, true>();
   private readonly bad = new Map<string, true>();
-  /** bcrypt checks run (cache misses), for tests and self-metrics. */
-  checks = 0;
 
   /** Whether `password` matches the bcrypt `hash`; `busy` when too many checks already wait. */
   async check(user: string, password: string, hash: string): Promise<PasswordOutcome> {
@@ -53,7 +47,6 @@ export class PasswordChecker {
     if (this.good.has(key)) return 'ok';
     if (this.bad.has(key)) return 'wrong';
     if (this.pending.size > MAX_WAITING) return 'busy';
-    this.checks++;
     const ok = await this.compare(password, hash);
     if (ok === undefined) return 'busy';
     remember(ok ? this.good : this.bad, key);
@@ -70,7 +63,7 @@ export class PasswordChecker {
   private compare(password: string, hash: string): Promise<boolean | undefined> {
     return new Promise((resolve) => {
       const id = this.nextId++;
-      this.pending.set(id, { password, hash, resolve });
+      this.pending.set(id, resolve);
       this.ensureWorker().postMessage({ id, password, hash });
     });
   }
@@ -83,12 +76,12 @@ export class PasswordChecker {
     w.on('message', ({ id, ok }: { id: number; ok: boolean }) => {
       const p = this.pending.get(id);
       this.pending.delete(id);
-      p?.resolve(ok === true);
+      p?.(ok === true);
     });
     // A worker that dies refuses what waited (a check never hangs); the next check starts another.
     const fail = () => {
       if (this.worker === w) this.worker = undefined;
-      for (const p of this.pending.values()) p.resolve(undefined);
+      for (const p of this.pending.values()) p(undefined);
       this.pending.clear();
     };
     w.on('error', fail);

@@ -5,9 +5,7 @@
  */
 import { Server } from 'node:http';
 import { createServer as createHttpsServer, Server as HttpsServer } from 'node:https';
-import { createSecureContext } from 'node:tls';
 import express from 'express';
-import { ConfigError } from './errors';
 import { listenError, listenOn } from './listen-address';
 import { loadWebConfig, WebConfig, webConfigGuard } from './web-config';
 
@@ -59,12 +57,8 @@ export class WebServing {
     if (Boolean(next.tls) !== Boolean(before?.tls)) {
       needsRestart.push(`${this.file}: tls_server_config (switching TLS on or off)`);
     } else if (next.tls && before?.tls) {
+      // loadWebConfig has already made a TLS context of the files (a bad pair is a ConfigError).
       if (next.tls.clientAuth !== before.tls.clientAuth) needsRestart.push(`${this.file}: tls_server_config.client_auth_type`);
-      try {
-        createSecureContext(next.tls.context);
-      } catch (err) {
-        throw new ConfigError(this.file, [{ path: 'tls_server_config', reason: `certificate and key do not make a TLS context: ${(err as Error).message}` }]);
-      }
     }
     // A TLS switch waits for the restart; the rest applies now.
     const kept: WebConfig = { ...next, tls: needsRestart.length && before ? before.tls : next.tls };

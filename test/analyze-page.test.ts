@@ -113,6 +113,20 @@ describe('Analyse page', () => {
       expect.stringMatching(/^\d+(\.\d+)? ms(\|\d+(\.\d+)? ms)+$/),
       expect.stringMatching(/ ms(\|| |$)/),
     ]);
+    // Every y axis is drawn wide enough for its widest tick label, the tick, the gap and the axis label (18 px):
+    // neither the ticks nor the label ("score", "value (seconds)") is cut. Times are UTC, 24-hour.
+    // Measured in the page, in the axis' font (this file has no DOM types: the script is text).
+    const axes = (await page.evaluate(`[...document.querySelectorAll('[data-analyze]')].map((d) => {
+      const ctx = document.createElement('canvas').getContext('2d');
+      ctx.font = '12px sans-serif';
+      const ticks = (d.getAttribute('data-y-ticks') || '').split('|');
+      return { kind: d.getAttribute('data-analyze'), size: Number(d.getAttribute('data-y-size')), widest: Math.max(...ticks.map((t) => ctx.measureText(t).width)), x: d.getAttribute('data-x-ticks') || '' };
+    })`)) as { kind: string; size: number; widest: number; x: string }[];
+    expect(axes.map((a) => a.kind)).toEqual(['value', 'score', 'value', 'score']);
+    for (const a of axes) {
+      expect(a.size).toBeGreaterThanOrEqual(a.widest + 10 + 5 + 18);
+      expect(a.x).toMatch(/^(\d\d:\d\d|\d\d-\d\d)(\|(\d\d:\d\d|\d\d-\d\d))+$/);
+    }
     await page.screenshot({ path: join(SHOTS, 'exporter-analyze.png'), fullPage: true });
     expect(errors).toEqual([]);
     await page.context().close();

@@ -96,6 +96,7 @@ export const ANALYZE_JS = `(function () {
     var signal = form.signal.value;
     return JSON.stringify({ signal: signal || undefined, query: signal || !form.query ? undefined : form.query.value, from: fromInput(form.from.value), to: fromInput(form.to.value), format: format });
   };
+  var AXIS_FONT = '12px sans-serif';
   var num = function (v) { return v === 0 ? '0' : Math.abs(v) < 1e-4 ? v.toPrecision(3) : String(Number(v.toPrecision(4))); };
   // The browser's copy of common/units.ts formatWithUnit (this script cannot import it); keep them alike.
   var withUnit = function (v, unit) {
@@ -136,19 +137,42 @@ export const ANALYZE_JS = `(function () {
     results.appendChild(card);
     var width = Math.min(1200, results.clientWidth || 1000);
     var flaggedValues = m.value.map(function (v, i) { return m.score[i] !== null && m.score[i] > 1 ? v : null; });
+    // Times in UTC, 24-hour, as the range fields: HH:MM, and MM-DD at midnight.
+    var utc = function (v) { var s = new Date(v * 1000).toISOString(); return s.slice(11, 16) === '00:00' ? s.slice(5, 10) : s.slice(11, 16); };
+    var timeAxis = function (div) {
+      return { values: function (u, splits) { var t = splits.map(utc); div.setAttribute('data-x-ticks', t.join('|')); return t; } };
+    };
+    var timeSeries = { value: function (u, v) { return v === null || v === undefined ? '--' : new Date(v * 1000).toISOString().slice(0, 19).replace('T', ' ') + ' UTC'; } };
+    // A y axis as wide as its widest tick label (measured in the axis' font) plus the tick, gap and
+    // axis label, so neither is cut; the ticks and the width drawn are kept on the element.
+    var measure = document.createElement('canvas').getContext('2d');
+    measure.font = AXIS_FONT;
+    var yAxis = function (div, label, format) {
+      return {
+        font: AXIS_FONT, label: label, labelSize: 18, labelFont: 'bold ' + AXIS_FONT,
+        size: function (u, values) {
+          var widest = 0;
+          (values || []).forEach(function (t) { widest = Math.max(widest, measure.measureText(t).width); });
+          return Math.max(50, Math.ceil(widest) + 10 + 5 + 18 + 6);
+        },
+        values: function (u, splits) { var t = splits.map(format); div.setAttribute('data-y-ticks', t.join('|')); return t; }
+      };
+    };
+    var drawn = function (div) { return [function (u) { div.setAttribute('data-y-size', String(u.axes[1]._size)); }]; };
     new uPlot({
       width: width, height: 220, legend: { show: true }, scales: { x: { time: true } },
       // The value axis in the signal's unit; its tick labels are also kept on the element (canvas text cannot be read back).
-      axes: [{}, { size: 90, label: m.unit ? 'value (' + m.unit + ')' : 'value', labelSize: 18, values: function (u, splits) { var t = splits.map(function (v) { return withUnit(v, m.unit); }); valueDiv.setAttribute('data-y-ticks', t.join('|')); return t; } }],
-      series: [{}, { label: 'value', stroke: '#1f6feb', width: 1.5 }, { label: 'lower', stroke: '#9fb3c8', width: 1 }, { label: 'upper', stroke: '#9fb3c8', width: 1 },
+      axes: [timeAxis(valueDiv), yAxis(valueDiv, m.unit ? 'value (' + m.unit + ')' : 'value', function (v) { return withUnit(v, m.unit); })],
+      series: [timeSeries, { label: 'value', stroke: '#1f6feb', width: 1.5 }, { label: 'lower', stroke: '#9fb3c8', width: 1 }, { label: 'upper', stroke: '#9fb3c8', width: 1 },
         { label: 'flagged', stroke: '#cf222e', width: 0, points: { show: true, size: 7, fill: '#cf222e', stroke: '#cf222e' } }],
-      bands: [{ series: [3, 2], fill: 'rgba(31,111,235,0.12)' }]
+      bands: [{ series: [3, 2], fill: 'rgba(31,111,235,0.12)' }],
+      hooks: { draw: drawn(valueDiv) }
     }, [m.ts, m.value, m.lower, m.upper, flaggedValues], valueDiv);
     new uPlot({
       width: width, height: 120, legend: { show: true }, scales: { x: { time: true }, y: { range: function (u, min, max) { var top = Math.max(1.5, max * 1.1); return [-0.04 * top, top]; } } },
-      // Room for the tick labels and the axis label: a 3-digit score and "score" fit in 90 px.
-      axes: [{}, { size: 90, label: 'score', labelSize: 18 }],
-      series: [{}, { label: 'alerting score', stroke: '#cf222e', width: 1.5 }, { label: 'threshold', stroke: '#888', width: 1, dash: [4, 3] }]
+      axes: [timeAxis(scoreDiv), yAxis(scoreDiv, 'score', num)],
+      series: [timeSeries, { label: 'alerting score', stroke: '#cf222e', width: 1.5 }, { label: 'threshold', stroke: '#888', width: 1, dash: [4, 3] }],
+      hooks: { draw: drawn(scoreDiv) }
     }, [m.ts, m.score, m.ts.map(function () { return 1; })], scoreDiv);
     valueDiv.setAttribute('data-drawn', '1');
     scoreDiv.setAttribute('data-drawn', '1');

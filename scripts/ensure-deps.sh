@@ -10,20 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Runs a long quiet step with a line every 15 s, so a first run is never silent for minutes.
-with_progress() {
-  local what=$1
-  shift
-  "$@" &
-  local pid=$! start=$SECONDS
-  while kill -0 "$pid" 2>/dev/null; do
-    sleep 1
-    if kill -0 "$pid" 2>/dev/null && [ $(((SECONDS - start) % 15)) -eq 0 ] && [ $((SECONDS - start)) -gt 0 ]; then
-      echo "ensure-deps: still $what ($((SECONDS - start)) s)" >&2
-    fi
-  done
-  wait "$pid"
-}
+# with_progress: a line every 15 s while a long step (an install) runs; apt_lines: a line per package.
+source scripts/with-progress.sh
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
@@ -67,7 +55,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     with_progress "reading Debian's package lists" apt-get update -qq >/dev/null
     # docker-compose (v1) only validates docker-compose.yml offline; no Docker engine is needed.
     # One line per package as it is set up.
-    apt-get install -y -q --no-install-recommends "${packages[@]}" 2>&1 | sed -n 's/^Setting up \([^ ]*\).*/ensure-deps: set up \1/p' >&2
+    apt-get install -y -q --no-install-recommends "${packages[@]}" 2>&1 | apt_lines
     # The packages ship services; tests start their own instances on free ports.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
       systemctl disable --now prometheus prometheus-alertmanager victoria-metrics >/dev/null 2>&1 || true

@@ -4,7 +4,12 @@ import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
 const bash = (script: string, env: Record<string, string> = {}) =>
-  spawnSync('bash', ['-c', `set -euo pipefail; source scripts/with-progress.sh; ${script}`], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 20_000 });
+  spawnSync('bash', ['-c', `set -euo pipefail; source scripts/with-progress.sh; ${script}`], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+    timeout: 20_000,
+  });
 
 describe('install progress', () => {
   it('with_progress prints a line every PROGRESS_EVERY seconds while the step runs, and keeps its exit code', () => {
@@ -20,7 +25,9 @@ describe('install progress', () => {
   });
 
   it("apt_lines turns apt-get's output into one line per package set up", () => {
-    const r = bash(`printf 'Get:1 http://deb prometheus\\nUnpacking prometheus (2.42.0)\\nSetting up prometheus (2.42.0+ds-5) ...\\nSetting up chromium (120) ...\\n' | apt_lines`);
+    const r = bash(
+      `printf 'Get:1 http://deb prometheus\\nUnpacking prometheus (2.42.0)\\nSetting up prometheus (2.42.0+ds-5) ...\\nSetting up chromium (120) ...\\n' | apt_lines`,
+    );
     expect(r.status).toBe(0);
     expect(r.stderr).toBe('ensure-deps: set up prometheus\nensure-deps: set up chromium\n');
   });

@@ -113,6 +113,18 @@ describe('SignalWindow', () => {
     expect(w.size).toBe(0);
   });
 
+  it('a read that found no sample still covers its range: the next contiguous read does not start over', () => {
+    // One series absent for steps 0..9, then present (the counterexample fast-check found).
+    const src: Source = [Array.from({ length: 60 }, (_, i) => (i < 10 ? null : i))];
+    const w = new SignalWindow(STEP, WINDOW * STEP);
+    absorb(w, answer(src, 0, 5), 0, 5);
+    expect(w.size).toBe(0);
+    expect(w.covers(T0)).toBe(true);
+    absorb(w, answer(src, 6, 25), 6, 25);
+    expect(w.covers(T0 + 5 * STEP)).toBe(true);
+    expect(seen(w.read(T0 + 5 * STEP))).toEqual(seen(answer(src, 5, 25)));
+  });
+
   it('keeps views it gave out intact when the grid slides (a fit cut by its cycle may still read them)', () => {
     const src: Source = [Array.from({ length: 400 }, (_, i) => i)];
     const w = new SignalWindow(STEP, WINDOW * STEP);

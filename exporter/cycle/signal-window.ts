@@ -35,6 +35,15 @@ export class SignalWindow {
     this.times = new Float64Array(0);
   }
 
+  /**
+   * Whether reads have been absorbed since the last start-over. Not "holds a series": a read that
+   * found no sample (every series absent for a while) still covers its range, and the next
+   * contiguous read must not start the window over (a refit would then read the whole window).
+   */
+  private get started(): boolean {
+    return !Number.isNaN(this.gridStart);
+  }
+
   /** Series held. */
   get size(): number {
     return this.series.size;
@@ -42,7 +51,7 @@ export class SignalWindow {
 
   /** Whether every sample from `from` up to the last absorbed read is held (a refit may then read only what is newer). */
   covers(from: number): boolean {
-    return this.series.size > 0 && this.coveredFrom <= from + this.tolerance && from >= this.gridStart - this.tolerance;
+    return this.started && this.coveredFrom <= from + this.tolerance && from >= this.gridStart - this.tolerance;
   }
 
   /** Forgets everything: the next refit reads the whole window. */
@@ -67,7 +76,7 @@ export class SignalWindow {
   absorb(raw: readonly RawSeries[], keys: readonly string[], start: number, end: number): void {
     const step = this.stepSeconds;
     const tol = this.tolerance;
-    if (!(this.series.size > 0 && start >= this.coveredFrom - tol && start <= this.coveredTo + step + tol)) {
+    if (!(this.started && start >= this.coveredFrom - tol && start <= this.coveredTo + step + tol)) {
       this.clear();
       this.gridStart = start;
       this.coveredFrom = start;

@@ -1,7 +1,9 @@
 /**
- * `npm run demo -- --once --json --fault all`, as a user runs it (the compiled script in a child process):
- * the whole loop on real Prometheus and Alertmanager, every step read from its component, within
- * the demo's targets, and every process it started gone afterwards.
+ * `npm run demo -- --json --fault all`, as a user runs it (the compiled script in a child process),
+ * then Ctrl-C once it says it keeps running: the whole loop on real Prometheus and Alertmanager,
+ * every step read from its component, within the demo's targets, every page's URL, and every
+ * process it started gone afterwards. One demo run for all of it (a second stack costs a minute
+ * of the suite); `--once` is run by test/victoria-metrics-e2e.test.ts.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -56,13 +58,13 @@ function alive(pid: number): boolean {
   }
 }
 
-describe('npm run demo -- --once --json --fault all', () => {
+describe('npm run demo -- --json --fault all, then Ctrl-C', () => {
   let result: Result;
   let out: { ok: boolean; loops: Record<string, unknown>[]; episodes_before_fault: number };
   let leftovers: string[];
   beforeAll(async () => {
     const before = demoTemp();
-    result = await runDemo(['--once', '--json', '--fault', 'all']);
+    result = await runDemo(['--json', '--fault', 'all'], 'Ctrl-C stops everything');
     leftovers = [...demoTemp()].filter((n) => !before.has(n));
     process.stdout.write(`demo stderr:\n${result.stderr}\n`);
     out = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');
@@ -121,6 +123,15 @@ describe('npm run demo -- --once --json --fault all', () => {
     for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 
+  it("prints every page's URL after the loop, and Ctrl-C says what it stops and stops every process it started", () => {
+    for (const page of ['exporter', 'receiver', 'prometheus', 'alertmanager', 'demo service'])
+      expect(result.stderr).toMatch(new RegExp(`\\n  ${page} +http://127\\.0\\.0\\.1:\\d+/`));
+    expect(result.stderr).toMatch(/\nCtrl-C: stopping demo service \(pid \d+\), .*\nstopped; the temporary files are removed\.\n$/);
+    const pids = pidsIn(result.stderr);
+    expect(pids.length).toBe(5);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
+  });
+
   it('refuses an unknown fault type with exit code 2 and the types it knows', async () => {
     const r = await runDemo(['--once', '--fault', 'latency,fire']);
     expect(r.code).toBe(2);
@@ -128,19 +139,5 @@ describe('npm run demo -- --once --json --fault all', () => {
     const unknown = await runDemo(['--once', '--bogus']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/^demo: Unknown option '--bogus'/);
-  });
-});
-
-describe('npm run demo (kept running)', () => {
-  it("prints every page's URL after the loop, and Ctrl-C stops every process it started", async () => {
-    const r = await runDemo([], 'Ctrl-C stops everything');
-    expect(r.code).toBe(0);
-    // Ctrl-C says what it stops, and that it is done.
-    expect(r.stdout).toMatch(/\nCtrl-C: stopping demo service \(pid \d+\), .*\nstopped; the temporary files are removed\.\n$/);
-    for (const page of ['exporter', 'receiver', 'prometheus', 'alertmanager', 'demo service'])
-      expect(r.stdout).toMatch(new RegExp(`\\n  ${page} +http://127\\.0\\.0\\.1:\\d+/`));
-    const pids = pidsIn(r.stdout);
-    expect(pids.length).toBe(5);
-    for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 });

@@ -1,27 +1,46 @@
 /**
- * npm run bench:detect: the product's default config on three labelled dev corpora (NAB subset,
- * Cloud Monitoring, ASD), side by side with the hand-written 1-day z-score computed in the same
+ * npm run bench:detect: the product's default config on four labelled dev corpora (NAB subset,
+ * Cloud Monitoring, ASD, AIOps KPI), side by side with the hand-written 1-day z-score computed in the same
  * run, each scored by the corpus' own scorer. Detectors get copies of the data without labels.
  *
  * Prints per corpus the product at its threshold (score > 1) and at its best threshold, the
- * reference at 3 σ and at its best, then a leave-one-corpus-out view: the alert threshold chosen
- * on two corpora, reported on the third. Last line: one JSON object.
+ * reference at 3 σ and at its best; then every corpus counted as on-call counts (recall,
+ * precision, F1, false pages per series-day, median delay; NAB's windows as incidents); then a
+ * leave-one-corpus-out view: the alert threshold chosen on the others, reported on the one left
+ * out. Then one JSON object, and last one line: false pages per 1,000 series-days and the share of
+ * incidents caught across all corpora.
  *
  * SHARED_DIR (default ../shared beside the checkout) holds the corpora; BENCH_DETECT_CONFIG names a
- * YAML file of config sections to try instead of the defaults.
+ * YAML file of config sections to try instead of the defaults; BENCH_DETECT_KEEP and
+ * BENCH_DETECT_ONLY below.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { silentLogger } from '../common/logger';
 import { backtestFiles, csvInputs } from '../exporter/backtest/backtest-files';
 import { readCsvSeries } from '../exporter/backtest/csv-series';
 import { parseConfig } from '../exporter/config/config';
-import { Corpus, corpora, CorpusScore, machinesCorpus, scoreCorpus, unlabelled } from './detect-corpora';
+import {
+  Corpus,
+  corpora,
+  CorpusScore,
+  eventScore,
+  machinesCorpus,
+  nabAsEvents,
+  resultsInUnixSeconds,
+  scoreCorpus,
+  seriesDays,
+  unlabelled,
+} from './detect-corpora';
 import { leaveOneOut, LeaveOneOut } from './leave-one-out';
 import { referenceZScore } from './reference-zscore';
 
 const SHARED = process.env.SHARED_DIR ?? join(__dirname, '..', '..', '..', 'shared');
+/** BENCH_DETECT_KEEP=DIR keeps each corpus' scores (DIR/<corpus>/{product,reference}) for a look afterwards. */
+const KEEP = process.env.BENCH_DETECT_KEEP;
+/** BENCH_DETECT_ONLY=nab,asd runs only those corpora and skips the group table: for quick looks, never for a figure quoted. */
+const ONLY = process.env.BENCH_DETECT_ONLY?.split(',').filter(Boolean);
 /** The alert thresholds tried for the leave-one-corpus-out view (the reference's K is 3 × threshold). */
 const GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3];
 /** The reference's figures in ../shared/detect/README.md (event F1 at K = 3 / at its best threshold). */
@@ -39,6 +58,9 @@ interface CorpusResult {
   referenceBest: CorpusScore & { threshold: number };
   /** Headline score per detector at each GRID threshold. */
   grid: Record<Detector, number[]>;
+  /** Counted as on-call counts (NAB's windows as incidents), at threshold 1 (the reference at 3 σ). */
+  events: Record<Detector, CorpusScore>;
+  seriesDays: number;
 }
 
 const log = (text: string) => process.stderr.write(`bench:detect: ${text}\n`);
@@ -61,6 +83,7 @@ const VARIANTS: { name: string; yaml: string }[] = [
   { name: 'zscore alone', yaml: 'ensemble: {models: [zscore]}\n' },
   { name: 'mad alone', yaml: 'ensemble: {models: [mad]}\n' },
   { name: 'isolation_forest alone', yaml: 'ensemble: {models: [isolation_forest]}\n' },
+  { name: 'jump alone', yaml: 'ensemble: {models: [jump]}\n' },
 ];
 
 /** The product's headline on a corpus at threshold 1 and at its best, for one config. */
@@ -96,13 +119,34 @@ async function runCorpus(c: Corpus, work: string): Promise<CorpusResult> {
   const out = (d: Detector) => (d === 'product' ? productOut : referenceOut);
   const grid = { product: [] as number[], reference: [] as number[] };
   for (const d of ['product', 'reference'] as const) for (const t of GRID) grid[d].push(scoreCorpus(c, SHARED, out(d), t).headline);
+  if (KEEP) {
+    for (const d of ['product', 'reference'] as const) {
+      rmSync(join(KEEP, c.name, d), { recursive: true, force: true });
+      cpSync(out(d), join(KEEP, c.name, d), { recursive: true });
+    }
+  }
+  const product = scoreCorpus(c, SHARED, productOut, 1);
+  const reference = scoreCorpus(c, SHARED, referenceOut, 1);
+  let events = { product, reference };
+  let days: number;
+  if (c.scorer === 'nab') {
+    const labelled = nabAsEvents(SHARED, join(work, c.name, 'labelled'));
+    const asEvents = (d: Detector) => eventScore(labelled, resultsInUnixSeconds(out(d), join(work, c.name, `${d}-unix`)), [], SHARED, 1);
+    events = { product: asEvents('product'), reference: asEvents('reference') };
+    days = seriesDays(labelled);
+  } else {
+    const from = c.scorerArgs.indexOf('--score-from');
+    days = seriesDays(c.data, from >= 0 ? Number(c.scorerArgs[from + 1]) : undefined);
+  }
   return {
+    events,
+    seriesDays: days,
     corpus: c.name,
     files: files.length,
     rows,
-    product: scoreCorpus(c, SHARED, productOut, 1),
+    product,
     productBest: scoreCorpus(c, SHARED, productOut, 1, true),
-    reference: scoreCorpus(c, SHARED, referenceOut, 1),
+    reference,
     referenceBest: scoreCorpus(c, SHARED, referenceOut, 1, true),
     grid,
   };
@@ -144,8 +188,53 @@ function printCorpus(r: CorpusResult): void {
     );
 }
 
+/** Across corpora: incidents caught and false pages per 1,000 series-days, per detector. */
+function overall(
+  results: CorpusResult[],
+): Record<Detector, { caught: number; incidents: number; share_caught: number; false_pages_per_1000_series_days: number }> {
+  const days = results.reduce((a, r) => a + r.seriesDays, 0);
+  const of = (d: Detector) => {
+    const caught = results.reduce((a, r) => a + (r.events[d].caught ?? 0), 0);
+    const incidents = results.reduce((a, r) => a + (r.events[d].events ?? 0), 0);
+    const pages = results.reduce((a, r) => a + (r.events[d].falseAlarms ?? 0), 0);
+    return {
+      caught,
+      incidents,
+      share_caught: Number((incidents ? caught / incidents : 0).toFixed(3)),
+      false_pages_per_1000_series_days: Number(((1000 * pages) / Math.max(days, 1e-9)).toFixed(1)),
+    };
+  };
+  return { product: of('product'), reference: of('reference') };
+}
+
+/** Every corpus counted as on-call counts (NAB's windows as incidents), at the product's threshold and the reference's 3 σ. */
+function printEvents(results: CorpusResult[]): void {
+  process.stdout.write('\nAs on-call counts (an incident is caught by a page from its start to 3 rows after; NAB: its windows), score > 1 / z-score 3 σ\n');
+  const head = ['recall', 'precision', 'F1', 'false pages/series-day', 'median delay (rows)', 'series-days'];
+  process.stdout.write(`  ${''.padEnd(30)}${head.map((h) => h.padStart(24)).join('')}\n`);
+  for (const r of results)
+    for (const d of ['product', 'reference'] as const) {
+      const e = r.events[d];
+      const cells = [
+        num(e.recall),
+        num(e.precision),
+        num(e.f1),
+        num(e.falseAlarmsPerSeriesDay, 4),
+        e.medianDelayRows == null ? '-' : String(e.medianDelayRows),
+        num(r.seriesDays, 1),
+      ];
+      process.stdout.write(`  ${`${r.corpus}, ${d === 'product' ? 'product' : 'z-score'}`.padEnd(30)}${cells.map((c) => c.padStart(24)).join('')}\n`);
+    }
+  const o = overall(results);
+  for (const d of ['product', 'reference'] as const)
+    process.stdout.write(
+      `\nAll corpora, ${d === 'product' ? 'product' : 'z-score 3 σ'}: ${o[d].false_pages_per_1000_series_days} false pages per 1,000 series-days, ${o[d].caught} of ${o[d].incidents} incidents caught (${(100 * o[d].share_caught).toFixed(1)} %)`,
+    );
+  process.stdout.write('\n');
+}
+
 function printLeaveOneOut(name: string, rows: LeaveOneOut[]): void {
-  process.stdout.write(`\nLeave one corpus out, ${name}: the alert threshold that is best on the other two corpora (mean headline), on the held-out one\n`);
+  process.stdout.write(`\nLeave one corpus out, ${name}: the alert threshold that is best on the other corpora (mean headline), on the held-out one\n`);
   process.stdout.write(
     `  ${'held out'.padEnd(18)}${'chosen threshold'.padStart(18)}${'held-out score'.padStart(16)}${'at threshold 1'.padStart(16)}${'its own best'.padStart(14)}\n`,
   );
@@ -164,24 +253,29 @@ async function main(): Promise<void> {
   const started = Date.now();
   try {
     const results: CorpusResult[] = [];
-    for (const c of corpora(SHARED)) results.push(await runCorpus(c, work));
-    process.stdout.write('Headline: NAB standard score (0 null, 100 perfect); event F1 on Cloud Monitoring and ASD (on-call counting, ../shared/detect)\n');
+    for (const c of corpora(SHARED).filter((x) => !ONLY || ONLY.includes(x.name))) results.push(await runCorpus(c, work));
+    process.stdout.write(
+      'Headline: NAB standard score (0 null, 100 perfect); event F1 on Cloud Monitoring, ASD and AIOps KPI (on-call counting, ../shared/detect)\n',
+    );
     results.forEach(printCorpus);
+    printEvents(results);
     const grids = (d: Detector) => Object.fromEntries(results.map((r) => [r.corpus, r.grid[d]]));
     const loo = { product: leaveOneOut(GRID, grids('product')), reference: leaveOneOut(GRID, grids('reference')) };
     printLeaveOneOut('product', loo.product);
     printLeaveOneOut('z-score 1d (threshold × 3 = K σ)', loo.reference);
     // Our z-score against the figures in ../shared/detect/README.md.
-    const check = Object.entries(REFERENCE_README).map(([corpus, [atK3, best]]) => {
-      const r = results.find((x) => x.corpus === corpus)!;
-      const ok = Math.abs((r.reference.f1 ?? NaN) - atK3) < 0.0015 && Math.abs((r.referenceBest.f1 ?? NaN) - best) < 0.0015;
-      return { corpus, ok, expected: [atK3, best], got: [r.reference.f1, r.referenceBest.f1] };
-    });
+    const check = Object.entries(REFERENCE_README)
+      .filter(([corpus]) => results.some((r) => r.corpus === corpus))
+      .map(([corpus, [atK3, best]]) => {
+        const r = results.find((x) => x.corpus === corpus)!;
+        const ok = Math.abs((r.reference.f1 ?? NaN) - atK3) < 0.0015 && Math.abs((r.referenceBest.f1 ?? NaN) - best) < 0.0015;
+        return { corpus, ok, expected: [atK3, best], got: [r.reference.f1, r.referenceBest.f1] };
+      });
     for (const c of check)
       process.stdout.write(
         `\nreference check ${c.corpus}: F1 ${c.got.join(' / ')} (README: ${c.expected.join(' / ')}) ${c.ok ? 'reproduced' : 'NOT REPRODUCED'}`,
       );
-    const group = await groupTable(work);
+    const group = !ONLY || ONLY.includes('asd-machines') ? await groupTable(work) : undefined;
     const models = process.env.BENCH_DETECT_MODELS === '1' ? await modelTable(work) : undefined;
     process.stdout.write(`\n\nbench:detect: ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     const summary = Object.fromEntries(
@@ -192,16 +286,23 @@ async function main(): Promise<void> {
           product_best: Number(r.productBest.headline.toFixed(2)),
           reference: Number(r.reference.headline.toFixed(2)),
           reference_best: Number(r.referenceBest.headline.toFixed(2)),
-          ...(r.product.f1 !== undefined
-            ? { recall: r.product.recall, precision: r.product.precision, false_alarms_per_series_day: r.product.falseAlarmsPerSeriesDay }
-            : {}),
+          recall: r.events.product.recall,
+          precision: r.events.product.precision,
+          false_alarms_per_series_day: r.events.product.falseAlarmsPerSeriesDay,
+          reference_recall: r.events.reference.recall,
+          reference_false_alarms_per_series_day: r.events.reference.falseAlarmsPerSeriesDay,
         },
       ]),
     );
     const round = (l: LeaveOneOut) => ({ ...l, score: Number(l.score.toFixed(2)), atOne: Number(l.atOne.toFixed(2)), best: Number(l.best.toFixed(2)) });
     const looJson = { product: loo.product.map(round), reference: loo.reference.map(round) };
     process.stdout.write(
-      `${JSON.stringify({ headline: summary, leave_one_out: looJson, group_forest: group, ...(models ? { models } : {}), reference_reproduced: check.every((c) => c.ok) })}\n`,
+      `${JSON.stringify({ headline: summary, overall: overall(results), leave_one_out: looJson, group_forest: group, ...(models ? { models } : {}), reference_reproduced: check.every((c) => c.ok) })}\n`,
+    );
+    // The last line: the whole run in one sentence.
+    const o = overall(results);
+    process.stdout.write(
+      `all corpora: product ${o.product.false_pages_per_1000_series_days} false pages per 1,000 series-days, ${(100 * o.product.share_caught).toFixed(1)} % of ${o.product.incidents} incidents caught; z-score 3 σ ${o.reference.false_pages_per_1000_series_days}, ${(100 * o.reference.share_caught).toFixed(1)} %\n`,
     );
     if (!check.every((c) => c.ok)) process.exitCode = 1;
   } finally {

@@ -10,6 +10,7 @@ const EXAMPLES: { [N in DetectorName]: DetectorOptionsByName[N] } = {
   mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
   isolation_forest: { trees: 20, sampleSize: 64, seed: 1, contamination: 0.01, minSamples: 30, calibrationSamples: 256 },
   pattern: { window: 8, history: 200, factor: 1.25, minSamples: 20 },
+  jump: { window: 3, factor: 1.75, minSamples: 30, calibration: 200 },
 };
 const ctx = { scoring: DEFAULT_SCORE_OPTIONS, levelAlpha: 0.1 };
 

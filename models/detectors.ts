@@ -8,6 +8,7 @@
  * The order of the table is the order detectors run and combine in a series model.
  */
 import { IsolationForestDetector, IsolationForestDetectorOptions } from './isolation-forest-detector';
+import { JumpDetector, JumpOptions } from './jump-detector';
 import { MadDetector, MadOptions } from './mad-detector';
 import { PatternDetector, PatternOptions } from './pattern-detector';
 import { Detector, DetectorState, ScoreOptions } from './types';
@@ -57,6 +58,12 @@ export const DETECTORS = {
     load: (s, o, c) => PatternDetector.load(s, o, c.scoring),
     // A saved state restores over another calibration span (SlidingMax.load): a changed
     // calibration_window or step keeps the pattern model's history rather than reseeding it.
+    optionsKey: ({ calibration: _calibration, ...rest }) => rest,
+  }),
+  // Like the pattern model, a saved calibration restores over another span.
+  jump: kind<JumpOptions>({
+    create: (o, c) => new JumpDetector(o, c.scoring),
+    load: (s, o, c) => JumpDetector.load(s, o, c.scoring),
     optionsKey: ({ calibration: _calibration, ...rest }) => rest,
   }),
 };

@@ -14,8 +14,10 @@ export type { MadOptions } from './mad-detector';
 export type { BandOptions } from './band-detector';
 export type { IsolationForestDetectorOptions } from './isolation-forest-detector';
 export type { PatternOptions } from './pattern-detector';
+export type { JumpOptions } from './jump-detector';
+export { MAX_JUMP_WINDOW } from './jump-detector';
 // One series: features, detectors, seasonal profile, ensemble.
-export { SeriesModel, detectorContext, keepDetectorStates } from './series-model';
+export { SeriesModel, detectorContext, keepDetectorStates, MAX_SCORE } from './series-model';
 export type { SeriesModelConfig, SeriesModelState, SeriesScores, SeasonContext, FitOutcome } from './series-model';
 export type { SeasonalOptions, SeasonalState } from './seasonal-profile';
 export type { CombineMethod } from './ensemble';

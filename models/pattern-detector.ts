@@ -1,7 +1,7 @@
 import { firstColumn } from './columns';
 import { gateScore } from './deviation-score';
-import { SlidingMax, SlidingMaxState } from './sliding-max';
-import { decodeState, encodeState } from './typed-array-codec';
+import { isSlidingMaxState, SlidingMax, SlidingMaxState } from './sliding-max';
+import { decodeState, encodeState, isFloat64Array } from './typed-array-codec';
 import { Detector, DetectorState, FeatureMatrix, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
 
 export interface PatternOptions {
@@ -163,20 +163,12 @@ export class PatternDetector implements Detector {
       throw new StateFormatError(`not a pattern v${PatternDetector.VERSION} state: ${s.name} v${s.version}`);
     const state = decodeState(s.state) as { values?: unknown; distances?: Partial<SlidingMaxState> };
     const { values, distances: d } = state;
-    if (
-      !isFloat64Array(values) ||
-      !d ||
-      !isFloat64Array(d.ages) ||
-      !isFloat64Array(d.values) ||
-      d.ages.length !== d.values.length ||
-      typeof d.span !== 'number' ||
-      !(d.span >= 1)
-    ) {
+    if (!isFloat64Array(values) || !isSlidingMaxState(d)) {
       throw new StateFormatError('pattern state: values or distances missing or malformed');
     }
     const p = new PatternDetector(opts, scoring);
     for (let i = Math.max(0, values.length - opts.history - opts.window); i < values.length; i++) p.push(values[i]);
-    p.distances = SlidingMax.load(d as SlidingMaxState, calibrationSpan(opts));
+    p.distances = SlidingMax.load(d, calibrationSpan(opts));
     p.fittedAt = s.fittedAtSeconds;
     p.warm = s.nSamples > 0;
     return p;
@@ -185,8 +177,4 @@ export class PatternDetector implements Detector {
 
 function calibrationSpan(opts: PatternOptions): number {
   return Math.max(opts.history, opts.calibration ?? 0);
-}
-
-function isFloat64Array(x: unknown): x is Float64Array {
-  return Object.prototype.toString.call(x) === '[object Float64Array]';
 }

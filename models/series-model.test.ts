@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Prng } from './prng';
-import { SeriesModel, SeriesModelConfig, SeriesModelState } from './series-model';
+import { MAX_SCORE, SeriesModel, SeriesModelConfig, SeriesModelState } from './series-model';
 import { DEFAULT_SCORE_OPTIONS, ScoreOptions } from './types';
 
 function config(scoring: Partial<ScoreOptions> = {}): SeriesModelConfig {
@@ -189,15 +189,16 @@ describe('online updates', () => {
 });
 
 describe('the band and the alerting score agree', () => {
-  /** The default ensemble's shape: the pattern model and the z-score vote, the MAD is published only. */
+  /** The default ensemble's shape: the pattern model, the z-score and the jump model vote, the MAD is published only. */
   const voting = (scale?: Record<string, number>, scoring: Partial<ScoreOptions> = {}): SeriesModelConfig => ({
     ...config(scoring),
     detectors: {
       zscore: { threshold: 6.5, minSamples: 30, contamination: 0.001, adaptSamples: 120 },
       mad: { threshold: 5, minSamples: 30, contamination: 0.01, adaptSamples: 30 },
       pattern: { window: 8, history: 1000, factor: 1.25, minSamples: 20 },
+      jump: { window: 3, factor: 1.75, calibration: 1000, minSamples: 30 },
     },
-    ensembleModels: ['pattern', 'zscore'],
+    ensembleModels: ['pattern', 'zscore', 'jump'],
     ensembleScale: scale,
   });
 
@@ -236,11 +237,22 @@ describe('the band and the alerting score agree', () => {
     const m = new SeriesModel(withMad);
     m.fit(noisy(600, 100, 4, 3), 0);
     const s = m.score(Float64Array.of(100));
-    const zOnly = new SeriesModel({ ...withMad, detectors: { zscore: withMad.detectors.zscore }, ensembleModels: ['zscore'] });
+    const { mad: _mad, ...voters } = withMad.detectors;
+    const zOnly = new SeriesModel({ ...withMad, detectors: voters });
     zOnly.fit(noisy(600, 100, 4, 3), 0);
     const z = zOnly.score(Float64Array.of(100));
     expect(s.upper[0]).toBeCloseTo(z.upper[0], 9);
     expect(s.lower[0]).toBeCloseTo(z.lower[0], 9);
+  });
+
+  it('publishes a bounded score: a series that never moved scores MAX_SCORE on its first change, not millions', () => {
+    const m = new SeriesModel(voting());
+    m.fit(new Float64Array(600).fill(3), 0);
+    const s = m.score(Float64Array.of(3, 3.001, 4000));
+    expect(s.ensemble[0]).toBe(0);
+    expect(s.ensemble[1]).toBe(MAX_SCORE);
+    expect(s.ensemble[2]).toBe(MAX_SCORE);
+    for (const model of Object.values(s.models)) expect(Math.max(...Array.from(model))).toBeLessThanOrEqual(MAX_SCORE);
   });
 
   it('is not drawn below 0 for a series that never went below 0, and is for one that did', () => {

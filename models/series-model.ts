@@ -200,6 +200,7 @@ export class SeriesModel {
       }
       const residual = this.onResidual(d.name);
       const s = d.score(residual ? features : valueFeatures);
+      capScores(s.score);
       models[d.name] = s.score;
       if (voters && !voters.includes(d.name)) continue;
       const part = scaled(s, this.config.ensembleScale?.[d.name]);
@@ -207,6 +208,7 @@ export class SeriesModel {
       parts.push(part);
     }
     const combined = combineScores(parts, this.config.combine, rows);
+    capScores(combined.score);
     if (this.nonNegative) {
       for (let r = 0; r < rows; r++) if (combined.lower[r] < 0) combined.lower[r] = 0;
     }
@@ -279,6 +281,18 @@ export class SeriesModel {
 export function keepDetectorStates(state: SeriesModelState, keep: (name: string) => boolean): SeriesModelState {
   if (!state || !Array.isArray(state.detectors)) return state;
   return { ...state, detectors: state.detectors.filter((d) => keep(d?.name)) };
+}
+
+/**
+ * The largest published score. A band of zero width (a series that never moved, with no minimum
+ * deviation configured) makes any change score in the millions: the score says "far outside the
+ * band" and stays readable on a dashboard and in an alert.
+ */
+export const MAX_SCORE = 100;
+
+/** Caps scores at MAX_SCORE, in place (the arrays are the detectors' fresh output). */
+function capScores(score: Float64Array): void {
+  for (let i = 0; i < score.length; i++) if (score[i] > MAX_SCORE) score[i] = MAX_SCORE;
 }
 
 /** What every detector of a series shares. */

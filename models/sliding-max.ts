@@ -1,3 +1,5 @@
+import { isFloat64Array } from './typed-array-codec';
+
 /** Plain state of a SlidingMax: the candidates oldest first, ages counted back from the newest value (0). */
 export interface SlidingMaxState {
   span: number;
@@ -93,4 +95,19 @@ export class SlidingMax {
     m.tail = n;
     return m;
   }
+}
+
+/** A well-formed SlidingMaxState (as saved; a state file may hold anything). */
+export function isSlidingMaxState(x: unknown): x is SlidingMaxState {
+  const s = x as Partial<SlidingMaxState> | undefined;
+  return (
+    typeof s === 'object' &&
+    s !== null &&
+    isFloat64Array(s.ages) &&
+    isFloat64Array(s.values) &&
+    s.ages.length === s.values.length &&
+    typeof s.span === 'number' &&
+    s.span >= 1 &&
+    typeof s.count === 'number'
+  );
 }

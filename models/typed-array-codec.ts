@@ -104,3 +104,8 @@ export function decodeState(value: unknown, codec: Base64Codec = PURE_BASE64): u
   }
   return value;
 }
+
+/** A Float64Array, also one that came through structured clone or decodeState. */
+export function isFloat64Array(x: unknown): x is Float64Array {
+  return Object.prototype.toString.call(x) === '[object Float64Array]';
+}

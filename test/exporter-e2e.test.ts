@@ -43,7 +43,7 @@ reader:
       direction: above
       min_deviation: 0.02
 scheduler: {step: 1s, infer_every: 2s, fit_every: 5m, fit_window: 10m}
-models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}, pattern: {}, isolation_forest_group: {}}
+models: {zscore: {adapt_samples: 300}, mad: {adapt_samples: 300}, isolation_forest: {}, pattern: {}, jump: {}, isolation_forest_group: {}}
 server: {listen: "127.0.0.1:${port}", external_url: "http://127.0.0.1:${port}/"}
 state: {dir: "${stateDir}", save_every: 5s}
 `;
@@ -84,7 +84,7 @@ describe('exporter on a real Prometheus', () => {
     const names = series.map((s) => `${s.metric.service}/${s.metric.signal}`).sort();
     expect(names).toEqual(['catalog/errors', 'catalog/latency', 'catalog/traffic', 'checkout/errors', 'checkout/latency', 'checkout/traffic']);
     const models = new Set((await prom.query('anomaly_score{service="checkout",signal="latency"}')).map((s) => s.metric.model));
-    expect([...models].sort()).toEqual(['ensemble', 'isolation_forest', 'mad', 'pattern', 'zscore']);
+    expect([...models].sort()).toEqual(['ensemble', 'isolation_forest', 'jump', 'mad', 'pattern', 'zscore']);
   });
 
   it('raises no false alarm during a quiet period', async () => {

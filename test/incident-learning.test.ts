@@ -65,3 +65,61 @@ describe('an incident across refits (demo config)', () => {
     expect(flagged(score, accepted + 300 + 30, onset + 1500).some(Boolean)).toBe(false);
   });
 });
+
+/** Poisson counts by inversion (small means only). */
+function poisson(mean: number, random: () => number): number {
+  let k = 0;
+  let p = Math.exp(-mean);
+  let cdf = p;
+  const u = random();
+  while (u > cdf && k < 1000) {
+    k++;
+    p *= mean / k;
+    cdf += p;
+  }
+  return k;
+}
+
+/**
+ * The demo service's error ratio as its 10 s rate gives it: about 20 requests a second, 0.5 % of
+ * them failing, `extra(t)` more while a fault is on. The 10 s window gives every fault a
+ * shoulder: rows rising towards the band before the first score above 1, and falling after.
+ */
+function errorRatio(seconds: number, extra: (t: number) => number, seed: number): { times: Float64Array; values: Float64Array } {
+  const random = seededRandom(seed);
+  const requests: number[] = [];
+  const errors: number[] = [];
+  const times = Float64Array.from({ length: seconds }, (_, i) => START + i);
+  const values = new Float64Array(seconds);
+  for (let t = 0; t < seconds; t++) {
+    const n = poisson(20, random);
+    let e = 0;
+    for (let k = 0; k < n; k++) if (random() < 0.005 + extra(t)) e++;
+    requests.push(n);
+    errors.push(e);
+    let sumN = 0;
+    let sumE = 0;
+    for (let k = Math.max(0, t - 9); k <= t; k++) {
+      sumN += requests[k];
+      sumE += errors[k];
+    }
+    values[t] = sumN ? sumE / sumN : 0;
+  }
+  return { times, values };
+}
+
+describe('a resolved incident does not widen the band (demo config)', () => {
+  const ERRORS = { direction: 'above' as const, min_deviation: 0.02, min_relative_deviation: 0 };
+
+  it('three 90 s faults of 4 % more errors, refits between them: the band before the third is the band before the first', async () => {
+    const onsets = [900, 1500, 2100];
+    const { times, values } = errorRatio(2400, (t) => (onsets.some((o) => t >= o && t < o + 90) ? 0.04 : 0), 3);
+    const { score, upper } = await backtestValues(values, times, config, ERRORS);
+    // Each fault is caught.
+    for (const o of onsets) expect(flagged(score, o, o + 90).some(Boolean)).toBe(true);
+    const before = onsets.map((o) => upper[o - 1]);
+    // Refits at 1200 s, 1800 s: each had the previous faults in its 10-minute window.
+    expect(before[1]).toBeLessThanOrEqual(before[0] * 1.02);
+    expect(before[2]).toBeLessThanOrEqual(before[0] * 1.02);
+  });
+});

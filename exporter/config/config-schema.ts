@@ -155,7 +155,7 @@ export const configSchema = z
       .refine((m) => DETECTOR_NAMES.some((name) => Boolean(m[name])), {
         message: `enable at least one model (${DETECTOR_NAMES.join(', ')})`,
       })
-      .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {}, isolation_forest_group: {} }),
+      .prefault({ seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {}, jump: {}, isolation_forest_group: {} }),
     correlation: z
       .strictObject({
         window: duration(1).prefault('30m'),
@@ -169,7 +169,7 @@ export const configSchema = z
     ensemble: z
       .strictObject({
         combine: z.enum(['max', 'mean', 'median']).default('max'),
-        /** Models whose scores make the ensemble score; default: pattern and z-score when enabled, else every enabled model (ensembleModels). */
+        /** Models whose scores make the ensemble score; default: pattern, z-score and jump when enabled, else every enabled model (ensembleModels). */
         models: z.array(z.enum(SCORING_MODELS)).min(1).optional(),
         /** Per model, a factor on its score in the ensemble only (e.g. 1/3: counts beyond 3 times its band). */
         scale: z.partialRecord(z.enum(SCORING_MODELS), z.number().gt(0)).optional(),
@@ -241,13 +241,17 @@ export const configSchema = z
 export type ExporterConfig = z.output<typeof configSchema>;
 
 /**
- * The ensemble's models as configured, or the default: with the pattern model enabled, the
- * pattern model and the z-score; else every enabled model.
+ * The ensemble's models as configured, or the default: with the pattern or the jump model
+ * enabled, those of the pattern model, the z-score and the jump model that are; else every enabled
+ * model.
  */
+/** The default alerting models (bench:detect, docs/detection.md); the others are published but do not page. */
+const ALERTING_MODELS = ['pattern', 'zscore', 'jump'] as const;
+
 export function ensembleModels(config: Pick<ExporterConfig, 'models' | 'ensemble'>): string[] {
   if (config.ensemble.models) return config.ensemble.models;
   const m = config.models;
-  if (m.pattern) return m.zscore ? ['pattern', 'zscore'] : ['pattern'];
+  if (m.pattern || m.jump) return ALERTING_MODELS.filter((name) => Boolean(m[name]));
   return SCORING_MODELS.filter((name) => Boolean(m[name]));
 }
 

@@ -32,7 +32,8 @@ describe('config', () => {
     });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
-    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'isolation_forest_group', 'mad', 'pattern', 'seasonal', 'zscore']);
+    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'isolation_forest_group', 'jump', 'mad', 'pattern', 'seasonal', 'zscore']);
+    expect(c.models.jump).toEqual({ window: 3, factor: 1.75, min_samples: 30, calibration_window: 86_400_000, min_calibration: 100 });
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20, calibration_window: 86_400_000 });
     expect(c.models.zscore).toEqual({ threshold: 6.5, min_samples: 30, contamination: 0.001, adapt_samples: 120, risk: 0 });
     expect(c.models.seasonal).toEqual({ min_samples_per_slot: 3, memory: 240, models: ['pattern', 'isolation_forest'] });
@@ -66,8 +67,9 @@ describe('config', () => {
     expect(parseConfig(yaml(metricsql, '  check_promql: false\n'), 'ok.yml').reader.signals.latency.query).toBe(metricsql);
   });
 
-  it('defaults the ensemble to the pattern model and the z-score at its own scale when enabled, else to every enabled model', () => {
-    expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern', 'zscore']);
+  it('defaults the ensemble to the pattern model, the z-score and the jump model at their own scales when enabled, else to every enabled model', () => {
+    expect(ensembleModels(parseConfig(minimal, 'ok.yml'))).toEqual(['pattern', 'zscore', 'jump']);
+    expect(ensembleModels(parseConfig(minimal + 'models: {jump: {}, mad: {}}\n', 'ok.yml'))).toEqual(['jump']);
     expect(ensembleScale(parseConfig(minimal, 'ok.yml'))).toBeUndefined();
     expect(ensembleScale(parseConfig(minimal + 'ensemble: {scale: {zscore: 0.5}}\n', 'ok.yml'))).toEqual({ zscore: 0.5 });
     expect(ensembleModels(parseConfig(minimal + 'models: {pattern: {}, mad: {}}\n', 'ok.yml'))).toEqual(['pattern']);

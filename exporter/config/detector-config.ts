@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../../common/yaml-config';
-import { BandOptions, DETECTOR_NAMES, DetectorName, DetectorOptionsByName, DetectorOptionsMap } from '../../models';
+import { BandOptions, DETECTOR_NAMES, MAX_JUMP_WINDOW, DetectorName, DetectorOptionsByName, DetectorOptionsMap } from '../../models';
 
 /** zscore and mad: a band of centre ± edge·spread, calibrated on training, updated online. */
 const bandModel = (d: { threshold: number; contamination: number; adapt_samples: number }) =>
@@ -59,7 +59,19 @@ const pattern = z
   .refine((p) => p.history >= 2 * p.window, { message: 'must be at least twice the window', path: ['history'] })
   .refine((p) => p.min_samples > p.window, { message: 'must be larger than the window', path: ['min_samples'] });
 
-/** Each detector's config section, by the registry's names. */
+/**
+ * The jump against the last `window` samples' median, calibrated on the largest jump of the last
+ * `calibration_window` (at least `min_calibration` samples: an hourly series remembers 100 hours,
+ * not 24 samples). Chosen on the four dev corpora together (docs/detection.md).
+ */
+const jump = z.strictObject({
+  window: z.number().int().min(1).max(MAX_JUMP_WINDOW).default(3),
+  factor: z.number().min(1).default(1.75),
+  min_samples: z.number().int().min(2).default(30),
+  calibration_window: duration(1).prefault('24h'),
+  min_calibration: z.number().int().min(2).max(100000).default(100),
+});
+
 /**
  * The z-score is in the default alerting score at its own scale: its band is 6.5 σ, or 1.5 times
  * the largest deviation of the training window (contamination 0.001 takes the largest), whichever
@@ -69,7 +81,7 @@ const pattern = z
 const ZSCORE_DEFAULTS = { threshold: 6.5, contamination: 0.001, adapt_samples: 120 };
 const MAD_DEFAULTS = { threshold: 5, contamination: 0.01, adapt_samples: 30 };
 
-const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD_DEFAULTS), isolation_forest: isolationForest, pattern } satisfies Record<
+const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD_DEFAULTS), isolation_forest: isolationForest, pattern, jump } satisfies Record<
   DetectorName,
   z.ZodType
 >;
@@ -77,7 +89,7 @@ const SECTION_SCHEMAS = { zscore: bandModel(ZSCORE_DEFAULTS), mad: bandModel(MAD
 /** A detector's validated section (defaults applied). */
 export type DetectorSections = { [N in DetectorName]: z.output<(typeof SECTION_SCHEMAS)[N]> };
 
-/** The pattern model's calibration memory in samples at most (a 1 s step remembers a day). */
+/** The pattern and jump models' calibration memory in samples at most (a 1 s step remembers a day). */
 const MAX_CALIBRATION = 100000;
 
 /** Each detector's options from its section. */
@@ -98,6 +110,12 @@ const TO_OPTIONS: { [N in DetectorName]: (section: DetectorSections[N], stepMs: 
     factor: p.factor,
     minSamples: p.min_samples,
     calibration: Math.max(p.history, Math.min(MAX_CALIBRATION, Math.ceil(p.calibration_window / stepMs))),
+  }),
+  jump: (j, stepMs) => ({
+    window: j.window,
+    factor: j.factor,
+    minSamples: j.min_samples,
+    calibration: Math.max(j.min_calibration, Math.min(MAX_CALIBRATION, Math.ceil(j.calibration_window / stepMs))),
   }),
 };
 

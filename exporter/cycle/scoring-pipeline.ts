@@ -11,7 +11,7 @@ import { ShardReader } from '../shard/shard-reader';
 import { seriesModelConfig } from '../config/model-config';
 import { FitPool } from '../fit/fit-pool';
 import { GroupAnalysisOptions } from '../group/group-analysis';
-import { GroupForests } from '../group/group-forests';
+import { ForestFitter, GroupForests, SavedGroupForest } from '../group/group-forests';
 import { signalKind } from '../group/incident-rules';
 import { SelfMetrics } from '../publish/self-metrics';
 import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from '../publish/snapshot';
@@ -79,7 +79,7 @@ export class ScoringPipeline implements Pipeline {
     const kinds = Object.fromEntries(Object.entries(config.reader.signals).map(([name, sc]) => [name, signalKind(name, sc.kind)]));
     this.analysis = { groupBy: config.reader.group_by, methods: c.methods, minSamples: c.min_samples, kinds };
     this.groupForestsKey = stableHash({ gf: config.models.isolation_forest_group ?? null, sched, groupBy: config.reader.group_by });
-    this.groupForests = previous && previous.groupForestsKey === this.groupForestsKey ? previous.groupForests : groupForests(config);
+    this.groupForests = previous && previous.groupForestsKey === this.groupForestsKey ? previous.groupForests : groupForests(config, fitter);
     this.histories = previous?.histories ?? new WeakMap();
     const shard = new Shard(shardSpec(config), config.reader.group_by);
     const ctx: CycleContext = {
@@ -173,6 +173,26 @@ export class ScoringPipeline implements Pipeline {
     return s ? restoreSignal(s, saved, this.log) : 0;
   }
 
+  /** What the group forests' saved state depends on: another config starts them fresh. */
+  get groupForestsHash(): string | undefined {
+    return this.groupForests ? this.groupForestsKey : undefined;
+  }
+
+  /** The group forests for the state store (none when they are off). */
+  exportGroupForests(): SavedGroupForest[] {
+    return this.groupForests?.exportState() ?? [];
+  }
+
+  /** Restores saved group forests; returns how many. */
+  restoreGroupForests(saved: readonly SavedGroupForest[]): number {
+    return this.groupForests?.restoreState(saved) ?? 0;
+  }
+
+  /** Resolves when the group forests' fits on the workers are adopted (tests, shutdown). */
+  async groupFitsSettled(): Promise<void> {
+    await this.groupForests?.settled();
+  }
+
   /** Makes the next cycle refit every signal (used by the fit_cron job). */
   requestFit(): void {
     this.fitRequested = true;
@@ -229,22 +249,25 @@ function cycleIdentity(s: SignalCycle, ctx: CycleContext): string {
   return stableHash({ query: s.query, tracking: s.tracking, settings });
 }
 
-/** The per-group multivariate forests, when `models.isolation_forest_group` is enabled. */
-function groupForests(config: ExporterConfig): GroupForests | undefined {
+/** The per-group multivariate forests, when `models.isolation_forest_group` is enabled, fitted where the series models are. */
+function groupForests(config: ExporterConfig, fitter: Fitter): GroupForests | undefined {
   const gf = config.models.isolation_forest_group;
   if (!gf) return undefined;
   const sched = config.scheduler;
-  return new GroupForests({
-    maxChannels: gf.max_channels,
-    changes: gf.changes,
-    trees: gf.trees,
-    sampleSize: gf.sample_size,
-    seed: gf.seed,
-    contamination: gf.contamination,
-    calibrationSamples: gf.calibration_samples,
-    minSamples: gf.min_samples,
-    fitsPerCycle: gf.fits_per_cycle,
-    ...fitOptions(sched),
-    windowRows: Math.min(gf.max_rows, Math.ceil((fitWindowSeconds(sched) * 1000) / sched.step)),
-  });
+  return new GroupForests(
+    {
+      maxChannels: gf.max_channels,
+      changes: gf.changes,
+      trees: gf.trees,
+      sampleSize: gf.sample_size,
+      seed: gf.seed,
+      contamination: gf.contamination,
+      calibrationSamples: gf.calibration_samples,
+      minSamples: gf.min_samples,
+      fitsPerCycle: gf.fits_per_cycle,
+      ...fitOptions(sched),
+      windowRows: Math.min(gf.max_rows, Math.ceil((fitWindowSeconds(sched) * 1000) / sched.step)),
+    },
+    'fitForests' in fitter ? (fitter as ForestFitter) : undefined,
+  );
 }

@@ -95,6 +95,19 @@ describe('series tracker', () => {
     expect(t.trainingExclusions(10_000, 1000, 1800)).toEqual([]);
   });
 
+  it("leaves an incident's shoulders out too: the rise above half the band before its onset and the fall after its hold", () => {
+    const t = fitted();
+    // Band edge about 10 ± 2.8: 11.8 scores about 0.6, 50 far above 1.
+    t.score(raw(1, [10, 11.8, 11.9, 50]));
+    expect(t.onset).toBe(240);
+    expect(t.trainingExclusions(300, 0, 1800)).toEqual([[120, Infinity]]);
+    // Over after 3 samples without a score above 1 (at 420 s), still above half the band until 480 s.
+    t.score(raw(5, [10, 10, 11.8, 11.9, 10, 11.8]));
+    expect(t.incidents).toEqual([[120, 480]]);
+    // A lone sample above half the band later is no incident.
+    expect(t.trainingExclusions(700, 0, 1800)).toEqual([[120, 480]]);
+  });
+
   it('leaves out an ongoing anomaly younger than accept_after; older, takes it as the new normal for good', () => {
     const t = fitted();
     t.score(raw(1, [10, 50, 50]));

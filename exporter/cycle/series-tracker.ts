@@ -33,10 +33,23 @@ export interface TrackerSaved {
   onset?: number;
   sinceFlag?: number;
   incidents?: [number, number][];
+  /** Start of the ongoing incident's rise (see SeriesTracker.riseStart). */
+  riseStart?: number;
 }
 
 /** Past incidents a tracker remembers for its refits (the oldest go first). */
 const MAX_INCIDENTS = 64;
+
+/**
+ * An incident's shoulders, the samples scoring above this just before its first score above 1
+ * and just after its hold ends, are part of it: refits leave them out too. A sample trained on
+ * at score s moves the z-score's edge (1.5 × the window's largest deviation) to 1.5 s times the old
+ * one, so without this every resolved incident widened the band by up to half: the demo's error
+ * band edge went 2.18 % → 2.62 % → 3.0 % over three faults. A shoulder is at most hold_samples
+ * samples on either side: a series that sits just under its band for days (an unflagged slow
+ * change) is not left out of training for days (that cost NAB 2.6 points).
+ */
+const SHOULDER_SCORE = 0.5;
 
 export class SeriesTracker {
   /** The labels published with its results (made once: every cycle's result shares them). */
@@ -62,6 +75,13 @@ export class SeriesTracker {
   private onsetBand?: [number, number];
   /** Samples since the last score above 1 whose value is back within onsetBand. */
   private backSinceFlag = 0;
+  /** Start of the ongoing incident's rise: the first of the samples just before its onset that scored above SHOULDER_SCORE. */
+  private riseStart?: number;
+  /** Times of the newest samples scoring above SHOULDER_SCORE in a row while normal (a ring of hold_samples), and how many. */
+  private readonly rise: Float64Array;
+  private riseCount = 0;
+  /** Samples the newest past incident may still grow by while they score above SHOULDER_SCORE. */
+  private tailLeft = 0;
   /** Samples within the correlation window, for per-group correlations. */
   readonly recent: RecentSamples = { ts: [], values: [] };
   /** The last scored samples with their band and score, for the web page. */
@@ -75,6 +95,7 @@ export class SeriesTracker {
   ) {
     this.publicLabels = publishedLabels(labels, ctx.signal);
     this.history = new SeriesHistory(ctx.historySamples);
+    this.rise = new Float64Array(Math.max(1, ctx.holdSamples));
     this.lastSeen = seenAt;
   }
 
@@ -85,6 +106,7 @@ export class SeriesTracker {
     t.onset = saved.onset;
     t.sinceFlag = saved.sinceFlag ?? Infinity;
     t.incidents = Array.isArray(saved.incidents) ? saved.incidents.filter((x) => Array.isArray(x) && x.length === 2 && x.every(Number.isFinite)) : [];
+    if (t.onset !== undefined && Number.isFinite(saved.riseStart) && saved.riseStart! <= t.onset) t.riseStart = saved.riseStart;
     return t;
   }
 
@@ -105,20 +127,37 @@ export class SeriesTracker {
     // the ensemble flags changes, and a change is an incident for a while, not for one sample.
     for (let i = 0; i < s.rows; i++) {
       this.history.push(times[i], fresh[i], s.expected[i], s.lower[i], s.upper[i], s.ensemble[i]);
+      const shoulder = s.ensemble[i] > SHOULDER_SCORE;
+      if (this.onset === undefined) {
+        if (this.tailLeft > 0 && shoulder && s.ensemble[i] <= 1) {
+          this.tailLeft--;
+          this.incidents[this.incidents.length - 1][1] = times[i];
+        } else this.tailLeft = 0;
+      }
       if (s.ensemble[i] > 1) {
         this.sinceFlag = 0;
         this.backSinceFlag = 0;
         if (this.onset === undefined) {
           this.onset = times[i];
           this.onsetBand = [s.lower[i], s.upper[i]];
+          this.riseStart = this.riseCount > 0 ? this.rise[(this.riseCount - Math.min(this.riseCount, this.rise.length)) % this.rise.length] : undefined;
+          this.riseCount = 0;
         }
         continue;
+      }
+      if (this.onset === undefined) {
+        if (shoulder) this.rise[this.riseCount++ % this.rise.length] = times[i];
+        else this.riseCount = 0;
       }
       const band = this.onsetBand;
       if (band && fresh[i] >= band[0] && fresh[i] <= band[1]) this.backSinceFlag++;
       if (++this.sinceFlag >= this.ctx.holdSamples) {
-        if (this.onset !== undefined && (!this.accepted || this.wasSpike())) this.incidents.push([this.onset, times[i]]);
+        if (this.onset !== undefined && (!this.accepted || this.wasSpike())) {
+          this.incidents.push([Math.min(this.onset, this.riseStart ?? this.onset), times[i]]);
+          this.tailLeft = this.rise.length;
+        }
         if (this.incidents.length > MAX_INCIDENTS) this.incidents.shift();
+        this.riseStart = undefined;
         this.onset = undefined;
         this.onsetBand = undefined;
         this.accepted = false;
@@ -158,7 +197,7 @@ export class SeriesTracker {
       this.acceptedOnFirstSample = this.lastTs <= this.onset;
       return this.incidents;
     }
-    return [...this.incidents, [this.onset, Infinity]];
+    return [...this.incidents, [Math.min(this.onset, this.riseStart ?? this.onset), Infinity]];
   }
 
   /**
@@ -170,6 +209,11 @@ export class SeriesTracker {
    */
   private wasSpike(): boolean {
     return this.acceptedOnFirstSample && 2 * this.backSinceFlag >= this.sinceFlag;
+  }
+
+  /** Start of the ongoing incident's rise, for saving (see TrackerSaved). */
+  get incidentRise(): number | undefined {
+    return this.onset === undefined ? undefined : this.riseStart;
   }
 
   /** Appends the finite samples newer than the last kept one and drops those before `from`. */

@@ -151,7 +151,8 @@ export class SignalCycle {
     got = { answer: [], keys }; // the whole answer goes now when the fits take the window
     await slots?.fitSlot();
 
-    const trackers = raw.map((r, k) => this.tracker(r, end, fromWindow ? labelKey(r.labels) : keys[k]));
+    const seriesKeys = raw.map((r, k) => (fromWindow ? labelKey(r.labels) : keys[k]));
+    const trackers = raw.map((r, k) => this.tracker(r, end, seriesKeys[k]));
     let fittedSeries = 0;
     if (fitScope !== undefined) {
       const fitStarted = performance.now();
@@ -172,7 +173,7 @@ export class SignalCycle {
       metrics?.fitDuration.observe({ signal: this.name }, (performance.now() - fitStarted) / 1000);
       slots?.fitDone();
     }
-    const published = await this.score(raw, trackers, end, abort);
+    const published = await this.score(raw, trackers, seriesKeys, end, abort);
     this.forgetVanished(end);
     this.published = published;
     metrics?.series.set({ signal: this.name }, published.length);
@@ -209,7 +210,7 @@ export class SignalCycle {
   }
 
   /** Scores each series' new samples; the series present now are published. */
-  private async score(raw: RawSeries[], trackers: SeriesTracker[], end: number, abort: AbortSignal): Promise<PublishedSeries[]> {
+  private async score(raw: RawSeries[], trackers: SeriesTracker[], keys: string[], end: number, abort: AbortSignal): Promise<PublishedSeries[]> {
     const published: PublishedSeries[] = [];
     const recentFrom = end - this.ctx.correlationWindowSeconds;
     let sinceYield = performance.now();
@@ -223,7 +224,12 @@ export class SignalCycle {
       // Published only while present now: a series whose newest sample is older than this
       // cycle's last step has left the source, even if the range still holds its older points.
       const newest = r.timestamps[r.timestamps.length - 1];
-      if (result && newest >= end - this.ctx.stepSeconds) published.push({ result, recent: tracker.recent });
+      if (result && newest >= end - this.ctx.stepSeconds) {
+        const key = keys[k];
+        const window = this.window;
+        const fitFrom = end - this.ctx.fitWindowSeconds;
+        published.push({ result, recent: tracker.recent, history: () => window.readOne(key, fitFrom) });
+      }
       // Long loops must not starve /metrics: give the event loop a turn every ~20 ms.
       if (performance.now() - sinceYield > 20) {
         await new Promise((resolve) => setImmediate(resolve));

@@ -136,6 +136,18 @@ export class SignalWindow {
     return out;
   }
 
+  /** One series' samples from `from` on, as `read` gives them; undefined when the window does not hold it. */
+  readOne(key: string, from: number): RawSeries | undefined {
+    if (!this.started) return undefined;
+    const x = this.series.get(key);
+    if (!x) return undefined;
+    const first = Math.max(0, Math.ceil((from - this.gridStart) / this.stepSeconds - 1e-9));
+    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / this.stepSeconds + 1e-9));
+    const newest = Math.min(x.newest, last);
+    if (newest < first) return undefined;
+    return { labels: x.labels, timestamps: this.times.subarray(first, newest + 1), values: x.values.subarray(first, newest + 1) };
+  }
+
   /** Half a millisecond: timestamps travel as decimal seconds. */
   private get tolerance(): number {
     return Math.min(5e-4, this.stepSeconds / 4);

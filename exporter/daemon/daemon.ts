@@ -288,6 +288,11 @@ export class ExporterDaemon {
       const saved = await this.store.load(signal, signalHash, detectorHashes);
       if (saved) this.log.info('model state restored', { signal, series: this.pipeline.restoreState(saved) });
     }
+    const groupsHash = this.pipeline.groupForestsHash;
+    if (groupsHash !== undefined) {
+      const groups = await this.store.loadGroups(groupsHash);
+      if (groups.length) this.log.info('group forests restored', { groups: this.pipeline.restoreGroupForests(groups) });
+    }
   }
 
   /** Saves every signal's model state (atomic per file). Never throws: a failed save is logged. */
@@ -297,6 +302,8 @@ export class ExporterDaemon {
     const started = performance.now();
     try {
       for (const s of this.pipeline.exportState()) await this.store.save(s);
+      const groupsHash = this.pipeline.groupForestsHash;
+      if (groupsHash !== undefined) await this.store.saveGroups(this.pipeline.exportGroupForests(), groupsHash);
       this.log.debug('model state saved', { dir: this.store.dir, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
     } catch (err) {
       this.log.error('saving model state failed', { dir: this.store.dir, error: errorMessage(err) });

@@ -38,7 +38,7 @@ describe('FitPool', () => {
   it('reports a series that is too short as warming up, not as an error', async () => {
     const [r] = await pool.fit(modelConfig, [{ key: 'short', values: values(1, 5) }], 0);
     expect(r.error).toBeUndefined();
-    expect(r.outcome?.warmingUp.sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'zscore']);
+    expect(r.outcome?.warmingUp.sort()).toEqual(['isolation_forest', 'jump', 'mad', 'pattern', 'zscore']);
   });
 
   it('stops idle workers, so their heaps go back to the system between refits, and starts them again for the next fit', async () => {
@@ -63,6 +63,6 @@ describe('FitPool', () => {
     const local = new FitPool(0);
     expect(local.size).toBe(0);
     const [r] = await local.fit(modelConfig, [{ key: 'a', values: values(2) }], 0);
-    expect(r.outcome?.fitted.sort()).toEqual(['isolation_forest', 'mad', 'pattern', 'zscore']);
+    expect(r.outcome?.fitted.sort()).toEqual(['isolation_forest', 'jump', 'mad', 'pattern', 'zscore']);
   });
 });

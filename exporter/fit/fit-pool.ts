@@ -2,11 +2,13 @@ import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { SeriesModelConfig } from '../../models';
-import { FitBatch, FitBatchResult, FitJob, FitResult, runFitJob } from './fit-protocol';
+import { CalibratedForestOptions, FeatureMatrix, SeriesModelConfig } from '../../models';
+import { FitBatch, FitBatchResult, FitJob, FitResult, ForestBatch, ForestBatchResult, ForestResult, runFitJob, runForestJob } from './fit-protocol';
 
 /** Series per message: large enough to amortise messaging, small enough to balance the workers. */
 const BATCH = 32;
+/** Group forests per message (each a few ms to fit at 512 rows). */
+const FOREST_BATCH = 16;
 
 /** How long idle workers are kept before they are stopped (their heaps go back to the system). */
 const DEFAULT_IDLE_MS = 5_000;
@@ -32,7 +34,7 @@ interface WorkerScript {
 }
 
 interface Pending {
-  resolve: (r: FitBatchResult) => void;
+  resolve: (r: FitBatchResult & ForestBatchResult) => void;
   reject: (e: Error) => void;
 }
 
@@ -99,6 +101,31 @@ export class FitPool {
     }
   }
 
+  /**
+   * Fits group forests (copies of the matrices go over); results in matrix order. On the calling
+   * thread when the pool has no workers.
+   */
+  async fitForests(opts: CalibratedForestOptions, matrices: FeatureMatrix[]): Promise<ForestResult[]> {
+    if (this.size === 0 || matrices.length === 0) return matrices.map((m) => runForestJob(opts, m));
+    this.ensureWorkers();
+    const batches: Promise<ForestBatchResult>[] = [];
+    for (let i = 0; i < matrices.length; i += FOREST_BATCH) {
+      const batch: ForestBatch = { id: this.nextId++, kind: 'forest', opts, matrices: matrices.slice(i, i + FOREST_BATCH) };
+      const worker = this.workers[this.turn++ % this.workers.length];
+      batches.push(
+        new Promise((resolve, reject) => {
+          this.pending.set(batch.id, { resolve, reject });
+          worker.postMessage(batch);
+        }),
+      );
+    }
+    try {
+      return (await Promise.all(batches)).flatMap((b) => b.forests);
+    } finally {
+      this.armIdleTimer();
+    }
+  }
+
   async close(): Promise<void> {
     clearTimeout(this.idleTimer);
     await this.stopWorkers();
@@ -115,7 +142,7 @@ export class FitPool {
         ? new Worker(FROM_SOURCES, { eval: true, workerData: { entry: script.file }, resourceLimits })
         : new Worker(script.file, { resourceLimits });
       w.unref();
-      w.on('message', (r: FitBatchResult) => {
+      w.on('message', (r: FitBatchResult & ForestBatchResult) => {
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);
         p?.resolve(r);

@@ -1,4 +1,14 @@
-import { FitOutcome, SeasonalState, SeriesModel, SeriesModelConfig, SeriesModelState } from '../../models';
+import {
+  CalibratedForest,
+  CalibratedForestOptions,
+  CalibratedForestState,
+  FeatureMatrix,
+  FitOutcome,
+  SeasonalState,
+  SeriesModel,
+  SeriesModelConfig,
+  SeriesModelState,
+} from '../../models';
 
 /** Messages between FitPool and its workers. Typed arrays travel as transferables, not copies. */
 export interface FitJob {
@@ -30,6 +40,35 @@ export interface FitResult {
 export interface FitBatchResult {
   id: number;
   fits: FitResult[];
+}
+
+/** A batch of group forests to fit (per-group isolation forests: exporter/group/group-forests.ts). */
+export interface ForestBatch {
+  id: number;
+  kind: 'forest';
+  opts: CalibratedForestOptions;
+  matrices: FeatureMatrix[];
+}
+
+export interface ForestResult {
+  state?: CalibratedForestState;
+  error?: string;
+}
+
+export interface ForestBatchResult {
+  id: number;
+  forests: ForestResult[];
+}
+
+/** Fits one group forest; the same code runs on a worker or on the calling thread. */
+export function runForestJob(opts: CalibratedForestOptions, matrix: FeatureMatrix): ForestResult {
+  try {
+    const forest = new CalibratedForest(opts);
+    forest.fit(matrix);
+    return { state: forest.toState() };
+  } catch (err) {
+    return { error: (err as Error).message };
+  }
 }
 
 /** Every ArrayBuffer reachable in a message, so postMessage can move rather than copy them. */

@@ -1,10 +1,13 @@
 import { correlate, CorrelationMethod, RecentSamples } from './correlation';
 import { classifyIncident, SignalKind } from './incident-rules';
 import { CorrelationResult, GroupResult, GroupSignal, SeriesResult } from '../publish/snapshot';
+import { RawSeries } from '../read/reader';
 
 export interface PublishedSeries {
   result: SeriesResult;
   recent: RecentSamples;
+  /** The series' kept fit window (views), when the signal keeps one: seeds a new group's forest. */
+  history?: () => RawSeries | undefined;
 }
 
 export interface GroupAnalysisOptions {

@@ -40,6 +40,7 @@ export function exportSignal(s: SignalCycle, stepSeconds: number): SavedSignal {
       onset: x.onset,
       sinceFlag: Number.isFinite(x.sinceFlag) ? x.sinceFlag : undefined,
       incidents: x.incidents.length ? x.incidents : undefined,
+      riseStart: x.incidentRise,
       model: x.model.toState(),
     })),
   };

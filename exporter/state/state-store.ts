@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { createReadStream, createWriteStream, fsyncSync, mkdirSync, openSync, closeSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Logger } from '../../common/logger';
 import { labelKey } from '../read/query-range-response';
 import { Shard } from '../shard/shard';
+import type { SavedGroupForest } from '../group/group-forests';
 import { errorMessage } from '../../common/errors';
 import { Base64Codec, decodeState, encodeState, keepDetectorStates, SeriesModelState } from '../../models';
 
@@ -21,6 +22,8 @@ export interface SavedSeries {
   sinceFlag?: number;
   /** Past incidents left out of refits, [onset, end] in seconds. */
   incidents?: [number, number][];
+  /** Start of the ongoing incident's rise (its samples above half the band before its onset). */
+  riseStart?: number;
   model: SeriesModelState;
 }
 
@@ -32,6 +35,15 @@ export interface SavedSignal {
   detectorHashes: Record<string, string>;
   lastFit: number;
   series: SavedSeries[];
+}
+
+interface GroupsHeader {
+  format: string;
+  version: number;
+  kind: 'group_forests';
+  options_hash: string;
+  saved_at: string;
+  groups: number;
 }
 
 interface Header {
@@ -110,10 +122,6 @@ export class StateStore {
   }
 
   async save(s: SavedSignal): Promise<void> {
-    mkdirSync(this.dir, { recursive: true });
-    const target = this.file(s.signal);
-    const tmp = `${target}.${process.pid}.tmp`;
-    const out = createWriteStream(tmp);
     const header: Header = {
       format: STATE_FORMAT,
       version: STATE_VERSION,
@@ -124,13 +132,23 @@ export class StateStore {
       last_fit: s.lastFit,
       series: s.series.length,
     };
+    // Encoded one series at a time: the state of 10,000 forests never exists as one string.
+    await this.writeAtomically(this.file(s.signal), JSON.stringify(header), s.series, (series) =>
+      JSON.stringify({ ...series, model: encodeState(series.model, NATIVE_BASE64) }),
+    );
+  }
+
+  /** Writes a header line and a line per item to a temporary file, fsyncs it and renames it over `target`. */
+  private async writeAtomically<T>(target: string, header: string, items: readonly T[], line: (item: T) => string): Promise<void> {
+    mkdirSync(this.dir, { recursive: true });
+    const tmp = `${target}.${process.pid}.tmp`;
+    const out = createWriteStream(tmp);
     try {
-      const write = async (line: string) => {
-        if (!out.write(line + '\n')) await once(out, 'drain');
+      const write = async (text: string) => {
+        if (!out.write(text + '\n')) await once(out, 'drain');
       };
-      await write(JSON.stringify(header));
-      // Encoded one series at a time: the state of 10,000 forests never exists as one string.
-      for (const series of s.series) await write(JSON.stringify({ ...series, model: encodeState(series.model, NATIVE_BASE64) }));
+      await write(header);
+      for (const item of items) await write(line(item));
       out.end();
       await once(out, 'finish');
       const fd = openSync(tmp, 'r');
@@ -142,6 +160,72 @@ export class StateStore {
       rmSync(tmp, { force: true });
       throw err;
     }
+  }
+
+  /** The group forests' file (one per replica when sharded); signal names cannot hold a hyphen, so it never meets a signal's. */
+  private groupsFile(shardIndex?: number, shardCount?: number): string {
+    return join(this.dir, shardCount !== undefined ? `group-forests.shard-${shardIndex}-of-${shardCount}.state.ndjson` : 'group-forests.state.ndjson');
+  }
+
+  /** Saves the group forests, made under the options `optionsHash` stands for. */
+  async saveGroups(groups: readonly SavedGroupForest[], optionsHash: string): Promise<void> {
+    const spec = this.shard?.sharded ? this.shard.spec : undefined;
+    const header: GroupsHeader = {
+      format: STATE_FORMAT,
+      version: STATE_VERSION,
+      kind: 'group_forests',
+      options_hash: optionsHash,
+      saved_at: new Date().toISOString(),
+      groups: groups.length,
+    };
+    await this.writeAtomically(this.groupsFile(spec?.index, spec?.count), JSON.stringify(header), groups, (g) =>
+      JSON.stringify({ ...g, forest: encodeState(g.forest, NATIVE_BASE64) }),
+    );
+  }
+
+  /**
+   * The saved group forests made under the same options: this replica's file first, then the
+   * others' (after a reshard a group's forest comes from wherever it was saved), only the groups
+   * this replica owns. A file that is corrupt, foreign or from other options is logged and ignored.
+   */
+  async loadGroups(optionsHash: string): Promise<SavedGroupForest[]> {
+    let names: string[] = [];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    const files = names.filter((n) => n === 'group-forests.state.ndjson' || /^group-forests\.shard-\d+-of-\d+\.state\.ndjson$/.test(n)).sort();
+    const spec = this.shard?.sharded ? this.shard.spec : undefined;
+    const own = this.groupsFile(spec?.index, spec?.count).slice(this.dir.length + 1);
+    files.sort((a, b) => Number(b === own) - Number(a === own));
+    const byKey = new Map<string, SavedGroupForest>();
+    for (const name of files) {
+      const file = join(this.dir, name);
+      try {
+        const lines = readFileSync(file, 'utf8')
+          .split('\n')
+          .filter((l) => l.trim() !== '');
+        const header = JSON.parse(lines[0] ?? 'null') as GroupsHeader | null;
+        if (!header || header.format !== STATE_FORMAT || header.version !== STATE_VERSION || header.kind !== 'group_forests')
+          throw new Error('not a group forests state file');
+        if (header.options_hash !== optionsHash) {
+          this.log.info('group forest options changed since the state was saved; the forests start fresh', { file });
+          continue;
+        }
+        if (lines.length - 1 !== header.groups) throw new Error(`truncated: ${lines.length - 1} of ${header.groups} groups`);
+        for (const line of lines.slice(1)) {
+          const g = JSON.parse(line) as SavedGroupForest;
+          if (!g || typeof g.key !== 'string' || typeof g.labels !== 'object' || g.labels === null) throw new Error('malformed group entry');
+          if (this.shard && !this.shard.owns(g.labels)) continue;
+          const known = byKey.get(g.key);
+          if (!known || known.lastFit < g.lastFit) byKey.set(g.key, { ...g, forest: decodeState(g.forest, NATIVE_BASE64) as SavedGroupForest['forest'] });
+        }
+      } catch (err) {
+        this.log.warn('group forests state file corrupt or foreign; ignored, those forests start fresh', { file, error: errorMessage(err) });
+      }
+    }
+    return [...byKey.values()];
   }
 
   /**

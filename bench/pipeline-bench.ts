@@ -3,6 +3,8 @@
  * (runOnce with a reader that computes each answer afresh, as a Prometheus would answer) and the
  * real /metrics handler over loopback HTTP.
  * Prints one JSON line per N. Each N runs in a fresh child process so peak RSS is its own.
+ * BENCH_MODELS (a flow-style YAML map, e.g. "{zscore: {}, pattern: {}}") replaces the default
+ * models, to see what one model costs.
  *
  * Targets on a 2-core machine: 10,000-series infer cycle < 2 s, full refit < 30 s,
  * /metrics rendered < 0.5 s, RSS < 1 GiB.
@@ -69,7 +71,7 @@ async function benchOne(n: number): Promise<Record<string, number | number[]>> {
   signals:
 ${SIGNALS.map((s) => `    ${s}: {query: ${s}_q}`).join('\n')}
 scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 24h}
-`,
+${process.env.BENCH_MODELS ? `models: ${process.env.BENCH_MODELS}\n` : ''}`,
     'bench.yml',
   );
   const pool = new FitPool(Number(process.env.BENCH_FIT_THREADS ?? availableParallelism()));

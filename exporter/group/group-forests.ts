@@ -133,6 +133,7 @@ export class GroupForests {
         seedRows(
           st.rows,
           channels.map(([, p]) => p),
+          this.o.windowRows,
         );
       const rows = st.rows;
       const fresh = sharedRows(
@@ -223,12 +224,16 @@ export class GroupForests {
  * Seeds an empty buffer with the rows the channels' fit windows share (the newest that fit), so a
  * new group's forest fits on the history its series' models fit on.
  */
-function seedRows(rows: RowRing, channels: PublishedSeries[]): void {
+function seedRows(rows: RowRing, channels: PublishedSeries[], keep: number): void {
   const windows = channels.map((c) => c.history?.());
-  if (windows.some((w) => !w)) return;
+  if (windows.some((w) => !w || w.timestamps.length === 0)) return;
+  // Only the newest `keep` rows are kept: start the walk where the channel with the most recent
+  // first-of-the-last-`keep` samples starts (no row the buffer would drop is built).
+  let after = -Infinity;
+  for (const w of windows) after = Math.max(after, w!.timestamps[Math.max(0, w!.timestamps.length - keep - 1)] - 1e-6);
   const seed = sharedRows(
     windows.map((w) => ({ ts: w!.timestamps, values: w!.values })),
-    -Infinity,
+    after,
   );
   for (let i = 0; i < seed.rows.length; i++) rows.push(seed.times[i], seed.rows[i]);
 }

@@ -123,3 +123,51 @@ describe('a resolved incident does not widen the band (demo config)', () => {
     expect(before[2]).toBeLessThanOrEqual(before[0] * 1.02);
   });
 });
+
+/**
+ * The demo service's p95 latency as its 10 s histogram rate gives it (about 20 requests a second,
+ * log-normal around 20 ms), plus `extra(t)` seconds on every request.
+ */
+function latencyP95(seconds: number, extra: (t: number) => number, seed: number): { times: Float64Array; values: Float64Array } {
+  const random = seededRandom(seed);
+  const normal = normalFrom(random);
+  const perSecond: number[][] = [];
+  const times = Float64Array.from({ length: seconds }, (_, i) => START + i);
+  const values = new Float64Array(seconds);
+  for (let t = 0; t < seconds; t++) {
+    const n = poisson(20, random);
+    perSecond.push(Array.from({ length: n }, () => 0.02 * Math.exp(0.35 * normal()) + extra(t)));
+    const window = perSecond.slice(Math.max(0, t - 9)).flat();
+    window.sort((a, b) => a - b);
+    values[t] = window.length ? window[Math.min(window.length - 1, Math.floor(0.95 * window.length))] : NaN;
+  }
+  return { times, values };
+}
+
+describe("a new user's faults in the demo (demo config, simulated 10 s rates)", () => {
+  const ERRORS = { direction: 'above' as const, min_deviation: 0.02, min_relative_deviation: 0 };
+  const LATENCY = { direction: 'above' as const, min_deviation: config.reader.signals.latency.min_deviation, min_relative_deviation: 0 };
+  const onset = 1200;
+
+  it('2 % more errors is flagged within 15 s, with no alarm in the 8 quiet minutes before', async () => {
+    for (const seed of [1, 2, 3]) {
+      const { times, values } = errorRatio(onset + 120, (t) => (t >= onset ? 0.02 : 0), seed);
+      const { score } = await backtestValues(values, times, config, ERRORS);
+      expect(flagged(score, 720, onset).some(Boolean)).toBe(false);
+      const first = flagged(score, onset, onset + 120).indexOf(true);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(first).toBeLessThanOrEqual(15);
+    }
+  });
+
+  it('a latency ramp of +5 ms every 3 s is flagged within 15 s (at +25 ms), with no alarm before', async () => {
+    for (const seed of [1, 2, 3]) {
+      const { times, values } = latencyP95(onset + 120, (t) => (t >= onset ? 0.005 * Math.floor((t - onset) / 3 + 1) : 0), seed);
+      const { score } = await backtestValues(values, times, config, LATENCY);
+      expect(flagged(score, 720, onset).some(Boolean)).toBe(false);
+      const first = flagged(score, onset, onset + 120).indexOf(true);
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(first).toBeLessThanOrEqual(15);
+    }
+  });
+});

@@ -109,7 +109,7 @@ function errorRatio(seconds: number, extra: (t: number) => number, seed: number)
 }
 
 describe('a resolved incident does not widen the band (demo config)', () => {
-  const ERRORS = { direction: 'above' as const, min_deviation: 0.02, min_relative_deviation: 0 };
+  const ERRORS = { direction: 'above' as const, min_deviation: config.reader.signals.errors.min_deviation, min_relative_deviation: 0 };
 
   it('three 90 s faults of 4 % more errors, refits between them: the band before the third is the band before the first', async () => {
     const onsets = [900, 1500, 2100];
@@ -145,7 +145,7 @@ function latencyP95(seconds: number, extra: (t: number) => number, seed: number)
 }
 
 describe("a new user's faults in the demo (demo config, simulated 10 s rates)", () => {
-  const ERRORS = { direction: 'above' as const, min_deviation: 0.02, min_relative_deviation: 0 };
+  const ERRORS = { direction: 'above' as const, min_deviation: config.reader.signals.errors.min_deviation, min_relative_deviation: 0 };
   const LATENCY = { direction: 'above' as const, min_deviation: config.reader.signals.latency.min_deviation, min_relative_deviation: 0 };
   const onset = 1200;
 
@@ -169,5 +169,19 @@ describe("a new user's faults in the demo (demo config, simulated 10 s rates)", 
       expect(first).toBeGreaterThanOrEqual(0);
       expect(first).toBeLessThanOrEqual(15);
     }
+  });
+});
+
+describe('traffic falling to zero (demo config)', () => {
+  it('is flagged within 5 s and stays flagged while it lasts', async () => {
+    const onset = HISTORY + 420;
+    const { times, values } = traffic(onset + 300, (t) => (t >= onset ? 0 : 1), 4);
+    const { score } = await backtestValues(values, times, config, TRAFFIC);
+    expect(flagged(score, HISTORY, onset).some(Boolean)).toBe(false);
+    const first = flagged(score, onset, onset + 300).indexOf(true);
+    expect(first).toBeGreaterThanOrEqual(0);
+    expect(first).toBeLessThanOrEqual(5);
+    // Until accept_after (6 min) it is an incident, not the new normal.
+    expect(staysAnomalous(score, onset + first, onset + 300)).toBe(true);
   });
 });

@@ -34,7 +34,7 @@ interface WorkerScript {
 }
 
 interface Pending {
-  resolve: (r: FitBatchResult & ForestBatchResult) => void;
+  resolve: (r: unknown) => void;
   reject: (e: Error) => void;
 }
 
@@ -81,24 +81,9 @@ export class FitPool {
   /** Fits every job; results come back in job order. */
   async fit(config: SeriesModelConfig, jobs: FitJob[], fittedAtSeconds: number): Promise<FitResult[]> {
     if (this.size === 0 || jobs.length === 0) return jobs.map((j) => runFitJob(config, j, fittedAtSeconds));
-    this.ensureWorkers();
-    const batches: Promise<FitBatchResult>[] = [];
-    for (let i = 0; i < jobs.length; i += BATCH) {
-      const batch: FitBatch = { id: this.nextId++, config, fittedAtSeconds, jobs: jobs.slice(i, i + BATCH) };
-      const worker = this.workers[this.turn++ % this.workers.length];
-      batches.push(
-        new Promise((resolve, reject) => {
-          this.pending.set(batch.id, { resolve, reject });
-          // Copies of the values go over (the caller keeps its arrays); results come back moved.
-          worker.postMessage(batch);
-        }),
-      );
-    }
-    try {
-      return (await Promise.all(batches)).flatMap((b) => b.fits);
-    } finally {
-      this.armIdleTimer();
-    }
+    const batches: FitBatch[] = [];
+    for (let i = 0; i < jobs.length; i += BATCH) batches.push({ id: this.nextId++, config, fittedAtSeconds, jobs: jobs.slice(i, i + BATCH) });
+    return (await this.dispatch<FitBatchResult>(batches)).flatMap((b) => b.fits);
   }
 
   /**
@@ -107,20 +92,25 @@ export class FitPool {
    */
   async fitForests(opts: CalibratedForestOptions, matrices: FeatureMatrix[]): Promise<ForestResult[]> {
     if (this.size === 0 || matrices.length === 0) return matrices.map((m) => runForestJob(opts, m));
+    const batches: ForestBatch[] = [];
+    for (let i = 0; i < matrices.length; i += FOREST_BATCH)
+      batches.push({ id: this.nextId++, kind: 'forest', opts, matrices: matrices.slice(i, i + FOREST_BATCH) });
+    return (await this.dispatch<ForestBatchResult>(batches)).flatMap((b) => b.forests);
+  }
+
+  /** Hands the batches to the workers in turn; their results in batch order. */
+  private async dispatch<R>(batches: (FitBatch | ForestBatch)[]): Promise<R[]> {
     this.ensureWorkers();
-    const batches: Promise<ForestBatchResult>[] = [];
-    for (let i = 0; i < matrices.length; i += FOREST_BATCH) {
-      const batch: ForestBatch = { id: this.nextId++, kind: 'forest', opts, matrices: matrices.slice(i, i + FOREST_BATCH) };
-      const worker = this.workers[this.turn++ % this.workers.length];
-      batches.push(
-        new Promise((resolve, reject) => {
-          this.pending.set(batch.id, { resolve, reject });
-          worker.postMessage(batch);
+    const results = batches.map(
+      (batch) =>
+        new Promise<R>((resolve, reject) => {
+          this.pending.set(batch.id, { resolve: resolve as (r: unknown) => void, reject });
+          // Copies of the values go over (the caller keeps its arrays); results come back moved.
+          this.workers[this.turn++ % this.workers.length].postMessage(batch);
         }),
-      );
-    }
+    );
     try {
-      return (await Promise.all(batches)).flatMap((b) => b.forests);
+      return await Promise.all(results);
     } finally {
       this.armIdleTimer();
     }
@@ -142,7 +132,7 @@ export class FitPool {
         ? new Worker(FROM_SOURCES, { eval: true, workerData: { entry: script.file }, resourceLimits })
         : new Worker(script.file, { resourceLimits });
       w.unref();
-      w.on('message', (r: FitBatchResult & ForestBatchResult) => {
+      w.on('message', (r: { id: number }) => {
         const p = this.pending.get(r.id);
         this.pending.delete(r.id);
         p?.resolve(r);

@@ -249,6 +249,10 @@ async function main(): Promise<void> {
   if (!existsSync(join(SHARED, 'detect', 'event-score.mjs')) || !existsSync(join(SHARED, 'nab', 'nab-score.mjs'))) {
     throw new Error(`labelled corpora not found under ${SHARED} (set SHARED_DIR to the folder holding nab/ and detect/)`);
   }
+  const known = [...corpora(SHARED).map((c) => c.name), 'asd-machines'];
+  const unknown = ONLY?.filter((n) => !known.includes(n)) ?? [];
+  if (unknown.length || ONLY?.length === 0)
+    throw new Error(`BENCH_DETECT_ONLY: unknown corpus ${unknown.join(', ') || '(none named)'}; known: ${known.join(', ')}`);
   const work = mkdtempSync(join(tmpdir(), 'ae-detect-'));
   const started = Date.now();
   try {

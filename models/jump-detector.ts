@@ -89,16 +89,23 @@ export class JumpDetector implements Detector {
    * one; the band drawn stays the z-score's, which a resolved incident does not widen.
    */
   score(window: FeatureMatrix): Scores {
-    return { score: this.scoreWithBand(window).score };
+    return { score: this.run(window) };
   }
 
   /** Scores with the band each score is measured against: median ± the calibrated width, score 1 at its edge. */
   scoreWithBand(window: FeatureMatrix): Required<Scores> {
+    const band = {
+      expected: new Float64Array(window.rows).fill(NaN),
+      lower: new Float64Array(window.rows).fill(NaN),
+      upper: new Float64Array(window.rows).fill(NaN),
+    };
+    return { score: this.run(window, band), ...band };
+  }
+
+  /** Scores the rows and learns from them; writes each row's band into `band` when given (the hot path passes none). */
+  private run(window: FeatureMatrix, band?: { expected: Float64Array; lower: Float64Array; upper: Float64Array }): Float64Array {
     const rows = window.rows;
     const score = new Float64Array(rows);
-    const expected = new Float64Array(rows).fill(NaN);
-    const lower = new Float64Array(rows).fill(NaN);
-    const upper = new Float64Array(rows).fill(NaN);
     for (let r = 0; r < rows; r++) {
       const x = window.data[r * window.cols];
       if (this.nRecent === this.opts.window) {
@@ -106,9 +113,11 @@ export class JumpDetector implements Detector {
         if (this.jumps.size >= this.opts.minSamples) {
           const width = bandHalfWidth(e, this.jumps.max, this.opts.factor, this.scoring);
           score[r] = deviationScore(x, e, width, this.scoring);
-          expected[r] = e;
-          lower[r] = e - width;
-          upper[r] = e + width;
+          if (band) {
+            band.expected[r] = e;
+            band.lower[r] = e - width;
+            band.upper[r] = e + width;
+          }
         }
         // Only jumps on the side that counts calibrate: a drop in latency must not blunt the
         // detector for the next rise.
@@ -116,7 +125,7 @@ export class JumpDetector implements Detector {
       }
       this.remember(x);
     }
-    return { score, expected, lower, upper };
+    return score;
   }
 
   private counts(deviation: number): boolean {

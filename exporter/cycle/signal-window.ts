@@ -124,25 +124,25 @@ export class SignalWindow {
    * slide moves to new arrays, so a view keeps the samples it was made with.
    */
   read(from: number): RawSeries[] {
-    const step = this.stepSeconds;
-    const first = Math.max(0, Math.ceil((from - this.gridStart) / step - 1e-9));
-    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / step + 1e-9));
     const out: RawSeries[] = [];
-    for (const { labels, values, newest: held } of this.series.values()) {
-      const newest = Math.min(held, last);
-      if (newest < first) continue;
-      out.push({ labels, timestamps: this.times.subarray(first, newest + 1), values: values.subarray(first, newest + 1) });
+    for (const x of this.series.values()) {
+      const view = this.view(x, from);
+      if (view) out.push(view);
     }
     return out;
   }
 
   /** One series' samples from `from` on, as `read` gives them; undefined when the window does not hold it. */
   readOne(key: string, from: number): RawSeries | undefined {
-    if (!this.started) return undefined;
-    const x = this.series.get(key);
-    if (!x) return undefined;
-    const first = Math.max(0, Math.ceil((from - this.gridStart) / this.stepSeconds - 1e-9));
-    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / this.stepSeconds + 1e-9));
+    const x = this.started ? this.series.get(key) : undefined;
+    return x && this.view(x, from);
+  }
+
+  /** A held series' view from `from` to its newest sample within the covered range (see read). */
+  private view(x: { labels: Record<string, string>; values: Float64Array; newest: number }, from: number): RawSeries | undefined {
+    const step = this.stepSeconds;
+    const first = Math.max(0, Math.ceil((from - this.gridStart) / step - 1e-9));
+    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / step + 1e-9));
     const newest = Math.min(x.newest, last);
     if (newest < first) return undefined;
     return { labels: x.labels, timestamps: this.times.subarray(first, newest + 1), values: x.values.subarray(first, newest + 1) };

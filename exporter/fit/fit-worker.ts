@@ -5,10 +5,11 @@
 import { parentPort } from 'node:worker_threads';
 import { FitBatch, FitBatchResult, ForestBatch, ForestBatchResult, collectTransferables, runFitJob, runForestJob } from './fit-protocol';
 
+const isForestBatch = (b: FitBatch | ForestBatch): b is ForestBatch => 'kind' in b && b.kind === 'forest';
+
 parentPort?.on('message', (batch: FitBatch | ForestBatch) => {
-  const result: FitBatchResult | ForestBatchResult =
-    'kind' in batch && batch.kind === 'forest'
-      ? { id: batch.id, forests: batch.matrices.map((m) => runForestJob(batch.opts, m)) }
-      : { id: batch.id, fits: (batch as FitBatch).jobs.map((job) => runFitJob((batch as FitBatch).config, job, (batch as FitBatch).fittedAtSeconds)) };
+  const result: FitBatchResult | ForestBatchResult = isForestBatch(batch)
+    ? { id: batch.id, forests: batch.matrices.map((m) => runForestJob(batch.opts, m)) }
+    : { id: batch.id, fits: batch.jobs.map((job) => runFitJob(batch.config, job, batch.fittedAtSeconds)) };
   parentPort?.postMessage(result, collectTransferables(result));
 });

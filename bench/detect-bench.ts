@@ -35,12 +35,15 @@ import {
 } from './detect-corpora';
 import { leaveOneOut, LeaveOneOut } from './leave-one-out';
 import { referenceZScore } from './reference-zscore';
+import { SimulatedOnCall } from './simulated-on-call';
 
 const SHARED = process.env.SHARED_DIR ?? join(__dirname, '..', '..', '..', 'shared');
 /** BENCH_DETECT_KEEP=DIR keeps each corpus' scores (DIR/<corpus>/{product,reference}) for a look afterwards. */
 const KEEP = process.env.BENCH_DETECT_KEEP;
 /** BENCH_DETECT_ONLY=nab,asd runs only those corpora and skips the group table: for quick looks, never for a figure quoted. */
 const ONLY = process.env.BENCH_DETECT_ONLY?.split(',').filter(Boolean);
+/** BENCH_DETECT_FEEDBACK=0 skips the "with feedback" run (a simulated on-call marking each false page once). */
+const FEEDBACK = process.env.BENCH_DETECT_FEEDBACK !== '0';
 /** The alert thresholds tried for the leave-one-corpus-out view (the reference's K is 3 × threshold). */
 const GRID = [0.5, 0.6, 0.7, 0.8, 0.9, 1, 1.1, 1.25, 1.5, 1.75, 2, 2.25, 2.5, 3];
 /** The reference's figures in ../shared/detect/README.md (event F1 at K = 3 / at its best threshold). */
@@ -61,6 +64,8 @@ interface CorpusResult {
   /** Counted as on-call counts (NAB's windows as incidents), at threshold 1 (the reference at 3 σ). */
   events: Record<Detector, CorpusScore>;
   seriesDays: number;
+  /** The product again with a simulated on-call who marks each false page once (on-call counting; NAB's standard score). */
+  feedback?: { events: CorpusScore; marks: number; nabStandard?: number };
 }
 
 const log = (text: string) => process.stderr.write(`bench:detect: ${text}\n`);
@@ -138,7 +143,10 @@ async function runCorpus(c: Corpus, work: string): Promise<CorpusResult> {
     const from = c.scorerArgs.indexOf('--score-from');
     days = seriesDays(c.data, from >= 0 ? Number(c.scorerArgs[from + 1]) : undefined);
   }
+  const labelled = c.scorer === 'nab' ? join(work, c.name, 'labelled') : c.data;
+  const feedback = FEEDBACK ? await withFeedback(c, work, data, labelled) : undefined;
   return {
+    feedback,
     events,
     seriesDays: days,
     corpus: c.name,
@@ -150,6 +158,62 @@ async function runCorpus(c: Corpus, work: string): Promise<CorpusResult> {
     referenceBest: scoreCorpus(c, SHARED, referenceOut, 1, true),
     grid,
   };
+}
+
+/**
+ * The product with a simulated on-call (simulated-on-call.ts) who answers each false page once, at
+ * its first page, with a "not an anomaly" mark over that run: what operator feedback is worth.
+ */
+async function withFeedback(c: Corpus, work: string, data: string, labelled: string): Promise<CorpusResult['feedback']> {
+  const out = join(work, c.name, 'product-feedback');
+  const from = c.scorerArgs.indexOf('--score-from');
+  const scoreFrom = from >= 0 ? Number(c.scorerArgs[from + 1]) : undefined;
+  const started = Date.now();
+  const onCall: SimulatedOnCall[] = [];
+  await backtestFiles(data, out, parseConfig(DEFAULTS, '(defaults)'), undefined, silentLogger(), undefined, undefined, (rel) => {
+    const op = SimulatedOnCall.fromCsv(join(labelled, rel), scoreFrom);
+    onCall.push(op);
+    return op;
+  });
+  const marks = onCall.reduce((a, o) => a + o.marks, 0);
+  log(`${c.name}: with feedback (${marks} marks) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  if (KEEP) {
+    rmSync(join(KEEP, c.name, 'product-feedback'), { recursive: true, force: true });
+    cpSync(out, join(KEEP, c.name, 'product-feedback'), { recursive: true });
+  }
+  if (c.scorer === 'nab') {
+    const events = eventScore(labelled, resultsInUnixSeconds(out, join(work, c.name, 'feedback-unix')), [], SHARED, 1);
+    return { events, marks, nabStandard: scoreCorpus(c, SHARED, out, 1).nabStandard };
+  }
+  return { events: scoreCorpus(c, SHARED, out, 1), marks };
+}
+
+/** Before and after operator feedback, per corpus: false pages and recall (the feedback target: pages halved, recall down 0.02 at most). */
+function printFeedback(results: CorpusResult[]): void {
+  const rows = results.filter((r) => r.feedback);
+  if (!rows.length) return;
+  process.stdout.write('\nWith feedback: a simulated on-call marks each false page once, at its first page, as "not an anomaly" over that run (score > 1)\n');
+  const head = ['marks', 'false pages/series-day', 'after', 'ratio', 'recall', 'after', 'change', 'F1 after'];
+  process.stdout.write(`  ${''.padEnd(20)}${head.map((h) => h.padStart(23)).join('')}\n`);
+  for (const r of rows) {
+    const b = r.events.product;
+    const a = r.feedback!.events;
+    const cells = [
+      String(r.feedback!.marks),
+      num(b.falseAlarmsPerSeriesDay, 4),
+      num(a.falseAlarmsPerSeriesDay, 4),
+      num((a.falseAlarmsPerSeriesDay ?? 0) / Math.max(b.falseAlarmsPerSeriesDay ?? 0, 1e-9), 2),
+      num(b.recall),
+      num(a.recall),
+      num((a.recall ?? 0) - (b.recall ?? 0)),
+      num(a.f1),
+    ];
+    process.stdout.write(`  ${r.corpus.padEnd(20)}${cells.map((x) => x.padStart(23)).join('')}\n`);
+    if (r.feedback!.nabStandard !== undefined)
+      process.stdout.write(
+        `  ${''.padEnd(20)}NAB standard score with feedback: ${num(r.feedback!.nabStandard, 2)} (without: ${num(r.product.nabStandard, 2)})\n`,
+      );
+  }
 }
 
 const num = (x: number | undefined | null, d = 3) => (x === undefined || x === null || !Number.isFinite(x) ? '-' : x.toFixed(d));
@@ -263,6 +327,7 @@ async function main(): Promise<void> {
     );
     results.forEach(printCorpus);
     printEvents(results);
+    printFeedback(results);
     const grids = (d: Detector) => Object.fromEntries(results.map((r) => [r.corpus, r.grid[d]]));
     const loo = { product: leaveOneOut(GRID, grids('product')), reference: leaveOneOut(GRID, grids('reference')) };
     printLeaveOneOut('product', loo.product);
@@ -295,6 +360,16 @@ async function main(): Promise<void> {
           false_alarms_per_series_day: r.events.product.falseAlarmsPerSeriesDay,
           reference_recall: r.events.reference.recall,
           reference_false_alarms_per_series_day: r.events.reference.falseAlarmsPerSeriesDay,
+          ...(r.feedback
+            ? {
+                with_feedback: {
+                  marks: r.feedback.marks,
+                  recall: r.feedback.events.recall,
+                  false_alarms_per_series_day: r.feedback.events.falseAlarmsPerSeriesDay,
+                  f1: r.feedback.events.f1,
+                },
+              }
+            : {}),
         },
       ]),
     );

@@ -18,6 +18,8 @@ export const METRIC = {
   signalCorrelation: 'anomaly_signal_correlation',
   incidentInfo: 'anomaly_incident_info',
   signalInfo: 'anomaly_signal_info',
+  maintenance: 'anomaly_maintenance',
+  feedback: 'anomaly_feedback_total',
 } as const;
 
 /** The `model` label value of the score the shipped rules alert on. */
@@ -56,3 +58,31 @@ export const INCIDENT_PATTERN_NAMES = Object.keys(INCIDENT_PATTERNS) as Incident
 export function isIncidentPattern(name: string): name is IncidentPattern {
   return Object.prototype.hasOwnProperty.call(INCIDENT_PATTERNS, name);
 }
+
+/**
+ * Operator feedback travels as Alertmanager silences whose comment starts with one of these
+ * markers (case-insensitive): the receiver's "not an anomaly" action writes the first, and an
+ * operator can write either in Alertmanager's UI or with `amtool silence add --comment`.
+ * - false_positive: the silenced span was normal for the matching series; they learn it.
+ * - maintenance: planned work; the span never trains the models and does not alert.
+ */
+export const FEEDBACK_MARKERS = {
+  false_positive: 'anomaly: false-positive',
+  maintenance: 'anomaly: maintenance',
+} as const;
+export type FeedbackKind = keyof typeof FEEDBACK_MARKERS;
+export const FEEDBACK_KINDS = Object.keys(FEEDBACK_MARKERS) as FeedbackKind[];
+
+/** The feedback a silence comment carries, if it starts with a marker. */
+export function feedbackKind(comment: string): FeedbackKind | undefined {
+  const c = comment.trimStart().toLowerCase();
+  for (const kind of FEEDBACK_KINDS) {
+    const marker = FEEDBACK_MARKERS[kind];
+    // The marker must end there: "anomaly: maintenance-ish" is not one.
+    if (c.startsWith(marker) && !/[a-z0-9_-]/.test(c.charAt(marker.length))) return kind;
+  }
+  return undefined;
+}
+
+/** Labels the shipped anomaly alerts add to a series' labels (alertname and the rules' own). */
+export const ALERT_ONLY_LABELS = ['alertname', 'severity', 'category', 'family'] as const;

@@ -80,7 +80,7 @@ export abstract class BandDetector implements Detector {
     this.fittedAt = fittedAtSeconds;
   }
 
-  score(window: FeatureMatrix): Scores {
+  score(window: FeatureMatrix, learn = true): Scores {
     const rows = window.rows;
     const score = new Float64Array(rows);
     const expected = new Float64Array(rows);
@@ -96,7 +96,7 @@ export abstract class BandDetector implements Detector {
       score[r] = deviationScore(x, this.center, half, this.scoring);
       // A sample outside the band does not move it: an incident is not learned while it lasts (a
       // lasting one is taken in on purpose by a refit, after scheduler.accept_after).
-      if (alpha > 0 && score[r] <= 1) this.adapt(x, alpha);
+      if (learn && alpha > 0 && score[r] <= 1) this.adapt(x, alpha);
     }
     return { score, expected, lower, upper };
   }

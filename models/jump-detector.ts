@@ -88,8 +88,8 @@ export class JumpDetector implements Detector {
    * few samples and, because it remembers incidents (a jump must grow to page again), widens after
    * one; the band drawn stays the z-score's, which a resolved incident does not widen.
    */
-  score(window: FeatureMatrix): Scores {
-    return { score: this.run(window) };
+  score(window: FeatureMatrix, learn = true): Scores {
+    return { score: this.run(window, undefined, learn) };
   }
 
   /** Scores with the band each score is measured against: median ± the calibrated width, score 1 at its edge. */
@@ -103,7 +103,7 @@ export class JumpDetector implements Detector {
   }
 
   /** Scores the rows and learns from them; writes each row's band into `band` when given (the hot path passes none). */
-  private run(window: FeatureMatrix, band?: { expected: Float64Array; lower: Float64Array; upper: Float64Array }): Float64Array {
+  private run(window: FeatureMatrix, band?: { expected: Float64Array; lower: Float64Array; upper: Float64Array }, learn = true): Float64Array {
     const rows = window.rows;
     const score = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -121,7 +121,7 @@ export class JumpDetector implements Detector {
         }
         // Only jumps on the side that counts calibrate: a drop in latency must not blunt the
         // detector for the next rise.
-        if (this.counts(x - e)) this.jumps.push(Math.abs(x - e));
+        if (learn && this.counts(x - e)) this.jumps.push(Math.abs(x - e));
       }
       this.remember(x);
     }

@@ -81,7 +81,7 @@ export class PatternDetector implements Detector {
     this.warm = true;
   }
 
-  score(window: FeatureMatrix): Scores {
+  score(window: FeatureMatrix, learn = true): Scores {
     const rows = window.rows;
     const score = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -97,7 +97,7 @@ export class PatternDetector implements Detector {
       }
       // Only changes on the side that counts calibrate: a drop in latency must not blunt the
       // detector for the next rise.
-      if (this.counts(x - expected)) this.distances.push(distance);
+      if (learn && this.counts(x - expected)) this.distances.push(distance);
     }
     return { score };
   }

@@ -184,8 +184,9 @@ export class SeriesModel {
   /**
    * Scores new values in order and advances the feature stream past them. With a seasonal
    * profile and slots, the models score the residuals and the band is shifted back by the offset.
+   * With `learn` false the online detectors do not calibrate on these values (maintenance).
    */
-  score(values: Float64Array, slots?: Uint8Array): SeriesScores {
+  score(values: Float64Array, slots?: Uint8Array, learn = true): SeriesScores {
     const seasonal = this.seasonal && slots ? this.seasonal : undefined;
     const features = this.extractor.extract(seasonal ? seasonal.residuals(values, slots!) : values);
     const valueFeatures = this.valueExtractor ? this.valueExtractor.extract(values) : features;
@@ -199,7 +200,7 @@ export class SeriesModel {
         continue;
       }
       const residual = this.onResidual(d.name);
-      const s = d.score(residual ? features : valueFeatures);
+      const s = d.score(residual ? features : valueFeatures, learn);
       capScores(s.score);
       models[d.name] = s.score;
       if (voters && !voters.includes(d.name)) continue;

@@ -32,8 +32,11 @@ export interface Detector {
   readonly online?: boolean;
   /** Throws NotEnoughDataError below the detector's minimum sample count. */
   fit(train: FeatureMatrix, fittedAtSeconds?: number): void;
-  /** Causal: the score of row t depends on the fitted state and row t only. */
-  score(window: FeatureMatrix): Scores;
+  /**
+   * Causal: the score of row t depends on the fitted state and row t only. With `learn` false an
+   * online detector scores without calibrating on the rows (planned work is not the new normal).
+   */
+  score(window: FeatureMatrix, learn?: boolean): Scores;
   /** State with typed arrays as they are (structured-clone friendly: can be passed to a thread). */
   toState(): DetectorState;
   /** Compact JSON state: typed arrays as base64. */

@@ -1,7 +1,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Logger } from '../../common/logger';
-import { backtestCsv, backtestValues } from './backtest';
+import { backtestCsv, backtestValues, FeedbackOperator } from './backtest';
 import { ExporterConfig, SignalConfig } from '../config/config';
 import { isGroupHeader, readCsvSeries, readCsvTable } from './csv-series';
 import { backtestGroup, groupCsv, groupForestChannels } from './backtest-group';
@@ -40,6 +40,8 @@ export async function backtestFiles(
   progress?: (fileIndex: number, files: number, rel: string, rowsDone: number, rows: number) => void,
   /** Collects each file's values and scores, for the HTML report. */
   report?: ReportSeries[],
+  /** Someone who answers the pages of a file (bench:detect's simulated on-call), by relative path. */
+  operatorFor?: (rel: string) => FeedbackOperator | undefined,
 ): Promise<BacktestFileResult[]> {
   const inputs = csvInputs(input);
   if (inputs.length === 0) throw new Error(`${input}: no .csv files`);
@@ -57,7 +59,11 @@ export async function backtestFiles(
         first_lines: series.outOfOrder.slice(0, 5),
       });
     }
-    const scores = await backtestValues(series.values, series.times, config, signal, { logger, onProgress: (d, n) => progress?.(k, inputs.length, rel, d, n) });
+    const scores = await backtestValues(series.values, series.times, config, signal, {
+      logger,
+      onProgress: (d, n) => progress?.(k, inputs.length, rel, d, n),
+      operator: operatorFor?.(rel),
+    });
     const output = join(outputDir, rel);
     mkdirSync(dirname(output), { recursive: true });
     writeFileSync(output, backtestCsv(series.timestampText, series.values, scores));

@@ -3,6 +3,15 @@ import { ExporterConfig, SignalConfig } from '../config/config';
 import { FitPool } from '../fit/fit-pool';
 import { MemoryReader } from '../read/memory-reader';
 import { ScoringPipeline } from '../cycle/scoring-pipeline';
+import { FeedbackMark } from '../feedback/feedback-mark';
+
+/**
+ * Someone who answers pages during a backtest (bench:detect's simulated on-call): after each row,
+ * the marks they make or change (a silence), taken in before the next row is scored.
+ */
+export interface FeedbackOperator {
+  afterRow(row: number, timeSeconds: number, score: number): readonly FeedbackMark[];
+}
 
 export interface BacktestScores {
   stepSeconds: number;
@@ -48,7 +57,7 @@ export async function backtestValues(
   times: Float64Array,
   config: ExporterConfig,
   signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> = { direction: 'both', min_deviation: 0, min_relative_deviation: 0 },
-  opts: { logger?: Logger; onProgress?: (done: number, total: number) => void; fitter?: FitPool } = {},
+  opts: { logger?: Logger; onProgress?: (done: number, total: number) => void; fitter?: FitPool; operator?: FeedbackOperator } = {},
 ): Promise<BacktestScores> {
   const n = values.length;
   const step = medianStepSeconds(times);
@@ -85,6 +94,10 @@ export async function backtestValues(
       out.expected[i] = s.expected;
       out.lower[i] = s.lower;
       out.upper[i] = s.upper;
+    }
+    if (opts.operator) {
+      const marks = opts.operator.afterRow(i, axis[i], out.score[i]);
+      if (marks.length) pipeline.feedback.merge(marks);
     }
     if (opts.onProgress && (i % 500 === 0 || i === n - 1)) opts.onProgress(i + 1, n);
   }

@@ -46,6 +46,19 @@ const auth = z
   .refine((a) => !(a.bearer_token_file && a.bearer_token_env), { message: 'set at most one of bearer_token_file and bearer_token_env' })
   .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
 
+/** How feedback is taken in; also the defaults of backtests fed marks without an Alertmanager. */
+export const FEEDBACK_DEFAULTS = { false_positive_margin: 1.25, lookback: 3600_000 } as const;
+const feedbackTuning = {
+  /**
+   * A false-positive span's largest deviation times this is normal for the series from then on:
+   * the same deviation scores at most 1/margin, a deviation more than margin times larger still
+   * pages (bench:detect "with feedback", docs/detection.md).
+   */
+  false_positive_margin: z.number().min(1).max(10).default(FEEDBACK_DEFAULTS.false_positive_margin),
+  /** An incident that ended at most this long before a false-positive span began is the one it is about. */
+  lookback: duration(0).prefault('1h'),
+};
+
 export const configSchema = z
   .strictObject({
     reader: z.strictObject({
@@ -211,6 +224,22 @@ export const configSchema = z
         analyze_any_query: z.boolean().optional(),
       })
       .prefault({}),
+    /**
+     * Operator feedback from Alertmanager's silences (common/vocabulary.ts FEEDBACK_MARKERS): off
+     * when unset. The exporter reads silences only; it never writes to Alertmanager.
+     */
+    alertmanager: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+        poll_every: duration(1000).prefault('30s'),
+        timeout: duration(1).prefault('10s'),
+        headers: z.record(z.string(), z.string()).default({}),
+        auth: auth.optional(),
+        /** A mark is kept this long after its span ends (Alertmanager forgets expired silences after 5 days). */
+        keep_marks: duration(1000).prefault('90d'),
+        ...feedbackTuning,
+      })
+      .optional(),
     logging: z
       .strictObject({ level: z.enum(['error', 'warn', 'info', 'debug']).default('info'), format: z.enum(['json', 'text']).default('json') })
       .prefault({}),

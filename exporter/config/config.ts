@@ -30,7 +30,8 @@ export function shardSpec(config: ExporterConfig): ShardSpec {
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): ExporterConfig {
   const config = parseConfig(readConfigText(file), file, overrides);
   const { token, password } = readerSecretSources(config.reader.auth);
-  const problems = secretProblems([token, password].filter((x) => x !== undefined));
+  const am = readerSecretSources(config.alertmanager?.auth, 'alertmanager.auth');
+  const problems = secretProblems([token, password, am.token, am.password].filter((x) => x !== undefined));
   if (problems.length) throw new ConfigError(file, problems);
   return config;
 }
@@ -43,18 +44,18 @@ export interface NamedSecret {
 }
 
 /** Where the reader's secrets come from: checked by loadConfig, read by the reader (reader-factory.ts). */
-export function readerSecretSources(auth: ExporterConfig['reader']['auth']): { token?: NamedSecret; password?: NamedSecret } {
+export function readerSecretSources(auth: ExporterConfig['reader']['auth'], at = 'reader.auth'): { token?: NamedSecret; password?: NamedSecret } {
   if (!auth) return {};
   const token: NamedSecret | undefined =
     auth.bearer_token_file || auth.bearer_token_env
       ? {
-          path: auth.bearer_token_file ? 'reader.auth.bearer_token_file' : 'reader.auth.bearer_token_env',
+          path: auth.bearer_token_file ? `${at}.bearer_token_file` : `${at}.bearer_token_env`,
           source: { file: auth.bearer_token_file, env: auth.bearer_token_env },
           what: 'bearer token',
         }
       : undefined;
   const password: NamedSecret | undefined = auth.basic && {
-    path: auth.basic.password_file ? 'reader.auth.basic.password_file' : 'reader.auth.basic.password_env',
+    path: auth.basic.password_file ? `${at}.basic.password_file` : `${at}.basic.password_env`,
     source: { file: auth.basic.password_file, env: auth.basic.password_env },
     what: 'password',
   };

@@ -24,6 +24,8 @@ import { fitOptions, fitWindowSeconds } from './fit-schedule';
 import { buildSnapshot } from './snapshot-build';
 import { HistoryArrays, SeriesHistory } from './series-history';
 import { CycleContext, SignalCycle, SignalReport } from './signal-cycle';
+import { FeedbackBook } from '../feedback/feedback-book';
+import { FEEDBACK_DEFAULTS } from '../config/config-schema';
 
 export type { SignalReport } from './signal-cycle';
 
@@ -62,6 +64,8 @@ export class ScoringPipeline implements Pipeline {
   private readonly ctx: CycleContext;
   /** Set when built from a previous pipeline (config reload). */
   readonly adopted?: AdoptionReport;
+  /** Operator feedback marks (from Alertmanager's silences, or a backtest's simulated operator). */
+  readonly feedback: FeedbackBook;
 
   constructor(
     private readonly config: ExporterConfig,
@@ -81,6 +85,7 @@ export class ScoringPipeline implements Pipeline {
     this.groupForestsKey = stableHash({ gf: config.models.isolation_forest_group ?? null, sched, groupBy: config.reader.group_by });
     this.groupForests = previous && previous.groupForestsKey === this.groupForestsKey ? previous.groupForests : groupForests(config, fitter);
     this.histories = previous?.histories ?? new WeakMap();
+    this.feedback = previous?.feedback ?? new FeedbackBook((kind) => metrics?.feedback.inc({ kind }));
     const shard = new Shard(shardSpec(config), config.reader.group_by);
     const ctx: CycleContext = {
       // A replica of several reads and scores only its share of the groups.
@@ -98,6 +103,7 @@ export class ScoringPipeline implements Pipeline {
       inferEverySeconds: sched.infer_every / 1000,
       correlationWindowSeconds: c.window / 1000,
       fitSchedule: fitOptions(sched),
+      feedback: this.feedback,
     };
     const seasonalZone = config.models.seasonal ? sched.timezone : undefined;
     this.signals = Object.entries(config.reader.signals).map(([name, s]) => {
@@ -107,6 +113,10 @@ export class ScoringPipeline implements Pipeline {
         seasonalZone,
         holdSamples: config.ensemble.hold_samples,
         historySamples: config.server.history_samples,
+        feedback: {
+          margin: config.alertmanager?.false_positive_margin ?? FEEDBACK_DEFAULTS.false_positive_margin,
+          lookbackSeconds: (config.alertmanager?.lookback ?? FEEDBACK_DEFAULTS.lookback) / 1000,
+        },
       };
       return new SignalCycle(s.query, tracking, ctx);
     });

@@ -44,6 +44,14 @@ export class SeriesHistory {
     this.count = Math.min(this.count + 1, this.capacity);
   }
 
+  /** Calls `fn` with each kept sample's time, value and expected value, oldest first. */
+  forEach(fn: (ts: number, value: number, expected: number) => void): void {
+    for (let k = 0; k < this.count; k++) {
+      const i = (this.next - this.count + k + this.capacity) % this.capacity;
+      fn(this.ts[i], this.figures[i * FIELDS], this.figures[i * FIELDS + 1]);
+    }
+  }
+
   /** Oldest first, as plain arrays for JSON (a figure that is not finite becomes null, a gap in the chart). */
   toArrays(): HistoryArrays {
     const out: HistoryArrays = { ts: [], value: [], expected: [], lower: [], upper: [], score: [] };

@@ -7,6 +7,7 @@ import { exposableLabelName } from '../../common/label-names';
 import { SeriesModel, SeriesModelConfig } from '../../models';
 import { RecentSamples } from '../group/correlation';
 import { RawSeries } from '../read/reader';
+import { FeedbackMark, markMatches } from '../feedback/feedback-mark';
 import { SeriesResult } from '../publish/snapshot';
 import { hoursOfWeek } from './local-time';
 import { SeriesHistory } from './series-history';
@@ -24,6 +25,18 @@ export interface TrackerContext {
   holdSamples: number;
   /** Scored samples kept for the web page (server.history_samples). */
   historySamples: number;
+  /** How operator feedback is taken in (alertmanager section); none without it. */
+  feedback?: FeedbackOptions;
+}
+
+export interface FeedbackOptions {
+  /**
+   * A false-positive mark's deviation times this is normal for the series from then on (its score
+   * stays at most 1 up to there): the same deviation does not page again, a clearly larger one does.
+   */
+  margin: number;
+  /** An incident that ended this long before a false-positive span began is the one it is about. */
+  lookbackSeconds: number;
 }
 
 /** What a restore brings back (see state/model-state.ts). */
@@ -35,6 +48,10 @@ export interface TrackerSaved {
   incidents?: [number, number][];
   /** Start of the ongoing incident's rise (see SeriesTracker.riseStart). */
   riseStart?: number;
+  /** Per past incident, its largest deviations above and below the expected value, and its onset. */
+  incidentPeaks?: number[][];
+  /** Deviations above and below the expected value that operator feedback said are normal. */
+  tolerance?: [number, number];
 }
 
 /** Past incidents a tracker remembers for its refits (the oldest go first). */
@@ -67,6 +84,19 @@ export class SeriesTracker {
    * their samples out of training while they are in the fit window (see training-window.ts).
    */
   incidents: [number, number][] = [];
+  /** Per incident (same order): its largest deviations from the expected value above and below, and its onset (its first score above 1). */
+  private incidentPeaks: [number, number, number][] = [];
+  /** The ongoing incident's largest deviations above and below the expected value so far. */
+  private peakUp = 0;
+  private peakDown = 0;
+  /**
+   * Deviations from the expected value, above and below, that operator feedback said are normal
+   * (false-positive marks): up to `margin` times them the series' score stays at most 1.
+   */
+  tolerance: [number, number] = [0, 0];
+  /** The feedback marks about this series, as of the book's `feedbackVersion`. */
+  private marks: readonly FeedbackMark[] = [];
+  private feedbackVersion = -1;
   /** The ongoing anomaly was taken as the new normal by a refit (see trainingExclusions). */
   private accepted = false;
   /** A refit took the ongoing anomaly in when only its first sample had been scored. */
@@ -107,6 +137,14 @@ export class SeriesTracker {
     t.sinceFlag = saved.sinceFlag ?? Infinity;
     t.incidents = Array.isArray(saved.incidents) ? saved.incidents.filter((x) => Array.isArray(x) && x.length === 2 && x.every(Number.isFinite)) : [];
     if (t.onset !== undefined && Number.isFinite(saved.riseStart) && saved.riseStart! <= t.onset) t.riseStart = saved.riseStart;
+    const peaks = Array.isArray(saved.incidentPeaks) && saved.incidentPeaks.length === t.incidents.length ? saved.incidentPeaks : undefined;
+    t.incidentPeaks = t.incidents.map(([from], i) => {
+      const p = peaks?.[i];
+      const ok = Array.isArray(p) && p.length === 3 && p.every((x) => Number.isFinite(x)) && p[0] >= 0 && p[1] >= 0;
+      return ok ? [p[0], p[1], p[2]] : [0, 0, from];
+    });
+    if (Array.isArray(saved.tolerance) && saved.tolerance.length === 2 && saved.tolerance.every((x) => Number.isFinite(x) && x >= 0))
+      t.tolerance = [saved.tolerance[0], saved.tolerance[1]];
     return t;
   }
 
@@ -122,11 +160,21 @@ export class SeriesTracker {
     }
     if (fresh.length === 0) return this.latest;
     const zone = this.ctx.seasonalZone;
-    const s = this.model.score(Float64Array.from(fresh), zone === undefined ? undefined : hoursOfWeek(times, zone));
+    // Planned work (a maintenance mark) is not the new normal: the online models do not calibrate on it.
+    const learn = !this.marks.some((m) => m.kind === 'maintenance' && times[times.length - 1] >= m.fromSeconds && times[0] <= m.toSeconds);
+    const s = this.model.score(Float64Array.from(fresh), zone === undefined ? undefined : hoursOfWeek(times, zone), learn);
+    const margin = this.ctx.feedback?.margin ?? 1;
     // A series is anomalous from a score above 1 until hold_samples samples pass without one:
     // the ensemble flags changes, and a change is an incident for a while, not for one sample.
     for (let i = 0; i < s.rows; i++) {
+      const deviation = fresh[i] - s.expected[i];
+      if (this.marks.length && this.inFalsePositiveSpan(times[i])) this.tolerate(deviation);
+      this.applyTolerance(s, i, deviation, margin);
       this.history.push(times[i], fresh[i], s.expected[i], s.lower[i], s.upper[i], s.ensemble[i]);
+      if (this.onset !== undefined && Number.isFinite(deviation)) {
+        if (deviation > this.peakUp) this.peakUp = deviation;
+        if (-deviation > this.peakDown) this.peakDown = -deviation;
+      }
       const shoulder = s.ensemble[i] > SHOULDER_SCORE;
       if (this.onset === undefined) {
         if (this.tailLeft > 0 && shoulder && s.ensemble[i] <= 1) {
@@ -140,6 +188,8 @@ export class SeriesTracker {
         if (this.onset === undefined) {
           this.onset = times[i];
           this.onsetBand = [s.lower[i], s.upper[i]];
+          this.peakUp = Math.max(0, deviation || 0);
+          this.peakDown = Math.max(0, -deviation || 0);
           this.riseStart = this.riseCount > 0 ? this.rise[(this.riseCount - Math.min(this.riseCount, this.rise.length)) % this.rise.length] : undefined;
           this.riseCount = 0;
         }
@@ -154,9 +204,13 @@ export class SeriesTracker {
       if (++this.sinceFlag >= this.ctx.holdSamples) {
         if (this.onset !== undefined && (!this.accepted || this.wasSpike())) {
           this.incidents.push([Math.min(this.onset, this.riseStart ?? this.onset), times[i]]);
+          this.incidentPeaks.push([this.peakUp, this.peakDown, this.onset]);
           this.tailLeft = this.rise.length;
         }
-        if (this.incidents.length > MAX_INCIDENTS) this.incidents.shift();
+        if (this.incidents.length > MAX_INCIDENTS) {
+          this.incidents.shift();
+          this.incidentPeaks.shift();
+        }
         this.riseStart = undefined;
         this.onset = undefined;
         this.onsetBand = undefined;
@@ -180,6 +234,7 @@ export class SeriesTracker {
       upper: s.upper[last],
       anomalous: this.onset !== undefined,
       onsetSeconds: this.onset,
+      maintenance: this.marks.some((m) => m.kind === 'maintenance' && times[last] >= m.fromSeconds && times[last] <= m.toSeconds) || undefined,
     });
     return this.latest;
   }
@@ -190,14 +245,116 @@ export class SeriesTracker {
    * normal: it is trained on from now on, and not left out when it ends.
    */
   trainingExclusions(end: number, horizon: number, acceptAfterSeconds: number): [number, number][] {
-    this.incidents = this.incidents.filter(([, to]) => to >= horizon);
-    if (this.onset === undefined || this.accepted) return this.incidents;
+    this.keepIncidents(([, to]) => to >= horizon);
+    // Planned work never trains the models (maintenance marks), whatever it scored.
+    const planned: [number, number][] = [];
+    for (const m of this.marks) if (m.kind === 'maintenance' && m.toSeconds >= horizon) planned.push([m.fromSeconds, m.toSeconds]);
+    const past = planned.length ? [...this.incidents, ...planned] : this.incidents;
+    if (this.onset === undefined || this.accepted) return past;
     if (end - this.onset >= acceptAfterSeconds) {
       this.accepted = true;
       this.acceptedOnFirstSample = this.lastTs <= this.onset;
-      return this.incidents;
+      return past;
     }
-    return [...this.incidents, [Math.min(this.onset, this.riseStart ?? this.onset), Infinity]];
+    return [...past, [Math.min(this.onset, this.riseStart ?? this.onset), Infinity]];
+  }
+
+  /** Keeps the past incidents (and their peaks) for which `keep` holds. */
+  private keepIncidents(keep: (span: [number, number], peaks: [number, number, number]) => boolean): void {
+    const incidents: [number, number][] = [];
+    const peaks: [number, number, number][] = [];
+    for (let i = 0; i < this.incidents.length; i++) {
+      const p = this.incidentPeaks[i] ?? [0, 0, this.incidents[i][0]];
+      if (!keep(this.incidents[i], p)) continue;
+      incidents.push(this.incidents[i]);
+      peaks.push(p);
+    }
+    this.incidents = incidents;
+    this.incidentPeaks = peaks;
+  }
+
+  /** Per past incident, its largest deviations above and below the expected value and its onset (for saving). */
+  get pastPeaks(): readonly [number, number, number][] {
+    return this.incidentPeaks;
+  }
+
+  /**
+   * Takes in the book's marks about this series when the book changed since the last call. A
+   * false-positive mark says its span was normal: the incidents that began within it (or within
+   * the lookback before it, unless the span was exact), the ongoing one too, are no longer
+   * incidents, so refits train on them, and their largest deviations, with every scored sample in
+   * the span, become the series' tolerance. An incident that began before (a real one whose tail
+   * the span holds) is left as it is: only the span's own samples are tolerated.
+   */
+  applyFeedback(marks: readonly FeedbackMark[], version: number): void {
+    if (version === this.feedbackVersion) return;
+    this.feedbackVersion = version;
+    this.marks = marks.filter((m) => markMatches(m, this.publicLabels));
+    const lookback = this.ctx.feedback?.lookbackSeconds ?? 0;
+    for (const m of this.marks) {
+      if (m.kind !== 'false_positive') continue;
+      const from = m.fromSeconds - (m.exact ? 0 : lookback);
+      this.keepIncidents((_, [up, down, onset]) => {
+        const covered = onset >= from && onset <= m.toSeconds;
+        if (covered) {
+          this.tolerate(up);
+          this.tolerate(-down);
+        }
+        return !covered;
+      });
+      this.history.forEach((t, value, expected) => {
+        if (t >= m.fromSeconds && t <= m.toSeconds) this.tolerate(value - expected);
+      });
+      if (this.onset !== undefined && this.onset >= from && this.onset <= m.toSeconds) {
+        // The ongoing anomaly is what the operator said is normal: it ends here, unrecorded, so
+        // the next refit trains on it.
+        this.tolerate(this.peakUp);
+        this.tolerate(-this.peakDown);
+        this.onset = undefined;
+        this.onsetBand = undefined;
+        this.riseStart = undefined;
+        this.accepted = false;
+        this.acceptedOnFirstSample = false;
+        this.sinceFlag = Infinity;
+      }
+    }
+  }
+
+  private inFalsePositiveSpan(t: number): boolean {
+    for (const m of this.marks) if (m.kind === 'false_positive' && t >= m.fromSeconds && t <= m.toSeconds) return true;
+    return false;
+  }
+
+  /** A deviation from the expected value (positive above) is normal for this series. */
+  private tolerate(deviation: number): void {
+    if (!Number.isFinite(deviation)) return;
+    if (deviation > this.tolerance[0]) this.tolerance[0] = deviation;
+    if (-deviation > this.tolerance[1]) this.tolerance[1] = -deviation;
+  }
+
+  /**
+   * Up to `margin` times the tolerated deviation on its side, the score is at most the deviation's
+   * share of that, and the band drawn reaches there: the band stays where the score crosses 1.
+   */
+  private applyTolerance(
+    s: { ensemble: Float64Array; expected: Float64Array; lower: Float64Array; upper: Float64Array },
+    i: number,
+    deviation: number,
+    margin: number,
+  ): void {
+    const [up, down] = this.tolerance;
+    if ((up === 0 && down === 0) || !Number.isFinite(deviation)) return;
+    if (up > 0) {
+      const edge = margin * up;
+      if (deviation > 0 && deviation <= edge) s.ensemble[i] = Math.min(s.ensemble[i], deviation / edge);
+      if (Number.isFinite(s.upper[i])) s.upper[i] = Math.max(s.upper[i], s.expected[i] + edge);
+    }
+    if (down > 0) {
+      const edge = margin * down;
+      if (deviation < 0 && -deviation <= edge) s.ensemble[i] = Math.min(s.ensemble[i], -deviation / edge);
+      // A band kept at or above 0 (a series never negative) stays there.
+      if (Number.isFinite(s.lower[i])) s.lower[i] = Math.min(s.lower[i], s.lower[i] >= 0 ? Math.max(0, s.expected[i] - edge) : s.expected[i] - edge);
+    }
   }
 
   /**

@@ -16,6 +16,7 @@ import { FitDecision, fitDecision, FitScheduleOptions } from './fit-schedule';
 import { SeriesHistory } from './series-history';
 import { SeriesTracker, TrackerContext } from './series-tracker';
 import { SignalWindow } from './signal-window';
+import { FeedbackBook } from '../feedback/feedback-book';
 import { scoringStart } from './training-window';
 
 export interface SignalReport {
@@ -54,6 +55,8 @@ export interface CycleContext {
   inferEverySeconds: number;
   correlationWindowSeconds: number;
   fitSchedule: FitScheduleOptions;
+  /** Operator feedback (Alertmanager silences with a marker), taken in by each series. */
+  feedback: FeedbackBook;
 }
 
 export class SignalCycle {
@@ -259,6 +262,8 @@ export class SignalCycle {
       this.series.set(key, t);
     }
     t.lastSeen = end;
+    // Before a refit's training exclusions and before scoring: marks change both.
+    t.applyFeedback(this.ctx.feedback.all, this.ctx.feedback.version);
     return t;
   }
 

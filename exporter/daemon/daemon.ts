@@ -29,6 +29,7 @@ import { Shard } from '../shard/shard';
 import { Readiness } from './readiness';
 import { changedFields, ConfigReloader, ReloadSource } from '../../common/config-reload';
 import { Mutex } from '../../common/mutex';
+import { SilencePoller } from '../feedback/silence-poller';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -61,6 +62,8 @@ export class ExporterDaemon {
   private readonly fitPool: FitPool;
   private readonly store?: StateStore;
   private saveTimer?: NodeJS.Timeout;
+  /** Operator feedback from Alertmanager's silences (alertmanager.url; idle when unset). */
+  private readonly silences: SilencePoller;
   private saving = false;
   private readonly runner: PeriodicRunner;
   private server?: Server;
@@ -90,6 +93,12 @@ export class ExporterDaemon {
     this.fitPool = new FitPool(config.models.fit_threads);
     if (config.state.dir) this.store = new StateStore(config.state.dir, this.log, new Shard(shardSpec(config), config.reader.group_by));
     this.running = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
+    this.silences = new SilencePoller(
+      () => this.config.alertmanager,
+      () => this.pipeline.feedback,
+      this.log,
+      this.metrics,
+    );
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
     this.runner = new PeriodicRunner(
@@ -264,6 +273,7 @@ export class ExporterDaemon {
     this.metrics.shardInfo.reset();
     this.metrics.shardInfo.set({ index: String(shard.index), count: String(shard.count) }, 1);
     await this.restoreState();
+    this.silences.start();
     this.runner.start();
     if (this.store) this.startSaveTimer();
     this.scheduleFitCron();
@@ -288,6 +298,12 @@ export class ExporterDaemon {
       const saved = await this.store.load(signal, signalHash, detectorHashes);
       if (saved) this.log.info('model state restored', { signal, series: this.pipeline.restoreState(saved) });
     }
+    try {
+      const marks = this.pipeline.feedback.load(this.store.dir);
+      if (marks) this.log.info('feedback marks restored', { marks });
+    } catch (err) {
+      this.log.warn('feedback marks not restored', { error: errorMessage(err) });
+    }
     const groupsHash = this.pipeline.groupForestsHash;
     if (groupsHash !== undefined) {
       const groups = await this.store.loadGroups(groupsHash);
@@ -304,6 +320,7 @@ export class ExporterDaemon {
       for (const s of this.pipeline.exportState()) await this.store.save(s);
       const groupsHash = this.pipeline.groupForestsHash;
       if (groupsHash !== undefined) await this.store.saveGroups(this.pipeline.exportGroupForests(), groupsHash);
+      this.pipeline.feedback.save(this.store.dir);
       this.log.debug('model state saved', { dir: this.store.dir, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
     } catch (err) {
       this.log.error('saving model state failed', { dir: this.store.dir, error: errorMessage(err) });
@@ -316,6 +333,7 @@ export class ExporterDaemon {
     this.reloader?.stop();
     await this.cronTask?.stop();
     if (this.saveTimer) clearInterval(this.saveTimer);
+    await this.silences.stop();
     await this.runner.stop();
     await this.saveState();
     await this.fitPool.close();

@@ -1,4 +1,4 @@
-import { METRIC } from '../../common/vocabulary';
+import { FEEDBACK_KINDS, METRIC } from '../../common/vocabulary';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Exporter self-monitoring, prefix anomaly_exporter_ (DESIGN.md metric contract). */
@@ -19,6 +19,10 @@ export class SelfMetrics {
   readonly signalInfo: Gauge<'signal' | 'unit'>;
   readonly webInfo: Gauge<'external_url'>;
   readonly shardInfo: Gauge<'index' | 'count'>;
+  readonly feedback: Counter<'kind'>;
+  readonly feedbackMarks: Gauge<'kind'>;
+  private amUp?: Gauge;
+  private readonly registry: Registry;
   private signals: string[] = [];
 
   constructor(registry: Registry, version: string, signals: string[], inferEverySeconds = 60, units: Record<string, string | undefined> = {}) {
@@ -36,6 +40,23 @@ export class SelfMetrics {
       registers: r,
     });
     this.shardInfo.set({ index: '0', count: '1' }, 1);
+    this.feedback = new Counter({
+      name: METRIC.feedback,
+      help: 'Operator feedback marks received (Alertmanager silences whose comment starts with "anomaly: false-positive" or "anomaly: maintenance"), by kind.',
+      labelNames: ['kind'],
+      registers: r,
+    });
+    this.feedbackMarks = new Gauge({
+      name: 'anomaly_exporter_feedback_marks',
+      help: 'Feedback marks the exporter keeps (in its state across restarts), by kind.',
+      labelNames: ['kind'],
+      registers: r,
+    });
+    for (const kind of FEEDBACK_KINDS) {
+      this.feedback.inc({ kind }, 0);
+      this.feedbackMarks.set({ kind }, 0);
+    }
+    this.registry = registry;
     this.signalInfo = new Gauge({
       name: METRIC.signalInfo,
       help: 'The configured signals, value 1, with the unit of their values (reader.signals.NAME.unit; empty when none).',
@@ -141,5 +162,15 @@ export class SelfMetrics {
       this.fitDuration.zero({ signal: s });
     }
     this.signals = [...signals];
+  }
+
+  /** Whether the last poll of Alertmanager's silences answered; the gauge exists only once feedback is on. */
+  alertmanagerUp(up: boolean): void {
+    this.amUp ??= new Gauge({
+      name: 'anomaly_exporter_alertmanager_up',
+      help: "Whether the last poll of Alertmanager's silences (alertmanager.url) answered (1) or not (0); absent when feedback is off.",
+      registers: [this.registry],
+    });
+    this.amUp.set(up ? 1 : 0);
   }
 }

@@ -45,6 +45,15 @@ function renderSnapshotTo(out: ByteSink, s: Snapshot, inferEvery: string): void 
   s.series.forEach((r, i) => {
     if (r.onsetSeconds !== undefined) out.push(`${METRIC.onsetTimestamp}{${labelStrings[i]}} ${num(r.onsetSeconds)}\n`);
   });
+  if (s.series.some((r) => r.maintenance)) {
+    family(
+      METRIC.maintenance,
+      `1 while the series' newest sample lies in a maintenance window (a silence marked "anomaly: maintenance"): scored, but the shipped rules do not alert; absent otherwise. ${every}`,
+    );
+    s.series.forEach((r, i) => {
+      if (r.maintenance) out.push(`${METRIC.maintenance}{${labelStrings[i]}} 1\n`);
+    });
+  }
   const groupLabels = s.groups.map((g) => formatLabels(g.labels));
   family(METRIC.anomalousSignals, `Signals of the group whose ensemble anomaly score is above 1 now. ${every}`);
   s.groups.forEach((g, i) => out.push(`${METRIC.anomalousSignals}${braces(groupLabels[i])} ${g.anomalousSignals}\n`));

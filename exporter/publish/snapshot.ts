@@ -18,6 +18,8 @@ export interface SeriesResult {
   readonly anomalous: boolean;
   /** Start of the current anomalous stretch (its first ensemble score above 1), if in one. */
   readonly onsetSeconds?: number;
+  /** Inside a maintenance mark's span: published, but the shipped rules do not alert on it. */
+  readonly maintenance?: boolean;
 }
 
 export interface CorrelationResult {

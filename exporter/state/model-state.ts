@@ -41,6 +41,8 @@ export function exportSignal(s: SignalCycle, stepSeconds: number): SavedSignal {
       sinceFlag: Number.isFinite(x.sinceFlag) ? x.sinceFlag : undefined,
       incidents: x.incidents.length ? x.incidents : undefined,
       riseStart: x.incidentRise,
+      incidentPeaks: x.incidents.length ? [...x.pastPeaks] : undefined,
+      tolerance: x.tolerance[0] > 0 || x.tolerance[1] > 0 ? x.tolerance : undefined,
       model: x.model.toState(),
     })),
   };

@@ -24,6 +24,10 @@ export interface SavedSeries {
   incidents?: [number, number][];
   /** Start of the ongoing incident's rise (its samples above half the band before its onset). */
   riseStart?: number;
+  /** Per past incident, its largest deviations above and below the expected value, and its onset. */
+  incidentPeaks?: number[][];
+  /** Deviations above and below the expected value that operator feedback said are normal. */
+  tolerance?: [number, number];
   model: SeriesModelState;
 }
 

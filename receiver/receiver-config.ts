@@ -125,6 +125,22 @@ export const receiverConfigSchema = z
     store: z.strictObject({ path: z.string().default('./state/receiver.db') }).prefault({}),
     prometheus: z.strictObject({ url: z.url({ protocol: /^https?$/ }), timeout: duration(1).prefault('5s') }).optional(),
     /**
+     * Where "not an anomaly" writes its silence (API v2): the exporter reads it back as feedback.
+     * The action answers 409 when unset.
+     */
+    alertmanager: z
+      .strictObject({
+        url: z.url({ protocol: /^https?$/ }),
+        timeout: duration(1).prefault('5s'),
+        /** How long the silence holds the alert quiet from the click on. */
+        silence_for: duration(60_000).prefault('1h'),
+        /** Bearer token or basic auth for Alertmanager (secrets from a file or the environment). */
+        bearer_token: secret.optional(),
+        basic: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
+      })
+      .refine((a) => !(a.bearer_token && a.basic), { message: 'use either bearer_token or basic, not both' })
+      .optional(),
+    /**
      * A resolve of an alert matching these is checked against `lost_query` in Prometheus: any
      * result means the anomaly source (the exporter) was down or stale, which is not a recovery.
      */
@@ -231,6 +247,8 @@ export function loadReceiverConfig(file: string, overrides: ReceiverOverrides = 
     { path: 'auth.token', source: c.auth?.token, what: 'token' },
     { path: 'auth.password', source: c.auth?.password, what: 'password' },
     { path: 'analysis.llm.api_key', source: c.analysis.llm?.api_key, what: 'API key' },
+    { path: 'alertmanager.bearer_token', source: c.alertmanager?.bearer_token, what: 'Alertmanager token' },
+    { path: 'alertmanager.basic.password', source: c.alertmanager?.basic?.password, what: 'Alertmanager password' },
     ...c.runbooks.flatMap((rb, i) =>
       rb.steps.flatMap((st, j) => (st.type === 'notify' ? [{ path: `runbooks.${i}.steps.${j}.url`, source: st.url, what: 'notification URL' }] : [])),
     ),

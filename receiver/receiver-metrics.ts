@@ -17,9 +17,17 @@ export class ReceiverMetrics {
   readonly timeToResolve: Histogram<'kind'>;
   readonly episodesOpen: Gauge;
   readonly storeErrors: Counter<'operation'>;
+  readonly notAnomaly: Counter<'outcome'>;
 
   constructor(registry: Registry, openEpisodes: () => number) {
     const r = [registry];
+    this.notAnomaly = new Counter({
+      name: 'remediation_not_anomaly_marks_total',
+      help: '"Not an anomaly" clicks by outcome: marked (a silence with the false-positive marker written to Alertmanager), failed (Alertmanager refused or was unreachable).',
+      labelNames: ['outcome'],
+      registers: r,
+    });
+    for (const outcome of ['marked', 'failed']) this.notAnomaly.inc({ outcome }, 0);
     this.alertsReceived = new Counter({
       name: 'remediation_alerts_received_total',
       help: 'Alerts received in webhook requests, rejected ones included.',

@@ -3,6 +3,7 @@
  * the actions after the caller has acknowledged, handles approvals. The server (server.ts) and the
  * daemon (receiver-daemon.ts) wrap it.
  */
+import { NotAnomalyMarker } from './not-anomaly';
 import { Registry } from 'prom-client';
 import { errorMessage } from '../common/errors';
 import { Mutex } from '../common/mutex';
@@ -54,6 +55,8 @@ export class Receiver {
   private running = new Set<Promise<void>>();
   /** On-demand analyses (POST /api/v1/analyze): two at a time, twenty waiting at most. */
   readonly analyses: AnalysisQueue;
+  /** On-call's "not an anomaly" on an episode: a marked silence in Alertmanager. */
+  readonly notAnomaly: NotAnomalyMarker;
   /** Webhooks are taken one at a time, across config reloads too. */
   private readonly intakeLock = new Mutex();
   /** LLM narratives by episode state, so a page view does not ask the model again. */
@@ -81,6 +84,7 @@ export class Receiver {
     this.metrics = new ReceiverMetrics(registry, () => this.store.episodes.countOpen());
     this.concurrency = new ConcurrencyGate(config.limits.max_concurrent_actions);
     this.analyses = new AnalysisQueue(2, 20, clock);
+    this.notAnomaly = new NotAnomalyMarker(this.store, () => this.cfg, clock);
     this.wire(config);
     const interrupted = this.store.actions.markInterrupted(this.clock());
     if (interrupted.length) log.warn('actions interrupted by a restart marked outcome_unknown (not retried)', { actions: interrupted });

@@ -30,7 +30,7 @@ export function pagesRouter(receiver: Receiver, authenticated: express.RequestHa
     res
       .type('html')
       .set('Cache-Control', 'no-store')
-      .send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock(), csrf.value, narrative));
+      .send(renderEpisodePage(receiver.store, e, receiver.config.mode, receiver.clock(), csrf.value, narrative, receiver.config.alertmanager !== undefined));
   });
   return router;
 }

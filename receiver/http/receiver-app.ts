@@ -12,6 +12,7 @@ import { Receiver } from '../receiver';
 import { approvalsRouter } from './approvals-router';
 import { analyzeRouter } from './analyze-router';
 import { episodesRouter } from './episodes-router';
+import { feedbackRouter } from './feedback-router';
 import { pagesRouter } from './pages-router';
 import { AuthCheck } from './request-auth';
 import { requireAuth } from './require-auth';
@@ -52,6 +53,7 @@ export function createReceiverApp(receiver: Receiver, registry: Registry, opts: 
   app.use(episodesRouter(receiver, authenticated));
   app.use(analyzeRouter(receiver, authenticated));
   app.use(approvalsRouter(receiver, authenticated, csrfOf));
+  app.use(feedbackRouter(receiver, authenticated, csrfOf));
 
   // Body parser errors: too large (413) or not JSON (400); a reason, and nothing changed.
   app.use((err: Error & { status?: number; type?: string }, req: express.Request, res: express.Response, _next: express.NextFunction) => {

@@ -33,6 +33,22 @@ export const APPROVAL_SCRIPT = `document.querySelectorAll('button[data-approval]
       })
       .catch(function (e) { out.textContent = 'Approval failed: ' + e; });
   });
+});
+document.querySelectorAll('button[data-not-anomaly]').forEach(function (b) {
+  b.addEventListener('click', function () {
+    var out = document.getElementById('not-anomaly-result');
+    b.disabled = true;
+    var token = document.querySelector('meta[name="csrf-token"]').content;
+    var note = document.getElementById('not-anomaly-note');
+    fetch('/api/v1/episodes/' + b.dataset.notAnomaly + '/not-anomaly', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': token }, body: JSON.stringify({ note: note ? note.value : '' }) })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, status: r.status, body: j }; }); })
+      .then(function (r) {
+        out.textContent = r.ok ? 'Marked not an anomaly: Alertmanager silence ' + r.body.silence_id + '.' : 'Marking failed (' + r.status + '): ' + (r.body.error || '');
+        if (r.ok) setTimeout(function () { location.reload(); }, 300);
+        else b.disabled = false;
+      })
+      .catch(function (e) { out.textContent = 'Marking failed: ' + e; b.disabled = false; });
+  });
 });`;
 
 function approvalRows(approvals: ApprovalRow[], episodes: Map<number, EpisodeRow | undefined>, nowMs: number): string {
@@ -197,7 +213,11 @@ export function renderEpisodePage(
   nowMs: number,
   csrfToken: string,
   analysis?: { analysis: IncidentAnalysis; narrative: NarrativeView },
+  feedbackOn = true,
 ): string {
+  const feedbackHint = feedbackOn
+    ? 'writes an Alertmanager silence marked "anomaly: false-positive" over this episode; the exporter learns the span as normal'
+    : 'needs alertmanager.url in the receiver config';
   const section = analysis ? analysisSection(analysis.analysis, analysis.narrative) : undefined;
   const analysisHtml = section?.html ?? '';
   const actions = store.actions.of(e.id);
@@ -217,8 +237,12 @@ export function renderEpisodePage(
         `<tr><th>${escapeHtml(k)}</th><td>${/^https?:\/\/[^\s"<>]+$/.test(v) ? `<a href="${escapeHtml(v)}" rel="noreferrer">${escapeHtml(v)}</a>` : escapeHtml(v)}</td></tr>`,
     )
     .join('');
+  const marked = store.auditLog.of(e.id).find((x) => x.kind === 'marked_not_anomaly');
+  const feedback = marked
+    ? `<p id="not-anomaly" class="muted">Marked <b>not an anomaly</b> by ${escapeHtml(String(marked.detail.by ?? ''))} (Alertmanager silence ${escapeHtml(String(marked.detail.silence_id ?? ''))}): the exporter learns this span as normal for the series.</p>`
+    : `<p id="not-anomaly"><input id="not-anomaly-note" maxlength="500" placeholder="why (optional)" size="40"> <button class="reject" data-not-anomaly="${e.id}">Not an anomaly</button> <span id="not-anomaly-result" class="muted">${feedbackHint}</span></p>`;
   const body = `<div class="card"><h2>${escapeHtml(e.alertname)} ${statusPill(e.status)}</h2><p>${escapeHtml(labelText(e.labels))}</p>
-${annotations ? `<table>${annotations}</table>` : ''}</div>
+${annotations ? `<table>${annotations}</table>` : ''}${feedback}</div>
 ${pending.length ? `<h2>Waiting for approval</h2><p id="approval-result" class="muted"></p><table id="approvals"><tr><th>episode</th><th>alert</th><th>labels</th><th>runbook</th><th>expires in</th><th></th></tr>${approvalRows(pending, new Map([[e.id, e]]), nowMs)}</table>` : ''}
 <h2>Timeline</h2><ol class="timeline" id="timeline">${items}</ol>
 ${analysisHtml}

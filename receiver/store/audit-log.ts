@@ -16,7 +16,8 @@ export type AuditEventKind =
   | 'approval_requested'
   | 'approval_approved'
   | 'approval_rejected'
-  | 'approval_expired';
+  | 'approval_expired'
+  | 'marked_not_anomaly';
 
 export interface AuditEvent {
   id: number;

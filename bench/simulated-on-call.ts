@@ -19,6 +19,9 @@ export interface OnCallOptions {
 export class SimulatedOnCall implements FeedbackOperator {
   private readonly trueZone: Uint8Array;
   private open?: { mark: FeedbackMark; lastRow: number; lastTime: number };
+  /** The last flagged row, and whether its run of flagged rows began as a true page. */
+  private lastFlagged = -Infinity;
+  private runBeganTrue = false;
   private made = 0;
   /** False pages answered with a mark. */
   marks = 0;
@@ -57,7 +60,14 @@ export class SimulatedOnCall implements FeedbackOperator {
 
   afterRow(row: number, timeSeconds: number, score: number): readonly FeedbackMark[] {
     const flagged = score > 1;
-    const falsePage = flagged && row >= this.fromRow && !this.trueZone[row];
+    // A run of flagged rows is one alert: one that began as a true page and runs on past the
+    // incident (its tail) sends no new page, and on-call, looking at a real incident, does not
+    // mark it as a false one.
+    if (flagged) {
+      if (row - this.lastFlagged > this.opts.merge) this.runBeganTrue = this.trueZone[row] === 1;
+      this.lastFlagged = row;
+    }
+    const falsePage = flagged && row >= this.fromRow && !this.trueZone[row] && !this.runBeganTrue;
     const open = this.open;
     if (open) {
       if (falsePage) {

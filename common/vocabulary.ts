@@ -15,6 +15,7 @@ export const METRIC = {
   onsetTimestamp: 'anomaly_onset_timestamp_seconds',
   anomalousSignals: 'anomaly_anomalous_signals',
   groupScore: 'anomaly_group_score',
+  groupContribution: 'anomaly_group_contribution',
   signalCorrelation: 'anomaly_signal_correlation',
   incidentInfo: 'anomaly_incident_info',
   signalInfo: 'anomaly_signal_info',

@@ -45,6 +45,11 @@ export class CalibratedForest {
   }
 
   /** Calibrated scores, ≥ 0. */
+  /** Each feature's share in isolating row `row` of x (see IsolationForest.contributions). */
+  contributions(x: FeatureMatrix, row: number, out: Float64Array): void {
+    this.forest.contributions(x.data, row * x.cols, out);
+  }
+
   score(x: FeatureMatrix): Float64Array {
     const s = this.forest.score(x);
     const span = this.edge - this.center;

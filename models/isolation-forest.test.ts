@@ -159,4 +159,24 @@ describe('IsolationForest', () => {
       { numRuns: 60 },
     );
   });
+
+  it('attributes a row to the features that isolate it: shares sum to 1, the one feature out of range leads (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 6 }), fc.integer({ min: 0, max: 5 }), fc.integer(), (cols, pick, seed) => {
+        const odd = pick % cols;
+        const rows = 300;
+        const data = new Float64Array(rows * cols);
+        for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) data[r * cols + c] = Math.sin(r * (c + 1.3)) + ((r * (c + 7)) % 11) / 11;
+        const f = new IsolationForest({ trees: 50, sampleSize: 128, seed });
+        f.fit({ rows, cols, data });
+        const row = Float64Array.from({ length: cols }, (_, c) => (c === odd ? 25 : 0.5));
+        const shares = new Float64Array(cols);
+        f.contributions(row, 0, shares);
+        expect(shares.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+        for (const x of shares) expect(x).toBeGreaterThanOrEqual(0);
+        for (let c = 0; c < cols; c++) if (c !== odd) expect(shares[odd]).toBeGreaterThan(shares[c]);
+      }),
+      { numRuns: 40 },
+    );
+  });
 });

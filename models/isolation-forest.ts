@@ -204,6 +204,34 @@ export class IsolationForest {
     return depth + C_TABLE[this.leaves[leafBase + leaf] + 1];
   }
 
+  /**
+   * Each feature's share in isolating the row starting at data[offset], written into `out` (one
+   * per feature, non-negative, summing to 1): how much longer the row's mean path would be with
+   * that feature at the middle of its training range and the others as they are (a counterfactual
+   * attribution: "were this signal usual, how much less unusual would the row be"). A row that no
+   * single feature makes shorter (an ordinary one) shares equally. Allocation-free.
+   */
+  contributions(data: Float64Array, offset: number, out: Float64Array): void {
+    if (this.psi === 0) throw new Error('isolation forest is not fitted');
+    const row = this.rowScratch;
+    for (let c = 0; c < this.cols; c++) row[c] = toGrid(data[offset + c], this.gridMin[c], this.gridScale[c]);
+    const meanPath = () => {
+      let sum = 0;
+      for (let t = 0; t < this.trees; t++) sum += this.pathLength(t, row, 0);
+      return sum / this.trees;
+    };
+    const base = meanPath();
+    let total = 0;
+    for (let c = 0; c < this.cols; c++) {
+      const kept = row[c];
+      row[c] = GRID >>> 1;
+      out[c] = Math.max(0, meanPath() - base);
+      row[c] = kept;
+      total += out[c];
+    }
+    for (let c = 0; c < this.cols; c++) out[c] = total > 0 ? out[c] / total : 1 / this.cols;
+  }
+
   /** Mean path length E[h(x)] of the row starting at data[offset]. Allocation-free. */
   meanPathLength(data: Float64Array, offset: number): number {
     const row = this.rowScratch;

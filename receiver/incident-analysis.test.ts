@@ -81,6 +81,7 @@ const input = (over: Partial<AnalysisInput> = {}): AnalysisInput => ({
   runbookAnnotations: { next_steps: 'If it comes back, roll back the last deploy.' },
   nowMs: START + 15 * 60_000,
   windowMs: 15 * 60_000,
+  lookbackMs: 5 * 60_000,
   groupBy: ['service'],
   ...over,
 });
@@ -159,5 +160,66 @@ describe('incident analysis', () => {
     );
     const none = await analyseIncident(undefined, input());
     expect(none.error).toMatch(/no prometheus.url/);
+  });
+
+  it('sees only its own episode: an earlier fault that ended and a surge after the resolve are other incidents', async () => {
+    // As a newcomer produced them: a latency fault 10 minutes before, 2 % errors (firing
+    // 02:40:43–02:41:06 in the report, here 0–23 s), then traffic surging after the resolve.
+    const T = S;
+    const latency = (t: number) => (t >= T - 660 && t < T - 540 ? 0.4 : 0.05);
+    const errors = (t: number) => (t >= T - 30 && t < T + 23 ? 0.04 : 0.02);
+    const traffic = (t: number) => (t >= T + 40 ? 60 : 20);
+    const source: RangeSource = {
+      async queryRange(promql, start, end, step) {
+        const ts: number[] = [];
+        for (let t = start; t <= end; t += step) ts.push(t);
+        const series = (metric: Record<string, string>, f: (t: number) => number): RangeSeries => ({ metric, values: ts.map((t) => [t, f(t)]) });
+        const sc = (f: (t: number) => number, base: number, scale: number) => (t: number) => Math.abs(f(t) - base) / scale;
+        if (promql.startsWith('anomaly_observed_value'))
+          return [
+            series({ service: 'checkout', signal: 'errors' }, errors),
+            series({ service: 'checkout', signal: 'latency' }, latency),
+            series({ service: 'checkout', signal: 'traffic' }, traffic),
+          ];
+        if (promql.startsWith('anomaly_score'))
+          return [
+            series({ service: 'checkout', signal: 'errors', model: 'ensemble' }, sc(errors, 0.02, 0.01)),
+            series({ service: 'checkout', signal: 'latency', model: 'ensemble' }, sc(latency, 0.05, 0.05)),
+            series({ service: 'checkout', signal: 'traffic', model: 'ensemble' }, sc(traffic, 20, 10)),
+          ];
+        if (promql.includes('anomaly_signal_info')) return [];
+        const named = (pattern: string, first: string, from: number, to: number) => ({
+          metric: { pattern, first_signal: first },
+          values: ts.filter((t) => t >= from && t < to).map((t): [number, number] => [t, 1]),
+        });
+        return [
+          named('slow_dependency', 'latency', T - 660, T - 540),
+          named('error_burst', 'errors', T - 30, T + 23),
+          named('load_surge', 'traffic', T + 40, T + 900),
+        ];
+      },
+    };
+    const a = await analyseIncident(
+      source,
+      input({
+        episode: episode({
+          labels: { alertname: 'AnomalousSignal', service: 'checkout', signal: 'errors' },
+          annotations: { summary: 'checkout: errors is anomalous', value: '4%', expected_band: '2% (1% to 3%)', deviation: '+100% against expected' },
+          resolvedAtMs: START + 23_000,
+        }),
+        nowMs: START + 30 * 60_000,
+      }),
+    );
+    expect(a.first_signal).toBe('errors');
+    expect(a.signals.find((x) => x.signal === 'latency')).toMatchObject({ onset: null });
+    expect(a.signals.find((x) => x.signal === 'traffic')).toMatchObject({ onset: null });
+    expect(a.pattern).toBe('error_burst');
+    expect(a.summary).toMatch(/^checkout: errors moved first/);
+    // What the alert rules wrote for on-call is part of it.
+    expect(a.alert.explanation).toEqual({ value: '4%', expected_band: '2% (1% to 3%)', deviation: '+100% against expected' });
+    expect(a.summary).toContain('At the alert: 4%, +100% against expected (expected 2% (1% to 3%)).');
+    expect(a.summary).not.toMatch(/latency (moved|followed)|load_surge/);
+    expect(a.next_steps.join(' ')).toMatch(/Errors rose without latency/);
+    expect(a.correlated.filter((c) => c.signal_a === 'traffic' || c.signal_b === 'traffic')).toEqual([]);
   });
 });

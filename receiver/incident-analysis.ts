@@ -41,7 +41,16 @@ export interface SignalStory {
 
 export interface IncidentAnalysis {
   episode_id: number;
-  alert: { name: string; labels: Record<string, string>; summary: string | null; started_at: string; resolved_at: string | null; resolve_kind: string | null };
+  alert: {
+    name: string;
+    labels: Record<string, string>;
+    summary: string | null;
+    started_at: string;
+    resolved_at: string | null;
+    resolve_kind: string | null;
+    /** What the alert rules wrote for on-call (value, expected_band, deviation, since, signals, contributions), as given. */
+    explanation: Record<string, string>;
+  };
   group: Record<string, string>;
   window: { from: string; to: string; step_seconds: number };
   /** Set when Prometheus could not be read: the rest is what the receiver knows itself. */
@@ -68,11 +77,16 @@ export interface AnalysisInput {
   runbookAnnotations: Record<string, string>;
   nowMs: number;
   windowMs: number;
+  /** An anomaly that began at most this long before the alert started (and lasted until it did) is the episode's own (analysis.onset_lookback). */
+  lookbackMs: number;
   /** Alert labels that name the service (its group in the exporter). */
   groupBy: readonly string[];
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** The annotations the shipped anomaly rules write for on-call (prometheus/rules/anomaly-alerts.yml). */
+const EXPLAINED = ['value', 'expected_band', 'deviation', 'since', 'signals', 'contributions'];
 const round = (v: number | null, digits = 4) => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(digits)));
 
 function median(xs: number[]): number | null {
@@ -89,20 +103,32 @@ function selector(labels: Record<string, string>, extra: Record<string, string> 
     .join(',')}}`;
 }
 
+/** The span of one episode that its analysis looks at (seconds), and how far before its start an onset may lie. */
+export interface EpisodeSpan {
+  startS: number;
+  /** The resolve, or now while firing: nothing after it counts. */
+  endS: number;
+  /** An anomaly that began at most this long before the alert started, and lasted until it did, is this episode's. */
+  lookbackS: number;
+}
+
 /**
- * The stretch of scores above 1 that belongs to this alert: runs closer than three steps are one;
- * the last run that began by the alert's start (plus two steps), else the first one after it.
+ * The stretch of scores above 1 that belongs to this episode (runs closer than three steps are
+ * one): the last run that began within the lookback before the alert's start (plus two steps) and
+ * still ran when the alert started, else the first run that began while the episode lasted. A run
+ * that ended before the alert started (an earlier fault) or began after the resolve is another
+ * incident's, never this one's.
  */
-function incidentStretch(ts: number[], score: (number | null)[], alertStartS: number, stepS: number): { start: number; end: number } | undefined {
+function incidentStretch(ts: number[], score: (number | null)[], span: EpisodeSpan, stepS: number): { start: number; end: number } | undefined {
   const runs: { start: number; end: number }[] = [];
   for (let i = 0; i < ts.length; i++) {
-    if ((score[i] ?? 0) <= 1) continue;
+    if ((score[i] ?? 0) <= 1 || ts[i] > span.endS) continue;
     const last = runs[runs.length - 1];
     if (last && ts[i] - last.end <= 3 * stepS) last.end = ts[i];
     else runs.push({ start: ts[i], end: ts[i] });
   }
-  const before = runs.filter((r) => r.start <= alertStartS + 2 * stepS);
-  return before[before.length - 1] ?? runs[0];
+  const connected = runs.filter((r) => r.start <= span.startS + 2 * stepS && r.start >= span.startS - span.lookbackS && r.end >= span.startS - 3 * stepS);
+  return connected[connected.length - 1] ?? runs.find((r) => r.start > span.startS + 2 * stepS);
 }
 
 function aligned(series: RangeSeries | undefined, ts: number[]): (number | null)[] {
@@ -122,6 +148,7 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
   // must see the newest samples, not stop at the last step boundary before them.
   const fromS = toS - Math.ceil((toS - Math.floor((e.startsAtMs - input.windowMs) / 1000)) / stepS) * stepS;
   const startS = e.startsAtMs / 1000;
+  const span: EpisodeSpan = { startS, endS: Math.min(toS, e.resolvedAtMs === null ? toS : e.resolvedAtMs / 1000), lookbackS: input.lookbackMs / 1000 };
   const lastDecision = input.decisions[input.decisions.length - 1];
   const analysis: IncidentAnalysis = {
     episode_id: e.id,
@@ -132,6 +159,7 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
       started_at: iso(e.startsAtMs),
       resolved_at: e.resolvedAtMs === null ? null : iso(e.resolvedAtMs),
       resolve_kind: e.resolveKind,
+      explanation: Object.fromEntries(EXPLAINED.filter((k) => e.annotations[k]).map((k) => [k, e.annotations[k]])),
     },
     group,
     window: { from: iso(fromS * 1000), to: iso(toS * 1000), step_seconds: stepS },
@@ -169,7 +197,7 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
           ts,
           values.find((s) => s.metric.signal === signal),
           scores.find((s) => s.metric.signal === signal),
-          startS,
+          span,
           stepS,
           units.get(signal) ?? null,
         ),
@@ -178,13 +206,15 @@ export async function analyseIncident(source: RangeSource | undefined, input: An
         (a, b) => (a.onset_seconds ?? Infinity) - (b.onset_seconds ?? Infinity) || (b.max_score ?? 0) - (a.max_score ?? 0) || a.signal.localeCompare(b.signal),
       );
       analysis.first_signal = analysis.signals[0]?.onset !== null ? (analysis.signals[0]?.signal ?? null) : null;
-      analysis.correlated = correlatedPairs(analysis.signals, analysis.signals[0]?.onset_seconds ?? null, startS, ts);
-      // The pattern the exporter named for longest within the window (the incident's tail, as
-      // signals recover one by one, is often named differently for a few samples).
+      analysis.correlated = correlatedPairs(analysis.signals, analysis.signals[0]?.onset_seconds ?? null, span, ts);
+      // The pattern the exporter named for longest within the episode (the incident's tail, as
+      // signals recover one by one, is often named differently for a few samples): from the
+      // lookback before its start to its resolve, so an earlier fault or a later surge does not name it.
       let longest = 0;
       for (const s of [...incident].sort((x, y) => (x.values[0]?.[0] ?? 0) - (y.values[0]?.[0] ?? 0))) {
-        if (s.metric.pattern && s.values.length > longest) {
-          longest = s.values.length;
+        const within = s.values.filter(([t]) => t >= span.startS - span.lookbackS && t <= span.endS).length;
+        if (s.metric.pattern && within > longest) {
+          longest = within;
           analysis.pattern = s.metric.pattern;
         }
       }
@@ -203,13 +233,14 @@ function story(
   ts: number[],
   values: RangeSeries | undefined,
   scores: RangeSeries | undefined,
-  alertStartS: number,
+  span: EpisodeSpan,
   stepS: number,
   unit: string | null,
 ): SignalStory {
+  const alertStartS = span.startS;
   const value = aligned(values, ts);
   const score = aligned(scores, ts);
-  const stretch = incidentStretch(ts, score, alertStartS, stepS);
+  const stretch = incidentStretch(ts, score, span, stepS);
   // Before the stretch, leaving out the two steps before it (a rise can begin below a score of 1).
   const before = value.filter((v, i): v is number => v !== null && ts[i] < (stretch?.start ?? alertStartS) - 2 * stepS);
   const baseline = median(before);
@@ -221,8 +252,10 @@ function story(
       if (peak === null || Math.abs(v - (baseline ?? 0)) > Math.abs(peak - (baseline ?? 0))) peak = v;
     }
   }
-  const finiteScores = score.filter((v): v is number => v !== null);
-  const lastScore = finiteScores[finiteScores.length - 1];
+  // The highest score within the episode's own stretch, not an earlier or later fault's.
+  const finiteScores = score.filter((v, i): v is number => v !== null && (!stretch || (ts[i] >= stretch.start && ts[i] <= stretch.end)));
+  const newest = score.filter((v): v is number => v !== null);
+  const lastScore = newest[newest.length - 1];
   const lastValue = value.filter((v): v is number => v !== null).pop() ?? null;
   return {
     signal,
@@ -238,9 +271,9 @@ function story(
   };
 }
 
-/** Pearson correlation of the signals' values from a minute before the first onset to the window's end; |r| ≥ 0.5, strongest first. */
-function correlatedPairs(signals: SignalStory[], firstOnset: number | null, alertStartS: number, ts: number[]): IncidentAnalysis['correlated'] {
-  const from = alertStartS + (firstOnset ?? 0) - 60;
+/** Pearson correlation of the signals' values from a minute before the first onset to the episode's resolve; |r| ≥ 0.5, strongest first. */
+function correlatedPairs(signals: SignalStory[], firstOnset: number | null, span: EpisodeSpan, ts: number[]): IncidentAnalysis['correlated'] {
+  const from = span.startS + (firstOnset ?? 0) - 60;
   const out: IncidentAnalysis['correlated'] = [];
   for (let a = 0; a < signals.length; a++) {
     for (let b = a + 1; b < signals.length; b++) {
@@ -249,7 +282,7 @@ function correlatedPairs(signals: SignalStory[], firstOnset: number | null, aler
       ts.forEach((t, i) => {
         const va = signals[a].series.value[i];
         const vb = signals[b].series.value[i];
-        if (t >= from && va !== null && vb !== null) {
+        if (t >= from && t <= span.endS && va !== null && vb !== null) {
           x.push(va);
           y.push(vb);
         }
@@ -307,6 +340,9 @@ function summarise(a: IncidentAnalysis, alertStartS: number): string {
   } else {
     parts.push(`${who}: no signal scored above 1 in the window.`);
   }
+  const x = a.alert.explanation;
+  if (x.value && x.deviation) parts.push(`At the alert: ${x.value}, ${x.deviation}${x.expected_band ? ` (expected ${x.expected_band})` : ''}.`);
+  if (x.contributions) parts.push(`What moved: ${x.contributions}.`);
   if (a.pattern) parts.push(`Pattern: ${a.pattern}.`);
   if (a.correlated.length) parts.push(`Moved together: ${a.correlated.map((c) => `${c.signal_a} and ${c.signal_b} (r = ${c.pearson})`).join(', ')}.`);
   const act = a.remediation.actions[0];

@@ -40,6 +40,8 @@ export interface NotAnomalyResult {
 export function notAnomalySilence(e: EpisodeRow, nowMs: number, user: string, note: string, silenceForMs: number) {
   const from = new Date(e.startsAtMs - SPAN_LEAD_MS).toISOString();
   const to = new Date(Math.max(e.resolvedAtMs ?? nowMs, e.startsAtMs)).toISOString();
+  // A firing episode's span is open (`FROM/`): the anomaly teaches the exporter until it ends.
+  const spanText = e.resolvedAtMs === null ? `${from}/` : `${from}/${to}`;
   const clean = note.replace(/[\r\n\t]+/g, ' ').slice(0, MAX_NOTE);
   return {
     matchers: Object.entries({ alertname: e.alertname, ...e.labels })
@@ -48,7 +50,7 @@ export function notAnomalySilence(e: EpisodeRow, nowMs: number, user: string, no
     startsAt: new Date(nowMs).toISOString(),
     endsAt: new Date(nowMs + silenceForMs).toISOString(),
     createdBy: `remediation-receiver (${user})`,
-    comment: `${FEEDBACK_MARKERS.false_positive} span=${from}/${to} episode #${e.id}${clean ? `: ${clean}` : ''}`,
+    comment: `${FEEDBACK_MARKERS.false_positive} span=${spanText} episode #${e.id}${clean ? `: ${clean}` : ''}`,
     span: { from, to },
   };
 }

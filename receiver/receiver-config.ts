@@ -132,8 +132,12 @@ export const receiverConfigSchema = z
       .strictObject({
         url: z.url({ protocol: /^https?$/ }),
         timeout: duration(1).prefault('5s'),
-        /** How long the silence holds the alert quiet from the click on. */
-        silence_for: duration(60_000).prefault('1h'),
+        /**
+         * How long the silence keeps the alert quiet from the click on: long enough for the
+         * marked anomaly's alert to resolve (the exporter ends it at once; the rules look back 10
+         * minutes), short enough that a clearly larger fault pages again soon.
+         */
+        silence_for: duration(60_000).prefault('15m'),
         /** Bearer token or basic auth for Alertmanager (secrets from a file or the environment). */
         bearer_token: secret.optional(),
         basic: z.strictObject({ username: z.string().min(1), password: secret }).optional(),
@@ -160,6 +164,12 @@ export const receiverConfigSchema = z
       .strictObject({
         /** Signals are read from Prometheus this long before and after the alert started. */
         window: duration(60_000).prefault('15m'),
+        /**
+         * An anomaly counts as this episode's when it began at most this long before the alert
+         * started and lasted until it did, or began while the episode lasted; an earlier fault that
+         * ended, or anything after the resolve, is another incident's.
+         */
+        onset_lookback: duration(0).prefault('5m'),
         /** Alert labels that name the service (the exporter's reader.group_by). */
         group_by: z.array(z.string().min(1)).min(1).default(['service']),
         /** Optional narrative from an OpenAI-compatible chat endpoint (off when absent). */

@@ -228,6 +228,7 @@ export class Receiver {
       ...known,
       nowMs: episode.resolvedAtMs === null ? now : Math.min(now, episode.resolvedAtMs + RESOLVED_TAIL_MS),
       windowMs: this.config.analysis.window,
+      lookbackMs: this.config.analysis.onset_lookback,
       groupBy: this.config.analysis.group_by,
     });
   }

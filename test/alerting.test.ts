@@ -140,7 +140,7 @@ describe('alertmanager/', () => {
     expect(r.code).toBe(0);
   });
 
-  it('renders Slack and e-mail notifications with the score, the expected band and the pattern', () => {
+  it('renders Slack and e-mail notifications with the score, the value, the band, the deviation, since when and the pattern', () => {
     const data = {
       receiver: 'slack',
       status: 'firing',
@@ -151,7 +151,10 @@ describe('alertmanager/', () => {
           annotations: {
             summary: 'checkout: latency is anomalous (score 2.50)',
             score: '2.50',
-            expected_band: '0.12 (0.08 to 0.16)',
+            value: '450ms',
+            expected_band: '120ms (80ms to 160ms)',
+            deviation: '+275% against expected',
+            since: '2026-11-23 09:59:00 +0000 UTC',
             pattern: 'slow_dependency',
             description: 'd',
             runbook_url: 'docs/runbooks.md#anomaloussignal',
@@ -183,11 +186,15 @@ describe('alertmanager/', () => {
     expect(render('anomaly.slack.color').trim()).toBe('#d29922');
     const text = render('anomaly.slack.text');
     expect(text).toContain('• score: 2.50 (above 1 is anomalous)');
-    expect(text).toContain('• expected: 0.12 (0.08 to 0.16)');
+    expect(text).toContain('• now: 450ms');
+    expect(text).toContain('• expected: 120ms (80ms to 160ms)');
+    expect(text).toContain('• deviation: +275% against expected');
+    expect(text).toContain('• since: 2026-11-23 09:59:00 +0000 UTC');
     expect(text).toContain('• incident pattern: slow_dependency');
     const html = render('anomaly.email.html');
     expect(html).toContain('<tr><th align="left">Incident pattern</th><td>slow_dependency</td></tr>');
-    expect(html).toContain('<tr><th align="left">Expected</th><td>0.12 (0.08 to 0.16)</td></tr>');
+    expect(html).toContain('<tr><th align="left">Expected</th><td>120ms (80ms to 160ms)</td></tr>');
+    expect(html).toContain('<tr><th align="left">Deviation</th><td>+275% against expected</td></tr>');
   });
 });
 

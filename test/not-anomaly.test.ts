@@ -70,7 +70,8 @@ describe('not an anomaly', () => {
     expect(again.data).toMatchObject({ already: true, silence_id: ok[0].data.silence_id });
     const silences = (await axios.get(`${am.url}/api/v2/silences`)).data as { id: string; comment: string; matchers: { name: string; value: string }[] }[];
     expect(silences).toHaveLength(1);
-    expect(silences[0].comment).toMatch(/^anomaly: false-positive span=\S+\/\S+ episode #\d+: deploy noise$/);
+    // The episode is firing: the span is open (`FROM/`), the anomaly teaches until it ends.
+    expect(silences[0].comment).toMatch(/^anomaly: false-positive span=\S+\/ episode #\d+: deploy noise$/);
     expect(Object.fromEntries(silences[0].matchers.map((m) => [m.name, m.value]))).toMatchObject({
       alertname: 'AnomalousSignal',
       service: 'checkout',
@@ -89,14 +90,23 @@ describe('not an anomaly', () => {
     const metrics = new SelfMetrics(registry, 'test', []);
     const book = new FeedbackBook((kind) => metrics.feedback.inc({ kind }));
     const poller = new SilencePoller(
-      () => ({ url: am.url, poll_every: 30_000, timeout: 5000, headers: {}, keep_marks: 86_400_000, false_positive_margin: 1.25, lookback: 3_600_000 }),
+      () => ({
+        url: am.url,
+        poll_every: 30_000,
+        timeout: 5000,
+        headers: {},
+        keep_marks: 86_400_000,
+        false_positive_margin: 1.25,
+        lookback: 3_600_000,
+        false_positive_half_life: 0,
+      }),
       () => book,
       silentLogger(),
       metrics,
     );
     await poller.pollOnce();
     expect(book.all).toHaveLength(1);
-    expect(book.all[0]).toMatchObject({ kind: 'false_positive', exact: true });
+    expect(book.all[0]).toMatchObject({ kind: 'false_positive', exact: true, open: true });
     expect(book.all[0].fromSeconds).toBeCloseTo((kit.now.ms - 120_000 - 5 * 60_000) / 1000, 0);
     const text = await registry.metrics();
     expect(text).toMatch(/anomaly_feedback_total\{kind="false_positive"\} 1/);
@@ -116,16 +126,17 @@ describe('not an anomaly', () => {
     expect(await registry.metrics()).toMatch(/anomaly_feedback_total\{kind="maintenance"\} 1/);
 
     // Alertmanager gone: the marks stay, the poll is visible as down.
-    const await0 = await freePort();
+    const closed = await freePort();
     const gone = new SilencePoller(
       () => ({
-        url: `http://127.0.0.1:${await0}`,
+        url: `http://127.0.0.1:${closed}`,
         poll_every: 30_000,
         timeout: 2000,
         headers: {},
         keep_marks: 86_400_000,
         false_positive_margin: 1.25,
         lookback: 0,
+        false_positive_half_life: 0,
       }),
       () => book,
       silentLogger(),

@@ -47,7 +47,7 @@ const auth = z
   .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
 
 /** How feedback is taken in; also the defaults of backtests fed marks without an Alertmanager. */
-export const FEEDBACK_DEFAULTS = { false_positive_margin: 1.25, lookback: 3600_000 } as const;
+export const FEEDBACK_DEFAULTS = { false_positive_margin: 1.25, lookback: 3600_000, false_positive_half_life: Number(process.env.AE_HL ?? 0) } as const;
 const feedbackTuning = {
   /**
    * A false-positive span's largest deviation times this is normal for the series from then on:
@@ -57,6 +57,11 @@ const feedbackTuning = {
   false_positive_margin: z.number().min(1).max(10).default(FEEDBACK_DEFAULTS.false_positive_margin),
   /** An incident that ended at most this long before a false-positive span began is the one it is about. */
   lookback: duration(0).prefault('1h'),
+  /**
+   * What a false-positive mark taught counts half after this long, a quarter after twice as long:
+   * on-call's "normal" fades, so a series does not stay deaf to that size for good. 0: for good.
+   */
+  false_positive_half_life: duration(0).default(FEEDBACK_DEFAULTS.false_positive_half_life),
 };
 
 export const configSchema = z

@@ -116,6 +116,7 @@ export class ScoringPipeline implements Pipeline {
         feedback: {
           margin: config.alertmanager?.false_positive_margin ?? FEEDBACK_DEFAULTS.false_positive_margin,
           lookbackSeconds: (config.alertmanager?.lookback ?? FEEDBACK_DEFAULTS.lookback) / 1000,
+          halfLifeSeconds: halfLife(config.alertmanager?.false_positive_half_life ?? FEEDBACK_DEFAULTS.false_positive_half_life),
         },
       };
       return new SignalCycle(s.query, tracking, ctx);
@@ -280,4 +281,9 @@ function groupForests(config: ExporterConfig, fitter: Fitter): GroupForests | un
     },
     'fitForests' in fitter ? (fitter as ForestFitter) : undefined,
   );
+}
+
+/** A half-life in ms as seconds; 0 is for good. */
+function halfLife(ms: number): number {
+  return ms > 0 ? ms / 1000 : Infinity;
 }

@@ -37,7 +37,15 @@ export interface FeedbackOptions {
   margin: number;
   /** An incident that ended this long before a false-positive span began is the one it is about. */
   lookbackSeconds: number;
+  /** A taught deviation counts half after this long, a quarter after twice as long (Infinity: for good). */
+  halfLifeSeconds: number;
 }
+
+/** Samples at most 1 an anomaly that goes on teaching its mark may have in a row (see SeriesTracker.teaching). */
+const TEACHING_GAP = 2;
+
+/** Marks a series remembers (the newest first are kept). */
+const MAX_TAUGHT = 64;
 
 /** What a restore brings back (see state/model-state.ts). */
 export interface TrackerSaved {
@@ -50,9 +58,12 @@ export interface TrackerSaved {
   riseStart?: number;
   /** Per past incident, its largest deviations above and below the expected value, and its onset. */
   incidentPeaks?: number[][];
-  /** Deviations above and below the expected value that operator feedback said are normal. */
-  tolerance?: [number, number];
+  /** What operator feedback taught: per false-positive mark, when and how far above and below the expected value was normal. */
+  taught?: Taught[];
 }
+
+/** A false-positive mark as a series learned it: its id, its span's start, the largest deviations above and below in it. */
+export type Taught = [id: string, at: number, up: number, down: number];
 
 /** Past incidents a tracker remembers for its refits (the oldest go first). */
 const MAX_INCIDENTS = 64;
@@ -90,10 +101,17 @@ export class SeriesTracker {
   private peakUp = 0;
   private peakDown = 0;
   /**
-   * Deviations from the expected value, above and below, that operator feedback said are normal
-   * (false-positive marks): up to `margin` times them the series' score stays at most 1.
+   * What false-positive marks taught: deviations from the expected value, above and below, that
+   * were normal, fading with the half-life. Up to `margin` times them the score stays at most 1.
    */
-  tolerance: [number, number] = [0, 0];
+  taught: Taught[] = [];
+  /**
+   * An anomaly a false-positive mark ended while it went on (on-call clicked mid-incident): it
+   * goes on teaching that mark while it lasts (scores above 1, gaps of at most TEACHING_GAP
+   * samples), for at most the lookback after the mark's span: a later anomaly, after a pause, is not
+   * taken for it.
+   */
+  private teaching?: { mark: FeedbackMark; quietLeft: number };
   /** The feedback marks about this series, as of the book's `feedbackVersion`. */
   private marks: readonly FeedbackMark[] = [];
   private feedbackVersion = -1;
@@ -143,8 +161,10 @@ export class SeriesTracker {
       const ok = Array.isArray(p) && p.length === 3 && p.every((x) => Number.isFinite(x)) && p[0] >= 0 && p[1] >= 0;
       return ok ? [p[0], p[1], p[2]] : [0, 0, from];
     });
-    if (Array.isArray(saved.tolerance) && saved.tolerance.length === 2 && saved.tolerance.every((x) => Number.isFinite(x) && x >= 0))
-      t.tolerance = [saved.tolerance[0], saved.tolerance[1]];
+    if (Array.isArray(saved.taught))
+      t.taught = saved.taught
+        .filter((x) => Array.isArray(x) && x.length === 4 && typeof x[0] === 'string' && x.slice(1).every((v) => Number.isFinite(v)) && x[2] >= 0 && x[3] >= 0)
+        .slice(-MAX_TAUGHT);
     return t;
   }
 
@@ -164,12 +184,17 @@ export class SeriesTracker {
     const learn = !this.marks.some((m) => m.kind === 'maintenance' && times[times.length - 1] >= m.fromSeconds && times[0] <= m.toSeconds);
     const s = this.model.score(Float64Array.from(fresh), zone === undefined ? undefined : hoursOfWeek(times, zone), learn);
     const margin = this.ctx.feedback?.margin ?? 1;
+    let tolerance = this.toleranceAt(times[0]);
     // A series is anomalous from a score above 1 until hold_samples samples pass without one:
     // the ensemble flags changes, and a change is an incident for a while, not for one sample.
     for (let i = 0; i < s.rows; i++) {
       const deviation = fresh[i] - s.expected[i];
-      if (this.marks.length && this.inFalsePositiveSpan(times[i])) this.tolerate(deviation);
-      this.applyTolerance(s, i, deviation, margin);
+      const span = this.marks.length ? (this.falsePositiveSpan(times[i]) ?? this.stillTeaching(s.ensemble[i], times[i])) : undefined;
+      if (span) {
+        this.tolerate(span, deviation);
+        tolerance = this.toleranceAt(times[i]);
+      }
+      applyTolerance(s, i, deviation, tolerance, margin);
       this.history.push(times[i], fresh[i], s.expected[i], s.lower[i], s.upper[i], s.ensemble[i]);
       if (this.onset !== undefined && Number.isFinite(deviation)) {
         if (deviation > this.peakUp) this.peakUp = deviation;
@@ -297,19 +322,22 @@ export class SeriesTracker {
       this.keepIncidents((_, [up, down, onset]) => {
         const covered = onset >= from && onset <= m.toSeconds;
         if (covered) {
-          this.tolerate(up);
-          this.tolerate(-down);
+          this.tolerate(m, up);
+          this.tolerate(m, -down);
         }
         return !covered;
       });
       this.history.forEach((t, value, expected) => {
-        if (t >= m.fromSeconds && t <= m.toSeconds) this.tolerate(value - expected);
+        if (t >= m.fromSeconds && t <= m.toSeconds) this.tolerate(m, value - expected);
       });
       if (this.onset !== undefined && this.onset >= from && this.onset <= m.toSeconds) {
         // The ongoing anomaly is what the operator said is normal: it ends here, unrecorded, so
         // the next refit trains on it.
-        this.tolerate(this.peakUp);
-        this.tolerate(-this.peakDown);
+        this.tolerate(m, this.peakUp);
+        this.tolerate(m, -this.peakDown);
+        // A span still open when it was written (on-call marked the anomaly while it went on)
+        // teaches the anomaly until it ends; an exact closed span teaches only itself.
+        if (!m.exact || m.open) this.teaching = { mark: m, quietLeft: TEACHING_GAP + 1 };
         this.onset = undefined;
         this.onsetBand = undefined;
         this.riseStart = undefined;
@@ -320,41 +348,45 @@ export class SeriesTracker {
     }
   }
 
-  private inFalsePositiveSpan(t: number): boolean {
-    for (const m of this.marks) if (m.kind === 'false_positive' && t >= m.fromSeconds && t <= m.toSeconds) return true;
-    return false;
+  /** The mark an ended anomaly still teaches while it goes on (see `teaching`), given the sample's score before tolerance. */
+  private stillTeaching(score: number, time: number): FeedbackMark | undefined {
+    const t = this.teaching;
+    if (!t) return undefined;
+    if (time > t.mark.toSeconds + (this.ctx.feedback?.lookbackSeconds ?? 0)) this.teaching = undefined;
+    else if (score > 1) t.quietLeft = TEACHING_GAP + 1;
+    else if (--t.quietLeft <= 0) this.teaching = undefined;
+    return this.teaching?.mark;
   }
 
-  /** A deviation from the expected value (positive above) is normal for this series. */
-  private tolerate(deviation: number): void {
-    if (!Number.isFinite(deviation)) return;
-    if (deviation > this.tolerance[0]) this.tolerance[0] = deviation;
-    if (-deviation > this.tolerance[1]) this.tolerance[1] = -deviation;
+  private falsePositiveSpan(t: number): FeedbackMark | undefined {
+    for (const m of this.marks) if (m.kind === 'false_positive' && t >= m.fromSeconds && t <= m.toSeconds) return m;
+    return undefined;
   }
 
-  /**
-   * Up to `margin` times the tolerated deviation on its side, the score is at most the deviation's
-   * share of that, and the band drawn reaches there: the band stays where the score crosses 1.
-   */
-  private applyTolerance(
-    s: { ensemble: Float64Array; expected: Float64Array; lower: Float64Array; upper: Float64Array },
-    i: number,
-    deviation: number,
-    margin: number,
-  ): void {
-    const [up, down] = this.tolerance;
-    if ((up === 0 && down === 0) || !Number.isFinite(deviation)) return;
-    if (up > 0) {
-      const edge = margin * up;
-      if (deviation > 0 && deviation <= edge) s.ensemble[i] = Math.min(s.ensemble[i], deviation / edge);
-      if (Number.isFinite(s.upper[i])) s.upper[i] = Math.max(s.upper[i], s.expected[i] + edge);
+  /** Mark `m` says a deviation from the expected value (positive above) is normal for this series. */
+  private tolerate(m: FeedbackMark, deviation: number): void {
+    if (!Number.isFinite(deviation) || deviation === 0) return;
+    let entry = this.taught.find((x) => x[0] === m.id);
+    if (!entry) {
+      entry = [m.id, m.fromSeconds, 0, 0];
+      this.taught.push(entry);
+      if (this.taught.length > MAX_TAUGHT) this.taught.shift();
     }
-    if (down > 0) {
-      const edge = margin * down;
-      if (deviation < 0 && -deviation <= edge) s.ensemble[i] = Math.min(s.ensemble[i], -deviation / edge);
-      // A band kept at or above 0 (a series never negative) stays there.
-      if (Number.isFinite(s.lower[i])) s.lower[i] = Math.min(s.lower[i], s.lower[i] >= 0 ? Math.max(0, s.expected[i] - edge) : s.expected[i] - edge);
+    if (deviation > entry[2]) entry[2] = deviation;
+    if (-deviation > entry[3]) entry[3] = -deviation;
+  }
+
+  /** The deviations above and below the expected value that feedback makes normal at time t (each mark's, faded by its age). */
+  toleranceAt(t: number): [number, number] {
+    let up = 0;
+    let down = 0;
+    const halfLife = this.ctx.feedback?.halfLifeSeconds ?? Infinity;
+    for (const [, at, u, d] of this.taught) {
+      const weight = Number.isFinite(halfLife) ? Math.pow(0.5, Math.max(0, t - at) / halfLife) : 1;
+      if (u * weight > up) up = u * weight;
+      if (d * weight > down) down = d * weight;
     }
+    return [up, down];
   }
 
   /**
@@ -389,6 +421,31 @@ export class SeriesTracker {
       recent.ts.splice(0, drop);
       recent.values.splice(0, drop);
     }
+  }
+}
+
+/**
+ * Up to `margin` times the tolerated deviation on its side, the score is at most the deviation's
+ * share of that, and the band drawn reaches there: the band stays where the score crosses 1.
+ */
+function applyTolerance(
+  s: { ensemble: Float64Array; expected: Float64Array; lower: Float64Array; upper: Float64Array },
+  i: number,
+  deviation: number,
+  [up, down]: [number, number],
+  margin: number,
+): void {
+  if ((up === 0 && down === 0) || !Number.isFinite(deviation)) return;
+  if (up > 0) {
+    const edge = margin * up;
+    if (deviation > 0 && deviation <= edge) s.ensemble[i] = Math.min(s.ensemble[i], deviation / edge);
+    if (Number.isFinite(s.upper[i])) s.upper[i] = Math.max(s.upper[i], s.expected[i] + edge);
+  }
+  if (down > 0) {
+    const edge = margin * down;
+    if (deviation < 0 && -deviation <= edge) s.ensemble[i] = Math.min(s.ensemble[i], -deviation / edge);
+    // A band kept at or above 0 (a series never negative) stays there.
+    if (Number.isFinite(s.lower[i])) s.lower[i] = Math.min(s.lower[i], s.lower[i] >= 0 ? Math.max(0, s.expected[i] - edge) : s.expected[i] - edge);
   }
 }
 

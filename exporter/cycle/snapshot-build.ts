@@ -16,6 +16,9 @@ export function buildSnapshot(
 ): Snapshot {
   const grouped = groupPublished(published, analysis.groupBy);
   const forestScores = groupForests?.update(grouped, endSeconds);
-  const groups = grouped.map((g) => ({ ...analyseGroup(g.labels, g.members, analysis), forestScore: forestScores?.get(g.key) }));
+  const groups = grouped.map((g) => {
+    const forest = forestScores?.get(g.key);
+    return { ...analyseGroup(g.labels, g.members, analysis), forestScore: forest?.score, forestContributions: forest?.contributions };
+  });
   return Object.freeze({ builtAtSeconds, series: Object.freeze(published.map((p) => p.result)), groups: Object.freeze(groups) });
 }

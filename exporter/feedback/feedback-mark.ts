@@ -20,14 +20,22 @@ export interface FeedbackMark {
    * that began within the lookback before it.
    */
   readonly exact: boolean;
+  /**
+   * The span was written while the anomaly went on (`span=FROM/` with no end: the receiver's
+   * "not an anomaly" on a firing episode): the anomaly it covers teaches it until it ends.
+   */
+  readonly open?: boolean;
   readonly createdBy: string;
 }
 
 /** Regular expressions longer than this never match (a silence is not a way to stall the exporter). */
 const MAX_REGEX_LENGTH = 1000;
 
-/** `span=2026-12-07T02:40:00Z/2026-12-07T02:45:00Z` in a comment: the span the feedback is about. */
-const SPAN = /\bspan=(\S+?)\/(\S+)/;
+/**
+ * `span=2026-12-07T02:40:00Z/2026-12-07T02:45:00Z` in a comment: the span the feedback is about;
+ * `span=2026-12-07T02:40:00Z/` (no end): from then on, for as long as the anomaly lasts.
+ */
+const SPAN = /\bspan=(\S+?)\/(\S*)/;
 
 /** The mark a silence carries, or undefined when its comment has no marker or its times are unreadable. */
 export function markFromSilence(s: Silence): FeedbackMark | undefined {
@@ -39,21 +47,23 @@ export function markFromSilence(s: Silence): FeedbackMark | undefined {
   let from = startsAt;
   let to = endsAt;
   let exact = false;
+  let open = false;
   // Alertmanager moves a silence's start to its creation time, so a span in the past (the
   // receiver's "not an anomaly" on a resolved episode) travels in the comment.
   const span = SPAN.exec(s.comment);
   if (span) {
     const a = Date.parse(span[1]) / 1000;
-    const b = Date.parse(span[2]) / 1000;
+    open = span[2] === '';
+    const b = open ? endsAt : Date.parse(span[2]) / 1000;
     if (Number.isFinite(a) && Number.isFinite(b) && a <= b) {
       from = a;
       // A silence expired early ends the span with it.
       to = Math.min(b, Math.max(endsAt, a));
       exact = true;
-    }
+    } else open = false;
   }
   if (to < from) return undefined;
-  return { id: s.id, kind, matchers: s.matchers.map((m) => ({ ...m })), fromSeconds: from, toSeconds: to, exact, createdBy: s.createdBy };
+  return { id: s.id, kind, matchers: s.matchers.map((m) => ({ ...m })), fromSeconds: from, toSeconds: to, exact, ...(open ? { open } : {}), createdBy: s.createdBy };
 }
 
 /**

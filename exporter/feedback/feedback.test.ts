@@ -14,7 +14,13 @@ const modelConfig: SeriesModelConfig = {
   scoring: DEFAULT_SCORE_OPTIONS,
   levelAlpha: 0.1,
 };
-const ctx: TrackerContext = { signal: 'errors', modelConfig, holdSamples: 3, historySamples: 60, feedback: { margin: 1.25, lookbackSeconds: 3600 } };
+const ctx: TrackerContext = {
+  signal: 'errors',
+  modelConfig,
+  holdSamples: 3,
+  historySamples: 60,
+  feedback: { margin: 1.25, lookbackSeconds: 3600, halfLifeSeconds: Infinity },
+};
 
 function fitted(): SeriesTracker {
   const model = new SeriesModel(modelConfig);
@@ -72,6 +78,8 @@ describe('feedback marks from Alertmanager silences', () => {
     expect(markFromSilence(silence)).toMatchObject({ kind: 'false_positive', fromSeconds: Date.parse(silence.startsAt) / 1000, exact: false });
     const m = markFromSilence({ ...silence, comment: 'anomaly: false-positive span=2026-12-07T09:00:00Z/2026-12-07T09:05:00Z episode 4' });
     expect(m).toMatchObject({ fromSeconds: Date.parse('2026-12-07T09:00:00Z') / 1000, toSeconds: Date.parse('2026-12-07T09:05:00Z') / 1000, exact: true });
+    const open = markFromSilence({ ...silence, comment: 'anomaly: false-positive span=2026-12-07T09:00:00Z/ episode 5' });
+    expect(open).toMatchObject({ fromSeconds: Date.parse('2026-12-07T09:00:00Z') / 1000, toSeconds: Date.parse(silence.endsAt) / 1000, exact: true, open: true });
     expect(markFromSilence({ ...silence, startsAt: 'yesterday' })).toBeUndefined();
   });
 
@@ -125,7 +133,7 @@ describe('a series taught by a false-positive mark', () => {
     book.merge([mark({ fromSeconds: 9 * 60, toSeconds: 14 * 60 })]);
     t.applyFeedback(book.all, book.version);
     expect(t.incidents).toHaveLength(0); // refits train on it
-    expect(t.tolerance[0]).toBeCloseTo(8, 0);
+    expect(t.toleranceAt(t.lastTs)[0]).toBeCloseTo(8, 0);
     expect(fault(t, 30, 8)).toBeLessThanOrEqual(1);
     expect(t.latest?.upper).toBeGreaterThanOrEqual(10 + 1.25 * 7.9);
     expect(fault(t, 50, 16)).toBeGreaterThan(1);
@@ -147,6 +155,32 @@ describe('a series taught by a false-positive mark', () => {
     expect(t.incidents).toHaveLength(0);
   });
 
+  it('marked mid-incident (on-call clicks while it goes on), it learns the whole incident, not only what came before the click', () => {
+    const t = fitted();
+    const book = new FeedbackBook();
+    t.score(raw(1, [10, 10]));
+    t.score(raw(3, [14, 15]));
+    // The click, at minute 4, on a firing episode: an open span (the receiver writes `span=FROM/`).
+    book.merge([mark({ fromSeconds: 2 * 60, toSeconds: 4 * 60, open: true })]);
+    t.applyFeedback(book.all, book.version);
+    t.score(raw(5, [17, 18, 18, 17])); // it grows after the click
+    t.score(raw(9, [10, 10, 10, 10, 10]));
+    expect(t.toleranceAt(t.lastTs)[0]).toBeCloseTo(8, 0);
+    expect(fault(t, 20, 8)).toBeLessThanOrEqual(1);
+    expect(fault(t, 40, 16)).toBeGreaterThan(1);
+  });
+
+  it('a closed span teaches only itself: an anomaly after its end is not taken for it', () => {
+    const t = fitted();
+    const book = new FeedbackBook();
+    t.score(raw(1, [10, 10]));
+    t.score(raw(3, [14, 15]));
+    book.merge([mark({ fromSeconds: 2 * 60, toSeconds: 4 * 60 })]);
+    t.applyFeedback(book.all, book.version);
+    t.score(raw(5, [18, 18]));
+    expect(t.toleranceAt(t.lastTs)[0]).toBeLessThan(6);
+  });
+
   it('leaves a real incident whose tail the span holds an incident (an exact span covers incidents that began in it)', () => {
     const t = fitted();
     const book = new FeedbackBook();
@@ -157,7 +191,7 @@ describe('a series taught by a false-positive mark', () => {
     book.merge([mark({ fromSeconds: 5 * 60, toSeconds: 6 * 60 })]);
     t.applyFeedback(book.all, book.version);
     expect(t.incidents).toHaveLength(1);
-    expect(t.tolerance[0]).toBeLessThan(5);
+    expect(t.toleranceAt(t.lastTs)[0]).toBeLessThan(5);
   });
 
   it('a mark about another series changes nothing', () => {
@@ -167,7 +201,7 @@ describe('a series taught by a false-positive mark', () => {
     fault(t, 3, 8);
     book.merge([mark({ matchers: [{ name: 'service', value: 'cart', isRegex: false, isEqual: true }], fromSeconds: 0, toSeconds: 3600 })]);
     t.applyFeedback(book.all, book.version);
-    expect(t.tolerance).toEqual([0, 0]);
+    expect(t.toleranceAt(t.lastTs)).toEqual([0, 0]);
     expect(fault(t, 20, 8)).toBeGreaterThan(1);
   });
 
@@ -192,9 +226,19 @@ describe('a series taught by a false-positive mark', () => {
     book.merge([mark({ fromSeconds: 2 * 60, toSeconds: 7 * 60 })]);
     t.applyFeedback(book.all, book.version);
     const model = SeriesModel.load(t.model.toState(), modelConfig);
-    const back = SeriesTracker.restore({ labels: t.labels, lastTs: t.lastTs, tolerance: t.tolerance, incidents: [], incidentPeaks: [] }, model, ctx);
-    expect(back.tolerance).toEqual(t.tolerance);
+    const back = SeriesTracker.restore({ labels: t.labels, lastTs: t.lastTs, taught: t.taught, incidents: [], incidentPeaks: [] }, model, ctx);
+    expect(back.toleranceAt(back.lastTs)).toEqual(t.toleranceAt(t.lastTs));
+    expect(back.toleranceAt(back.lastTs)[0]).toBeGreaterThan(7);
     expect(fault(back, 20, 8)).toBeLessThanOrEqual(1);
+  });
+
+  it('fades with the half-life: a taught deviation counts half after one half-life', () => {
+    const model = new SeriesModel(modelConfig);
+    const t = new SeriesTracker({ service: 'checkout' }, model, { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: 86400 } }, 0);
+    t.taught = [['m', 1000, 8, 2]];
+    expect(t.toleranceAt(1000)).toEqual([8, 2]);
+    expect(t.toleranceAt(1000 + 86400)).toEqual([4, 1]);
+    expect(t.toleranceAt(1000 + 2 * 86400)).toEqual([2, 0.5]);
   });
 
   it('property: within the tolerance the score is at most 1; beyond margin × tolerance the score is untouched', () => {
@@ -202,7 +246,7 @@ describe('a series taught by a false-positive mark', () => {
       fc.property(fc.double({ min: 1, max: 50, noNaN: true }), fc.double({ min: -100, max: 100, noNaN: true }), (taught, dev) => {
         const t = fitted();
         const plain = fitted();
-        t.tolerance = [taught, taught];
+        t.taught = [['m', 0, taught, taught]];
         const a = t.score(raw(1, [10 + dev]))!;
         const b = plain.score(raw(1, [10 + dev]))!;
         const edge = 1.25 * taught;

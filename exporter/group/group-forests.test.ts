@@ -38,6 +38,11 @@ describe('multivariate isolation forest per group', () => {
     expect(group.forestScore).toBeGreaterThan(1);
     for (const s of p.snapshot.series) expect(s.ensemble).toBeLessThanOrEqual(1);
     expect(renderSnapshot(p.snapshot, '1m')).toMatch(/^anomaly_group_score\{service="x"\} \d/m);
+    // What each signal contributed: shares that sum to 1, published per signal.
+    const shares = group.forestContributions!;
+    expect(Object.keys(shares).sort()).toEqual(['latency', 'traffic']);
+    expect(shares.latency + shares.traffic).toBeCloseTo(1, 9);
+    expect(renderSnapshot(p.snapshot, '1m')).toMatch(/^anomaly_group_contribution\{service="x",signal="latency"\} 0\.\d+$/m);
     await p.runOnce(new Date((T0 + 481 * STEP) * 1000), never);
     expect(p.snapshot.groups[0].forestScore).toBeLessThanOrEqual(1);
     expect(incidentsDocument(p.snapshot).incidents).toEqual([]);

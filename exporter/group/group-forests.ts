@@ -43,6 +43,14 @@ interface GroupState {
   /** A fit of this group is on a worker. */
   fitting: boolean;
   score?: number;
+  /** Per channel (signal), its share in isolating the newest row (values and changes together). */
+  contributions?: Record<string, number>;
+}
+
+/** A group's forest score and what each signal contributed to it. */
+export interface GroupForestScore {
+  score: number;
+  contributions?: Readonly<Record<string, number>>;
 }
 
 /**
@@ -109,7 +117,7 @@ export class GroupForests {
   }
 
   /** Scores new rows of every group and refits when due; returns the latest score per group key. */
-  update(groups: readonly PublishedGroup[], end: number): Map<string, number> {
+  update(groups: readonly PublishedGroup[], end: number): Map<string, GroupForestScore> {
     const seen = new Set<string>();
     const due: GroupState[] = [];
     for (const g of groups) {
@@ -145,6 +153,7 @@ export class GroupForests {
         const x = this.features(fresh.rows.length, names.length, (r, k) => fresh.rows[r][k], last >= 0 ? (k) => rows.value(last, k) : undefined);
         const s = st.forest.score(x);
         st.score = s[s.length - 1];
+        st.contributions = this.contributions(st.forest, x, names);
       }
       for (let i = 0; i < fresh.rows.length; i++) rows.push(fresh.times[i], fresh.rows[i]);
       const isDue = st.forest ? end - st.lastFit >= this.o.fitEverySeconds : end - st.lastFitAttempt >= this.o.warmupRefitSeconds;
@@ -156,10 +165,10 @@ export class GroupForests {
     // Groups without a forest first, then the longest waiting (stable: the groups' order breaks ties).
     due.sort((a, b) => Number(a.forest !== undefined) - Number(b.forest !== undefined) || a.lastFitAttempt - b.lastFitAttempt);
     this.fit(due.slice(0, this.o.fitsPerCycle), end);
-    const out = new Map<string, number>();
+    const out = new Map<string, GroupForestScore>();
     for (const g of groups) {
-      const score = this.groups.get(g.key)?.score;
-      if (score !== undefined) out.set(g.key, score);
+      const st = this.groups.get(g.key);
+      if (st?.score !== undefined) out.set(g.key, { score: st.score, contributions: st.contributions });
     }
     return out;
   }
@@ -199,6 +208,15 @@ export class GroupForests {
         this.inflight.delete(job);
       });
     this.inflight.add(job);
+  }
+
+  /** Per signal, its share in isolating the newest row: its value's column and its change's together. */
+  private contributions(forest: CalibratedForest, x: FeatureMatrix, names: string[]): Record<string, number> {
+    const shares = new Float64Array(x.cols);
+    forest.contributions(x, x.rows - 1, shares);
+    const out: Record<string, number> = {};
+    names.forEach((name, k) => (out[name] = shares[k] + (this.o.changes ? shares[names.length + k] : 0)));
+    return out;
   }
 
   /**

@@ -62,6 +62,15 @@ function renderSnapshotTo(out: ByteSink, s: Snapshot, inferEvery: string): void 
     s.groups.forEach((g, i) => {
       if (g.forestScore !== undefined) out.push(`${METRIC.groupScore}${braces(groupLabels[i])} ${num(g.forestScore)}\n`);
     });
+    family(
+      METRIC.groupContribution,
+      `Each signal's share (0 to 1, the group's shares sum to 1) in what makes the group's signals together unusual now (the splits of its isolation forest that isolate the newest row). ${every}`,
+    );
+    s.groups.forEach((g, i) => {
+      const l = groupLabels[i] ? `${groupLabels[i]},` : '';
+      for (const [signal, share] of Object.entries(g.forestContributions ?? {}))
+        out.push(`${METRIC.groupContribution}{${l}signal="${escapeLabel(signal)}"} ${num(share)}\n`);
+    });
   }
   family(METRIC.signalCorrelation, `Correlation of two signals of the group over the correlation window, by method (pearson, spearman), in [-1, 1]. ${every}`);
   s.groups.forEach((g, i) => {

@@ -50,6 +50,8 @@ export interface GroupResult {
   readonly incident?: { readonly pattern: string; readonly firstSignal: string; readonly hint: string };
   /** The group's multivariate isolation forest score, when that model is enabled and fitted. */
   readonly forestScore?: number;
+  /** Per signal, its share (0 to 1, summing to 1) in isolating the forest's newest row: what the group score is about. */
+  readonly forestContributions?: Readonly<Record<string, number>>;
 }
 
 export interface Snapshot {

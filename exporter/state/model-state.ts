@@ -42,7 +42,7 @@ export function exportSignal(s: SignalCycle, stepSeconds: number): SavedSignal {
       incidents: x.incidents.length ? x.incidents : undefined,
       riseStart: x.incidentRise,
       incidentPeaks: x.incidents.length ? [...x.pastPeaks] : undefined,
-      tolerance: x.tolerance[0] > 0 || x.tolerance[1] > 0 ? x.tolerance : undefined,
+      taught: x.taught.length ? x.taught : undefined,
       model: x.model.toState(),
     })),
   };

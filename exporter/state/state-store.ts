@@ -26,8 +26,8 @@ export interface SavedSeries {
   riseStart?: number;
   /** Per past incident, its largest deviations above and below the expected value, and its onset. */
   incidentPeaks?: number[][];
-  /** Deviations above and below the expected value that operator feedback said are normal. */
-  tolerance?: [number, number];
+  /** What operator feedback taught: [mark id, span start, deviation above, deviation below] per false-positive mark. */
+  taught?: [string, number, number, number][];
   model: SeriesModelState;
 }
 

@@ -43,6 +43,24 @@ describe('slackMessage', () => {
     ]);
   });
 
+  it('explains the alert with what the rules wrote: value, band, deviation and since (signals and shares for a group)', () => {
+    const m = slackMessage(
+      base({
+        annotations: {
+          summary: 's',
+          value: '450ms',
+          expected_band: '120ms (80ms to 160ms)',
+          deviation: '+275% against expected',
+          since: '2026-11-27 09:59:00 +0000 UTC',
+          contributions: 'traffic 72%, latency <28%>',
+        },
+      }),
+    );
+    expect(attachment(m).blocks[1].text!.text).toBe(
+      '*Now:* 450ms\n*Expected:* 120ms (80ms to 160ms)\n*Deviation:* +275% against expected\n*Since:* 2026-11-27 09:59:00 +0000 UTC\n*What moved:* traffic 72%, latency &lt;28%&gt;',
+    );
+  });
+
   it('colours warning amber, resolved green, anything else grey', () => {
     expect(attachment(slackMessage(base({ labels: { severity: 'warning' } }))).color).toBe(SEVERITY_COLOURS.warning);
     expect(attachment(slackMessage(base({ status: 'resolved' }))).color).toBe(SEVERITY_COLOURS.resolved);

@@ -30,6 +30,16 @@ function absoluteUrl(u: string | undefined): string | undefined {
   }
 }
 
+/** The annotations the shipped anomaly rules write for on-call, in reading order, with their labels. */
+export const EXPLANATION: readonly [string, string][] = [
+  ['value', 'Now'],
+  ['expected_band', 'Expected'],
+  ['deviation', 'Deviation'],
+  ['since', 'Since'],
+  ['signals', 'Signals'],
+  ['contributions', 'What moved'],
+];
+
 export function slackColour(msg: NotifyMessage): string {
   if (msg.alert.status === 'resolved') return SEVERITY_COLOURS.resolved;
   const severity = msg.alert.labels.severity;
@@ -59,6 +69,10 @@ export function slackMessage(msg: NotifyMessage, episodeUrl?: string): Record<st
   const blocks: Record<string, unknown>[] = [
     { type: 'section', text: { type: 'mrkdwn', text: cut(`*${escapeMrkdwn(a.annotations.summary ?? title)}*`, 3000) }, fields },
   ];
+  // What the alert rules wrote for on-call (value, band, deviation, since; the signals and their
+  // shares for a group alert): readable without opening anything.
+  const explained = EXPLANATION.filter(([key]) => a.annotations[key]).map(([key, label]) => `*${label}:* ${escapeMrkdwn(a.annotations[key])}`);
+  if (explained.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cut(explained.join('\n'), 3000) } });
   const analysis = msg.analysis;
   if (analysis?.summary) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: cut(escapeMrkdwn(analysis.summary), 3000) } });
   if (analysis?.next_steps.length) {

@@ -9,6 +9,9 @@ import { readFileSync } from 'node:fs';
 import { FeedbackOperator } from '../exporter/backtest/backtest';
 import { FeedbackMark } from '../exporter/feedback/feedback-mark';
 
+/** The event scorer's warm-up share (its --probation): pages in it are not counted. */
+const WARM_UP = 0.15;
+
 export interface OnCallOptions {
   /** Rows after an incident's last row that still count as it (the event scorer's grace: 3). */
   grace: number;
@@ -39,7 +42,11 @@ export class SimulatedOnCall implements FeedbackOperator {
     }
   }
 
-  /** From a labelled CSV (`timestamp,…,label`): label per row; rows before `scoreFrom` (unix seconds) are not looked at. */
+  /**
+   * From a labelled CSV (`timestamp,…,label`): label per row. On-call answers the pages the event
+   * scorer counts: from `scoreFrom` (unix seconds; ASD's labelled part), else after its warm-up
+   * (the first 15 % of the rows, whose pages no score counts: a model still warming up).
+   */
   static fromCsv(file: string, scoreFrom?: number): SimulatedOnCall {
     const lines = readFileSync(file, 'utf8')
       .split(/\r?\n/)
@@ -49,7 +56,7 @@ export class SimulatedOnCall implements FeedbackOperator {
     const ti = head.indexOf('timestamp');
     if (li < 0) throw new Error(`${file}: no label column`);
     const labels = new Uint8Array(lines.length - 1);
-    let fromRow = 0;
+    let fromRow = scoreFrom === undefined ? Math.floor(labels.length * WARM_UP) : 0;
     lines.slice(1).forEach((l, i) => {
       const cells = l.split(',');
       labels[i] = Number(cells[li]) > 0 ? 1 : 0;
@@ -75,8 +82,10 @@ export class SimulatedOnCall implements FeedbackOperator {
         open.lastTime = timeSeconds;
         return [];
       }
-      // The run ends: the silence covers it up to its last false page.
-      if (row - open.lastRow > this.opts.merge || (flagged && this.trueZone[row])) {
+      // The run ends: the silence covers it up to its last false page. It ends where an incident
+      // begins too, flagged or not: on-call does not call a real incident normal, and a silence
+      // left open into it would teach the exporter the incident.
+      if (row - open.lastRow > this.opts.merge || this.trueZone[row]) {
         this.open = undefined;
         return [{ ...open.mark, toSeconds: open.lastTime }];
       }

@@ -18,6 +18,10 @@ import { parseConfig } from '../exporter/config/config';
 import { ExporterDaemon } from '../exporter/daemon/daemon';
 import { ReceiverDaemon } from '../receiver/receiver-daemon';
 import { parseReceiverConfig } from '../receiver/receiver-config';
+import { AlertmanagerClient } from '../common/alertmanager-client';
+import { backtestRange } from '../exporter/backtest/backtest-range';
+import { fetchMarks } from '../exporter/feedback/silence-poller';
+import { createReader } from '../exporter/read/reader-factory';
 import { AlertmanagerProcess, freePort, PrometheusProcess, scrapeJob, startAlertmanager, startPrometheus, waitFor } from './stack';
 
 jest.setTimeout(300_000);
@@ -117,7 +121,7 @@ alertmanager: {url: ${am.url}, silence_for: 1m}
     120_000,
     1000,
   );
-  await new Promise((r) => setTimeout(r, 20_000));
+  await new Promise((r) => setTimeout(r, 8_000));
 });
 
 afterAll(async () => {
@@ -160,13 +164,35 @@ describe('on-call teaches the exporter through Alertmanager', () => {
       15_000,
       500,
     );
+    // The mark is visible: on the exporter's page, in the Analyse API's answer, in a range backtest.
+    const home = (await axios.get(`${exporterUrl}/`)).data as string;
+    expect(home).toContain('Operator feedback');
+    expect(home).toMatch(/not an anomaly<\/td><td>[^<]*service=&quot;checkout&quot;/);
+    const now = Math.floor(Date.now() / 1000);
+    const analysis = (
+      await axios.post(`${exporterUrl}/api/v1/analyze`, {
+        signal: 'errors',
+        from: new Date((now - 300) * 1000).toISOString(),
+        to: new Date(now * 1000).toISOString(),
+      })
+    ).data as string;
+    const checkout = analysis
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; labels?: Record<string, string>; feedback?: { kind: string }[] })
+      .find((m) => m.type === 'series' && m.labels?.service === 'checkout');
+    expect(checkout?.feedback).toEqual([expect.objectContaining({ kind: 'false_positive' })]);
+    const out = mkdtempSync(join(tmpdir(), 'ae-feedback-bt-'));
+    const marks = await fetchMarks(new AlertmanagerClient({ url: am.url, timeoutMs: 5000 }));
+    const { results } = await backtestRange(exporter.config, createReader(exporter.config), now - 300, now, out, silentLogger(), undefined, undefined, marks);
+    expect(results.find((r) => r.input.includes('checkout'))?.feedback).toEqual([expect.objectContaining({ kind: 'false_positive' })]);
     await calm();
 
     // 3. The same fault again: scored, but never above 1, so the alert does not fire.
     await fault(0.05, 15);
     let fired = false;
     let peak = 0;
-    const until = Date.now() + 30_000;
+    const until = Date.now() + 25_000;
     while (Date.now() < until) {
       fired ||= await firing();
       const s = await prom.query('max(max_over_time(anomaly_score{model="ensemble",service="checkout",signal="errors"}[5s]))');

@@ -1,4 +1,7 @@
 import { existsSync } from 'node:fs';
+import { FeedbackMark } from '../../exporter/feedback/feedback-mark';
+import { alertmanagerClient, fetchMarks } from '../../exporter/feedback/silence-poller';
+import { errorMessage } from '../../common/errors';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { createLogger } from '../../common/logger';
@@ -97,6 +100,18 @@ async function backtestPrometheus(v: BacktestArgs): Promise<number> {
   const tty = process.stderr.isTTY && !process.env.CI;
   const started = Date.now();
   const report: ReportSeries[] | undefined = v.report ? [] : undefined;
+  // Operator feedback in Alertmanager's silences is taken in as the live exporter would.
+  let marks: FeedbackMark[] = [];
+  let feedbackNote = '';
+  if (config.alertmanager) {
+    try {
+      marks = await fetchMarks(alertmanagerClient(config.alertmanager));
+      feedbackNote = `; ${marks.length} feedback marks read from ${config.alertmanager.url}`;
+    } catch (err) {
+      logger.warn('feedback marks not read: scored without them', { url: config.alertmanager.url, error: errorMessage(err) });
+      feedbackNote = `; feedback marks NOT read from ${config.alertmanager.url} (scored without them)`;
+    }
+  }
   const { results, failed } = await backtestRange(
     config,
     createReader(config),
@@ -108,13 +123,18 @@ async function backtestPrometheus(v: BacktestArgs): Promise<number> {
       if (tty) process.stderr.write(`\rsignal ${done}/${total} ${name.padEnd(30)}`);
     },
     report,
+    marks,
   );
   if (tty) process.stderr.write('\n');
   if (v.report && report) writeReport(v.report, report, `anomaly-exporter backtest of ${v.config}, ${v.from} to ${v.to}`);
   const rows = results.reduce((a, r) => a + r.rows, 0);
   const anomalous = results.reduce((a, r) => a + r.anomalous, 0);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  process.stdout.write(`backtest: ${results.length} series, ${rows} rows, ${anomalous} rows scored above 1, ${seconds} s; results in ${v.output}\n`);
+  process.stdout.write(
+    `backtest: ${results.length} series, ${rows} rows, ${anomalous} rows scored above 1, ${seconds} s; results in ${v.output}${feedbackNote}\n`,
+  );
+  for (const r of results)
+    for (const m of r.feedback ?? []) process.stdout.write(`feedback: ${r.input}: ${m.kind} ${m.from} to ${m.to ?? 'open'} by ${m.by}\n`);
   // Exit 1, as for any failed run: the source refused what the config asks (exit 2 is for bad input).
   return failed.length ? 1 : 0;
 }

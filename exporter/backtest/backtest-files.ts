@@ -1,4 +1,5 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, statSync, writeFileSync } from 'node:fs';
+import type { MarkSummary } from '../feedback/feedback-mark';
 import { dirname, join, relative } from 'node:path';
 import { Logger } from '../../common/logger';
 import { backtestCsv, backtestValues, FeedbackOperator } from './backtest';
@@ -13,6 +14,8 @@ export interface BacktestFileResult {
   rows: number;
   stepSeconds: number;
   anomalous: number;
+  /** Operator feedback taken in (a range backtest with alertmanager.url): kind and span of each mark. */
+  feedback?: MarkSummary[];
 }
 
 /** The CSV files under `input` (itself if a file), sorted, with their paths relative to it. */

@@ -1,4 +1,5 @@
 import { errorMessage } from '../../common/errors';
+import { FeedbackMark, markMatches, markSummary } from '../feedback/feedback-mark';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Logger } from '../../common/logger';
@@ -25,6 +26,8 @@ export interface RangeSeriesScores {
   timestamps: Float64Array;
   values: Float64Array;
   scores: BacktestScores;
+  /** The operator feedback marks about this series that were taken in (their spans). */
+  marks: FeedbackMark[];
 }
 
 /** The step-aligned range a config's step makes of [from, to]; throws when it is under one step. */
@@ -46,7 +49,15 @@ export async function* scoreRange(
   reader: Reader,
   query: { name: string; query: string; signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> },
   range: { start: number; end: number; step: number },
-  opts: { logger?: Logger; abort?: AbortSignal; onRead?: (series: number) => void; maxSeries?: number; limitName?: string } = {},
+  opts: {
+    logger?: Logger;
+    abort?: AbortSignal;
+    onRead?: (series: number) => void;
+    maxSeries?: number;
+    limitName?: string;
+    /** Operator feedback (the exporter's marks, or Alertmanager's silences): each series takes in those about it. */
+    marks?: readonly FeedbackMark[];
+  } = {},
 ): AsyncGenerator<RangeSeriesScores> {
   const abort = opts.abort ?? new AbortController().signal;
   const series = await reader.queryRange(
@@ -65,8 +76,12 @@ export async function* scoreRange(
   for (const s of series) {
     if (abort.aborted) return;
     if (!s.values.some(Number.isFinite)) continue;
-    const scores = await backtestValues(s.values, s.timestamps, config, query.signal, { logger: opts.logger });
-    yield { labels: s.labels, timestamps: s.timestamps, values: s.values, scores };
+    const published = { ...s.labels, signal: query.name };
+    const first = s.timestamps[0];
+    const last = s.timestamps[s.timestamps.length - 1];
+    const marks = (opts.marks ?? []).filter((m) => markMatches(m, published) && m.toSeconds >= first && m.fromSeconds <= last);
+    const scores = await backtestValues(s.values, s.timestamps, config, query.signal, { logger: opts.logger, marks });
+    yield { labels: s.labels, timestamps: s.timestamps, values: s.values, scores, marks };
   }
 }
 
@@ -83,6 +98,7 @@ export async function backtestRange(
   logger: Logger,
   progress?: (done: number, total: number, name: string) => void,
   report?: ReportSeries[],
+  marks?: readonly FeedbackMark[],
 ): Promise<{ results: BacktestFileResult[]; failed: string[] }> {
   const range = alignedRange(config, fromSeconds, toSeconds);
   const step = range.step;
@@ -91,7 +107,7 @@ export async function backtestRange(
   const signals = Object.entries(config.reader.signals);
   for (const [k, [name, signal]] of signals.entries()) {
     try {
-      for await (const s of scoreRange(config, reader, { name, query: signal.query, signal }, range, { logger })) {
+      for await (const s of scoreRange(config, reader, { name, query: signal.query, signal }, range, { logger, marks })) {
         const output = join(outputDir, name, seriesFileName(s.labels));
         mkdirSync(dirname(output), { recursive: true });
         const text = Array.from(s.timestamps, (t) => new Date(t * 1000).toISOString());
@@ -103,6 +119,7 @@ export async function backtestRange(
           rows: s.values.length,
           stepSeconds: step,
           anomalous: s.scores.score.filter((v) => v > 1).length,
+          ...(s.marks.length ? { feedback: s.marks.map(markSummary) } : {}),
         });
       }
     } catch (err) {

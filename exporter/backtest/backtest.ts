@@ -57,7 +57,14 @@ export async function backtestValues(
   times: Float64Array,
   config: ExporterConfig,
   signal: Pick<SignalConfig, 'direction' | 'min_deviation' | 'min_relative_deviation'> = { direction: 'both', min_deviation: 0, min_relative_deviation: 0 },
-  opts: { logger?: Logger; onProgress?: (done: number, total: number) => void; fitter?: FitPool; operator?: FeedbackOperator } = {},
+  opts: {
+    logger?: Logger;
+    onProgress?: (done: number, total: number) => void;
+    fitter?: FitPool;
+    operator?: FeedbackOperator;
+    /** Operator feedback about this series (already matched to it), taken in from the first row. */
+    marks?: readonly FeedbackMark[];
+  } = {},
 ): Promise<BacktestScores> {
   const n = values.length;
   const step = medianStepSeconds(times);
@@ -78,6 +85,8 @@ export async function backtestValues(
     scheduler: backtestScheduler(config.scheduler, step),
   };
   const pipeline = new ScoringPipeline(cfg, reader, opts.logger ?? silentLogger(), undefined, opts.fitter);
+  // The backtest's one series is labelled `{signal: "value"}`: marks come already matched, as any series'.
+  if (opts.marks?.length) pipeline.feedback.merge(opts.marks.map((m) => ({ ...m, matchers: [] })));
   const out: BacktestScores = {
     stepSeconds: step,
     score: new Float64Array(n),

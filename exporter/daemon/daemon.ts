@@ -244,6 +244,7 @@ export class ExporterDaemon {
             groupBy: this.config.reader.group_by,
             refreshSeconds: Math.max(5, Math.round(this.config.scheduler.infer_every / 1000)),
             filter,
+            marks: this.pipeline.feedback.all,
           }),
       },
       {
@@ -252,7 +253,7 @@ export class ExporterDaemon {
         guard: this.web.guard(),
         runbooks: () => renderRunbooksPage(this.version),
         analyze: {
-          context: { config: () => this.config, reader: () => this.reader, log: this.log },
+          context: { config: () => this.config, reader: () => this.reader, log: this.log, marks: () => this.pipeline.feedback.all },
           page: () =>
             renderAnalyzePage({
               signals: this.config.reader.signals,

@@ -54,7 +54,9 @@ export function markFromSilence(s: Silence): FeedbackMark | undefined {
   if (span) {
     const a = Date.parse(span[1]) / 1000;
     open = span[2] === '';
-    const b = open ? endsAt : Date.parse(span[2]) / 1000;
+    // An open span ends when it was written (the silence's start): the anomaly it was written
+    // during goes on teaching it while it lasts; what comes later is not covered.
+    const b = open ? Math.max(startsAt, Date.parse(span[1]) / 1000) : Date.parse(span[2]) / 1000;
     if (Number.isFinite(a) && Number.isFinite(b) && a <= b) {
       from = a;
       // A silence expired early ends the span with it.
@@ -63,7 +65,16 @@ export function markFromSilence(s: Silence): FeedbackMark | undefined {
     } else open = false;
   }
   if (to < from) return undefined;
-  return { id: s.id, kind, matchers: s.matchers.map((m) => ({ ...m })), fromSeconds: from, toSeconds: to, exact, ...(open ? { open } : {}), createdBy: s.createdBy };
+  return {
+    id: s.id,
+    kind,
+    matchers: s.matchers.map((m) => ({ ...m })),
+    fromSeconds: from,
+    toSeconds: to,
+    exact,
+    ...(open ? { open } : {}),
+    createdBy: s.createdBy,
+  };
 }
 
 /**
@@ -105,4 +116,18 @@ function regex(source: string): RegExp | null {
   if (compiled.size > 10000) compiled.clear();
   compiled.set(source, re);
   return re;
+}
+
+/** A mark as people read it (pages, API answers, backtest output): kind, span in RFC 3339, who made it. */
+export interface MarkSummary {
+  id: string;
+  kind: FeedbackMark['kind'];
+  from: string;
+  to: string | null;
+  by: string;
+}
+
+export function markSummary(m: FeedbackMark): MarkSummary {
+  const iso = (s: number) => (Number.isFinite(s) ? new Date(s * 1000).toISOString() : null);
+  return { id: m.id, kind: m.kind, from: iso(m.fromSeconds) ?? '', to: iso(m.toSeconds), by: m.createdBy };
 }

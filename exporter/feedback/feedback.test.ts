@@ -79,7 +79,12 @@ describe('feedback marks from Alertmanager silences', () => {
     const m = markFromSilence({ ...silence, comment: 'anomaly: false-positive span=2026-12-07T09:00:00Z/2026-12-07T09:05:00Z episode 4' });
     expect(m).toMatchObject({ fromSeconds: Date.parse('2026-12-07T09:00:00Z') / 1000, toSeconds: Date.parse('2026-12-07T09:05:00Z') / 1000, exact: true });
     const open = markFromSilence({ ...silence, comment: 'anomaly: false-positive span=2026-12-07T09:00:00Z/ episode 5' });
-    expect(open).toMatchObject({ fromSeconds: Date.parse('2026-12-07T09:00:00Z') / 1000, toSeconds: Date.parse(silence.endsAt) / 1000, exact: true, open: true });
+    expect(open).toMatchObject({
+      fromSeconds: Date.parse('2026-12-07T09:00:00Z') / 1000,
+      toSeconds: Date.parse(silence.startsAt) / 1000,
+      exact: true,
+      open: true,
+    });
     expect(markFromSilence({ ...silence, startsAt: 'yesterday' })).toBeUndefined();
   });
 

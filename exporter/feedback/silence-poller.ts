@@ -57,8 +57,7 @@ export class SilencePoller {
     if (!section) return;
     const book = this.book();
     try {
-      const silences = await this.clientOf(section).listSilences();
-      const marks = silences.map(markFromSilence).filter((m): m is FeedbackMark => m !== undefined);
+      const marks = await fetchMarks(this.clientOf(section));
       const before = book.version;
       book.merge(marks);
       book.prune(nowSeconds, section.keep_marks / 1000);
@@ -73,20 +72,28 @@ export class SilencePoller {
 
   private clientOf(section: AlertmanagerSection): AlertmanagerClient {
     if (this.client && this.clientFor === section) return this.client;
-    const a = section.auth;
-    this.client = new AlertmanagerClient({
-      url: section.url,
-      timeoutMs: section.timeout,
-      headers: section.headers,
-      bearerToken:
-        a?.bearer_token_file || a?.bearer_token_env
-          ? readSecret({ file: a.bearer_token_file, env: a.bearer_token_env }, 'alertmanager bearer token')
-          : undefined,
-      basic: a?.basic
-        ? { username: a.basic.username, password: readSecret({ file: a.basic.password_file, env: a.basic.password_env }, 'alertmanager password') }
-        : undefined,
-    });
+    this.client = alertmanagerClient(section);
     this.clientFor = section;
     return this.client;
   }
+}
+
+/** The client of the config's `alertmanager` section (secrets read now, from their files or variables). */
+export function alertmanagerClient(section: AlertmanagerSection): AlertmanagerClient {
+  const a = section.auth;
+  return new AlertmanagerClient({
+    url: section.url,
+    timeoutMs: section.timeout,
+    headers: section.headers,
+    bearerToken:
+      a?.bearer_token_file || a?.bearer_token_env ? readSecret({ file: a.bearer_token_file, env: a.bearer_token_env }, 'alertmanager bearer token') : undefined,
+    basic: a?.basic
+      ? { username: a.basic.username, password: readSecret({ file: a.basic.password_file, env: a.basic.password_env }, 'alertmanager password') }
+      : undefined,
+  });
+}
+
+/** Every mark Alertmanager's silences carry now. */
+export async function fetchMarks(client: AlertmanagerClient): Promise<FeedbackMark[]> {
+  return (await client.listSilences()).map(markFromSilence).filter((m): m is FeedbackMark => m !== undefined);
 }

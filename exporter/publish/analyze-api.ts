@@ -6,6 +6,7 @@
  * leading `labels` column. One analysis at a time (429 otherwise); a range is at most
  * MAX_POINTS steps and MAX_SERIES series. POST with JSON only, so another site cannot start one.
  */
+import { FeedbackMark, markSummary } from '../feedback/feedback-mark';
 import express from 'express';
 import { errorMessage } from '../../common/errors';
 import { jsonOnly } from '../../common/http-safety';
@@ -23,6 +24,8 @@ export interface AnalyzeContext {
   config: () => ExporterConfig;
   reader: () => Reader;
   log: Logger;
+  /** The exporter's operator feedback marks: an analysis takes in those about each series, and shows them. */
+  marks?: () => readonly FeedbackMark[];
 }
 
 interface AnalyzeRequest {
@@ -94,6 +97,7 @@ function seriesJson(name: string, s: RangeSeriesScores, unit?: string) {
     upper: finite(s.scores.upper),
     score: finite(s.scores.score),
     flagged: s.scores.score.filter((v) => v > 1).length,
+    feedback: s.marks.map(markSummary),
   };
 }
 
@@ -128,6 +132,7 @@ export function analyzeRouter(ctx: AnalyzeContext): express.Router {
         // Held as the answer streams: the read stops at the first series past it.
         maxSeries: MAX_SERIES,
         limitName: `the Analyse limit: at most ${MAX_SERIES}`,
+        marks: ctx.marks?.(),
         onRead: (n) => {
           total = n;
           if (n > MAX_SERIES) throw new Error(`the query returned ${n} series; at most ${MAX_SERIES}: narrow it with a label matcher`);

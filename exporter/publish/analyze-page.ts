@@ -128,6 +128,13 @@ export const ANALYZE_JS = `(function () {
     var h = document.createElement('h3');
     h.textContent = m.signal + ' · ' + labelText(m.labels) + (m.unit ? ' (' + m.unit + ')' : '');
     card.appendChild(h);
+    // Operator feedback about this series (Alertmanager silences with a marker), taken in by the scores.
+    (m.feedback || []).forEach(function (f) {
+      var p = document.createElement('p');
+      p.className = 'muted feedback-mark';
+      p.textContent = (f.kind === 'maintenance' ? 'maintenance window ' : 'marked not an anomaly ') + f.from.replace('T', ' ').slice(0, 19) + ' to ' + (f.to ? f.to.replace('T', ' ').slice(0, 19) : 'open') + ' UTC by ' + f.by;
+      card.appendChild(p);
+    });
     var valueDiv = document.createElement('div');
     valueDiv.setAttribute('data-analyze', 'value');
     var scoreDiv = document.createElement('div');

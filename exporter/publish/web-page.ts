@@ -3,6 +3,7 @@
  * its score as sparklines, the current incidents with their hint, and the correlation matrix.
  * Server-rendered from the latest snapshot; reloads itself every cycle.
  */
+import { FeedbackMark } from '../feedback/feedback-mark';
 import { wellFormed } from '../../common/well-formed';
 import { escapeHtml, renderPage } from '../../common/web';
 import { formatWithUnit } from '../../common/units';
@@ -23,6 +24,23 @@ export interface ExporterPageInput {
   filter?: Record<string, string>;
   /** Groups shown at most (anomalous first); the rest are counted. */
   maxGroups?: number;
+  /** Operator feedback marks (Alertmanager silences with a marker), newest last. */
+  marks?: readonly FeedbackMark[];
+}
+
+/** The newest feedback marks: what on-call said, which series, which span. */
+function feedbackTable(marks: readonly FeedbackMark[]): string {
+  if (marks.length === 0) return '';
+  const when = (s: number) => (Number.isFinite(s) ? new Date(s * 1000).toISOString().replace('T', ' ').slice(0, 19) : 'open');
+  const rows = [...marks]
+    .sort((a, b) => b.fromSeconds - a.fromSeconds)
+    .slice(0, 20)
+    .map((m) => {
+      const who = m.matchers.map((x) => `${x.name}${x.isEqual === false ? '!' : ''}${x.isRegex ? '=~' : '='}"${x.value}"`).join(', ');
+      return `<tr class="feedback-mark"><td>${m.kind === 'maintenance' ? 'maintenance' : 'not an anomaly'}</td><td>${escapeHtml(who)}</td><td>${when(m.fromSeconds)} to ${when(m.toSeconds)} UTC${m.open ? ' (until it ended)' : ''}</td><td>${escapeHtml(m.createdBy)}</td></tr>`;
+    })
+    .join('');
+  return `<h2>Operator feedback</h2><p class="muted">Silences in Alertmanager marked "anomaly: false-positive" (learned as normal) or "anomaly: maintenance" (never learned, not alerted on): the ${Math.min(20, marks.length)} newest of ${marks.length}.</p><table id="feedback"><tr><th>mark</th><th>series</th><th>span</th><th>by</th></tr>${rows}</table>`;
 }
 
 const fmt = (v: number | undefined) => formatWithUnit(v);
@@ -134,6 +152,7 @@ ${signalTable(members)}${correlationMatrix(g)}</div>`;
 ${groups.length > max ? `<p class="muted">Showing ${max} of ${groups.length} groups, anomalous first; filter with ?${escapeHtml(p.groupBy[0] ?? 'label')}=value.</p>` : ''}
 ${sections.join('\n') || (ungrouped.length ? '' : '<p class="muted">No series scored yet.</p>')}
 ${ungrouped.length ? `<div class="card"><h3>Series without a group</h3>${signalTable(ungrouped)}</div>` : ''}
+${feedbackTable(p.marks ?? [])}
 <p class="muted">Also: <a href="/analyze">analyse a signal or a query over a past range</a> · <a href="/metrics">/metrics</a> · <a href="/api/v1/incidents">/api/v1/incidents</a> · <a href="/healthz">/healthz</a> · <a href="/readyz">/readyz</a></p>`;
   return renderPage({
     title: 'anomaly-exporter',

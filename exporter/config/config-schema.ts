@@ -47,7 +47,7 @@ const auth = z
   .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
 
 /** How feedback is taken in; also the defaults of backtests fed marks without an Alertmanager. */
-export const FEEDBACK_DEFAULTS = { false_positive_margin: 1.25, lookback: 3600_000, false_positive_half_life: Number(process.env.AE_HL ?? 0) } as const;
+export const FEEDBACK_DEFAULTS = { false_positive_margin: 1.25, lookback: 3600_000, false_positive_half_life: 14 * 86400_000, false_positive_time_of_day: 0 } as const;
 const feedbackTuning = {
   /**
    * A false-positive span's largest deviation times this is normal for the series from then on:
@@ -59,9 +59,17 @@ const feedbackTuning = {
   lookback: duration(0).prefault('1h'),
   /**
    * What a false-positive mark taught counts half after this long, a quarter after twice as long:
-   * on-call's "normal" fades, so a series does not stay deaf to that size for good. 0: for good.
+   * on-call's "normal" fades, so a series does not stay deaf to that size for good (the same size
+   * pages again after about 4.5 days at 14d). 0: for good. bench:detect with feedback, on all four
+   * corpora together (docs/feedback.md): 14 days keeps most of the page reduction at about 60 % of
+   * the recall cost of "for good".
    */
   false_positive_half_life: duration(0).default(FEEDBACK_DEFAULTS.false_positive_half_life),
+  /**
+   * What a false-positive mark taught counts only within this long of the time of day it was
+   * taught at (a nightly job's spike is normal at night): 0 at any time of day.
+   */
+  false_positive_time_of_day: duration(0).default(FEEDBACK_DEFAULTS.false_positive_time_of_day),
 };
 
 export const configSchema = z

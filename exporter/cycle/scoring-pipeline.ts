@@ -117,6 +117,7 @@ export class ScoringPipeline implements Pipeline {
           margin: config.alertmanager?.false_positive_margin ?? FEEDBACK_DEFAULTS.false_positive_margin,
           lookbackSeconds: (config.alertmanager?.lookback ?? FEEDBACK_DEFAULTS.lookback) / 1000,
           halfLifeSeconds: halfLife(config.alertmanager?.false_positive_half_life ?? FEEDBACK_DEFAULTS.false_positive_half_life),
+          timeOfDaySeconds: halfLife(config.alertmanager?.false_positive_time_of_day ?? FEEDBACK_DEFAULTS.false_positive_time_of_day),
         },
       };
       return new SignalCycle(s.query, tracking, ctx);

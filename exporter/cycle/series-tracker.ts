@@ -39,6 +39,8 @@ export interface FeedbackOptions {
   lookbackSeconds: number;
   /** A taught deviation counts half after this long, a quarter after twice as long (Infinity: for good). */
   halfLifeSeconds: number;
+  /** A taught deviation counts only within this long of its time of day (Infinity: at any time). */
+  timeOfDaySeconds: number;
 }
 
 /** Samples at most 1 an anomaly that goes on teaching its mark may have in a row (see SeriesTracker.teaching). */
@@ -381,7 +383,12 @@ export class SeriesTracker {
     let up = 0;
     let down = 0;
     const halfLife = this.ctx.feedback?.halfLifeSeconds ?? Infinity;
+    const within = this.ctx.feedback?.timeOfDaySeconds ?? Infinity;
     for (const [, at, u, d] of this.taught) {
+      if (Number.isFinite(within)) {
+        const apart = (((t - at) % 86400) + 86400) % 86400;
+        if (Math.min(apart, 86400 - apart) > within) continue;
+      }
       const weight = Number.isFinite(halfLife) ? Math.pow(0.5, Math.max(0, t - at) / halfLife) : 1;
       if (u * weight > up) up = u * weight;
       if (d * weight > down) down = d * weight;

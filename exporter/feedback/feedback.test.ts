@@ -19,7 +19,7 @@ const ctx: TrackerContext = {
   modelConfig,
   holdSamples: 3,
   historySamples: 60,
-  feedback: { margin: 1.25, lookbackSeconds: 3600, halfLifeSeconds: Infinity },
+  feedback: { margin: 1.25, lookbackSeconds: 3600, halfLifeSeconds: Infinity, timeOfDaySeconds: Infinity },
 };
 
 function fitted(): SeriesTracker {
@@ -239,11 +239,21 @@ describe('a series taught by a false-positive mark', () => {
 
   it('fades with the half-life: a taught deviation counts half after one half-life', () => {
     const model = new SeriesModel(modelConfig);
-    const t = new SeriesTracker({ service: 'checkout' }, model, { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: 86400 } }, 0);
+    const t = new SeriesTracker({ service: 'checkout' }, model, { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: 86400, timeOfDaySeconds: Infinity } }, 0);
     t.taught = [['m', 1000, 8, 2]];
     expect(t.toleranceAt(1000)).toEqual([8, 2]);
     expect(t.toleranceAt(1000 + 86400)).toEqual([4, 1]);
     expect(t.toleranceAt(1000 + 2 * 86400)).toEqual([2, 0.5]);
+  });
+
+  it('with a time of day, a taught deviation counts only within that long of the hour it was taught at', () => {
+    const model = new SeriesModel(modelConfig);
+    const t = new SeriesTracker({ service: 'checkout' }, model, { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: Infinity, timeOfDaySeconds: 3600 } }, 0);
+    t.taught = [['m', 2 * 3600, 8, 2]]; // taught at 02:00
+    expect(t.toleranceAt(86400 + 2.5 * 3600)).toEqual([8, 2]); // 02:30 the next day
+    expect(t.toleranceAt(86400 + 1.5 * 3600)).toEqual([8, 2]);
+    expect(t.toleranceAt(86400 + 4 * 3600)).toEqual([0, 0]); // 04:00: not the same time of day
+    expect(t.toleranceAt(23.5 * 3600)).toEqual([0, 0]); // 23:30, 2.5 h from 02:00
   });
 
   it('property: within the tolerance the score is at most 1; beyond margin × tolerance the score is untouched', () => {

@@ -47,7 +47,12 @@ const auth = z
   .refine((a) => !((a.bearer_token_file || a.bearer_token_env) && a.basic), { message: 'use either a bearer token or basic auth, not both' });
 
 /** How feedback is taken in; also the defaults of backtests fed marks without an Alertmanager. */
-export const FEEDBACK_DEFAULTS = { false_positive_margin: 1.25, lookback: 3600_000, false_positive_half_life: 14 * 86400_000, false_positive_time_of_day: 0 } as const;
+export const FEEDBACK_DEFAULTS = {
+  false_positive_margin: 1.25,
+  lookback: 3600_000,
+  false_positive_half_life: 14 * 86400_000,
+  false_positive_time_of_day: 0,
+} as const;
 const feedbackTuning = {
   /**
    * A false-positive span's largest deviation times this is normal for the series from then on:

@@ -239,7 +239,12 @@ describe('a series taught by a false-positive mark', () => {
 
   it('fades with the half-life: a taught deviation counts half after one half-life', () => {
     const model = new SeriesModel(modelConfig);
-    const t = new SeriesTracker({ service: 'checkout' }, model, { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: 86400, timeOfDaySeconds: Infinity } }, 0);
+    const t = new SeriesTracker(
+      { service: 'checkout' },
+      model,
+      { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: 86400, timeOfDaySeconds: Infinity } },
+      0,
+    );
     t.taught = [['m', 1000, 8, 2]];
     expect(t.toleranceAt(1000)).toEqual([8, 2]);
     expect(t.toleranceAt(1000 + 86400)).toEqual([4, 1]);
@@ -248,7 +253,12 @@ describe('a series taught by a false-positive mark', () => {
 
   it('with a time of day, a taught deviation counts only within that long of the hour it was taught at', () => {
     const model = new SeriesModel(modelConfig);
-    const t = new SeriesTracker({ service: 'checkout' }, model, { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: Infinity, timeOfDaySeconds: 3600 } }, 0);
+    const t = new SeriesTracker(
+      { service: 'checkout' },
+      model,
+      { ...ctx, feedback: { margin: 1.25, lookbackSeconds: 0, halfLifeSeconds: Infinity, timeOfDaySeconds: 3600 } },
+      0,
+    );
     t.taught = [['m', 2 * 3600, 8, 2]]; // taught at 02:00
     expect(t.toleranceAt(86400 + 2.5 * 3600)).toEqual([8, 2]); // 02:30 the next day
     expect(t.toleranceAt(86400 + 1.5 * 3600)).toEqual([8, 2]);

@@ -16,7 +16,18 @@ import { ExporterDaemon } from '../exporter/daemon/daemon';
 import { ReceiverDaemon } from '../receiver/receiver-daemon';
 import { parseReceiverConfig } from '../receiver/receiver-config';
 import { startTarget } from './doubles/receiver-test-kit';
-import { AlertmanagerProcess, freePort, PrometheusProcess, promtoolCheckMetrics, scrapeJob, startAlertmanager, startPrometheus, waitFor } from './stack';
+import { demoHistory } from '../demo/demo-history';
+import {
+  AlertmanagerProcess,
+  backfill,
+  freePort,
+  PrometheusProcess,
+  promtoolCheckMetrics,
+  scrapeJob,
+  startAlertmanager,
+  startPrometheus,
+  waitFor,
+} from './stack';
 
 jest.setTimeout(240_000);
 
@@ -93,7 +104,7 @@ beforeAll(async () => {
   llmUrl = llm.url;
   notified = await startTarget();
   process.env.E2E_NOTIFY_URL = `${notified.url}/hook`;
-  demo = await startDemoService({ listen: '127.0.0.1:0', ratePerService: 20, seed: 11 });
+  const demoHost = `127.0.0.1:${await freePort()}`;
   receiverPort = await freePort();
   const exporterPort = await freePort();
   am = await startAlertmanager(`route:
@@ -110,12 +121,26 @@ receivers:
 `);
   const rules = join(dir, 'rules.yml');
   writeFileSync(rules, RULES);
+  // 12 minutes of the demo service's history backfilled, ending where the live service starts
+  // (as the demo does): the models are warm at the first fit, not after minutes of scraping.
+  const liveFrom = Date.now() / 1000 + 4;
+  const history = demoHistory({
+    fromSeconds: liveFrom - 12 * 60,
+    toSeconds: liveFrom,
+    stepSeconds: 1,
+    ratePerService: 20,
+    targetLabels: { job: 'demo', instance: demoHost },
+    seed: 3,
+  });
   prom = await startPrometheus({
     scrapeInterval: '1s',
     ruleFiles: [rules],
     alertmanager: am.url.replace('http://', ''),
-    scrapeConfigs: scrapeJob('demo', demo.url.replace('http://', '')) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
+    scrapeConfigs: scrapeJob('demo', demoHost) + scrapeJob('anomaly-exporter', `127.0.0.1:${exporterPort}`, '    honor_labels: true\n'),
+    prepareDataDir: (dataDir) => backfill(dataDir, history),
   });
+  await new Promise((r) => setTimeout(r, Math.max(0, liveFrom * 1000 - Date.now())));
+  demo = await startDemoService({ listen: demoHost, ratePerService: 20, seed: 11 });
   const w = '[10s]';
   exporter = new ExporterDaemon(
     parseConfig(
@@ -135,8 +160,8 @@ server: {listen: "127.0.0.1:${exporterPort}"}
   await exporter.start();
   receiver = await startReceiver('live', join(dir, 'live.db'));
   await waitFor('warm models', async () => (await prom.query('count(anomaly_expected_value)'))[0]?.value[1] === '4', 120_000, 1000);
-  // A little more history, so the first scores are not a cold start.
-  await new Promise((r) => setTimeout(r, 15_000));
+  // A few live samples after the history.
+  await new Promise((r) => setTimeout(r, 5_000));
 });
 
 afterAll(async () => {

@@ -3,10 +3,10 @@
  * book. A down or slow Alertmanager costs only the feedback: the poll is logged and visible in
  * anomaly_exporter_alertmanager_up, the marks already known stay, scoring goes on.
  */
+import { readerSecrets } from '../read/reader-factory';
 import { AlertmanagerClient } from '../../common/alertmanager-client';
 import { errorMessage } from '../../common/errors';
 import { Logger } from '../../common/logger';
-import { readSecret } from '../../common/secrets';
 import { FEEDBACK_KINDS } from '../../common/vocabulary';
 import { ExporterConfig } from '../config/config';
 import { SelfMetrics } from '../publish/self-metrics';
@@ -80,17 +80,8 @@ export class SilencePoller {
 
 /** The client of the config's `alertmanager` section (secrets read now, from their files or variables). */
 export function alertmanagerClient(section: AlertmanagerSection): AlertmanagerClient {
-  const a = section.auth;
-  return new AlertmanagerClient({
-    url: section.url,
-    timeoutMs: section.timeout,
-    headers: section.headers,
-    bearerToken:
-      a?.bearer_token_file || a?.bearer_token_env ? readSecret({ file: a.bearer_token_file, env: a.bearer_token_env }, 'alertmanager bearer token') : undefined,
-    basic: a?.basic
-      ? { username: a.basic.username, password: readSecret({ file: a.basic.password_file, env: a.basic.password_env }, 'alertmanager password') }
-      : undefined,
-  });
+  // The same auth section and secret rules as the reader's.
+  return new AlertmanagerClient({ url: section.url, timeoutMs: section.timeout, headers: section.headers, ...readerSecrets(section.auth) });
 }
 
 /** Every mark Alertmanager's silences carry now. */

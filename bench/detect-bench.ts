@@ -86,8 +86,9 @@ const DEFAULTS =
 const VARIANTS: { name: string; yaml: string }[] = [
   { name: 'pattern alone', yaml: 'ensemble: {models: [pattern]}\n' },
   { name: 'zscore alone', yaml: 'ensemble: {models: [zscore]}\n' },
-  { name: 'mad alone', yaml: 'ensemble: {models: [mad]}\n' },
-  { name: 'isolation_forest alone', yaml: 'ensemble: {models: [isolation_forest]}\n' },
+  // Off by default: enabled here beside the default models, alone in the alerting score.
+  { name: 'mad alone', yaml: 'models: {seasonal: {}, mad: {}}\nensemble: {models: [mad]}\n' },
+  { name: 'isolation_forest alone', yaml: 'models: {seasonal: {}, isolation_forest: {}}\nensemble: {models: [isolation_forest]}\n' },
   { name: 'jump alone', yaml: 'ensemble: {models: [jump]}\n' },
 ];
 

@@ -2,7 +2,8 @@
  * npm run bench: N synthetic series (1,440-point histories at 1m) through the real pipeline
  * (runOnce with a reader that computes each answer afresh, as a Prometheus would answer) and the
  * real /metrics handler over loopback HTTP.
- * Prints one JSON line per N. Each N runs in a fresh child process so peak RSS is its own.
+ * Prints the forest's figures, the cost per series of each model (model-cost.ts), then one JSON
+ * line per N. Each N runs in a fresh child process so peak RSS is its own.
  * BENCH_MODELS (a flow-style YAML map, e.g. "{zscore: {}, pattern: {}}") replaces the default
  * models, to see what one model costs.
  *
@@ -13,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../common/logger';
 import { parseConfig } from '../exporter/config/config';
@@ -249,13 +251,17 @@ async function main(): Promise<void> {
     return;
   }
   const sizes = (process.env.BENCH_SERIES ?? '1000,10000').split(',').map(Number);
-  process.stderr.write(`bench: isolation forest, then ${sizes.join(' and ')} series (each in its own process)\n`);
+  process.stderr.write(`bench: isolation forest, the cost per model, then ${sizes.join(' and ')} series (each in its own process)\n`);
   const ours = JSON.parse(execFileSync(process.execPath, ['--expose-gc', __filename, '--forest'], { encoding: 'utf8' })) as Record<string, number>;
   const sk = sklearnFigures();
   const ratio = sk
     ? { ratio_to_sklearn: Number((ours.forest_fit_score_1440_ms / sk.sklearn_fit_score_1440_ms).toFixed(3)) }
     : { sklearn: 'python3-sklearn not installed' };
   process.stdout.write(`${JSON.stringify({ ...ours, ...sk, ...ratio })}\n`);
+  // The cost model: CPU and bytes per series, per model (docs/scaling.md).
+  process.stdout.write(
+    execFileSync(process.execPath, ['--expose-gc', join(__dirname, 'model-cost.js')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }),
+  );
   for (const n of sizes) {
     process.stderr.write(`bench: ${n} series...\n`);
     process.stdout.write(

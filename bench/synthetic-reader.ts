@@ -36,14 +36,51 @@ export class SyntheticReader implements Reader {
     this.byQuery.set(query, series);
   }
 
+  /**
+   * The series a query selects: a set query, or one narrowed as a sharded replica narrows it
+   * (`q{label=~"a|b"}`, exporter/shard/shard-reader.ts), so the bench can run as one replica of several.
+   */
+  private select(query: string): SyntheticSeries[] {
+    const narrowed = /^([A-Za-z_:][\w:]*)\{(.*)\}$/.exec(query);
+    if (!narrowed) return this.byQuery.get(query) ?? [];
+    let list = this.byQuery.get(narrowed[1]) ?? [];
+    for (const m of narrowed[2].matchAll(/(\w+)=~("(?:[^"\\]|\\.)*")/g)) {
+      const re = new RegExp(`^(?:${JSON.parse(m[2]) as string})$`);
+      list = list.filter((s) => re.test(s.labels[m[1]] ?? ''));
+    }
+    return list;
+  }
+
+  /** `count by (labels) (query)`: one series per group of the selected series, as a replica lists its groups. */
+  private groups(query: string, by: string[], from: number, n: number): RawSeries[] {
+    const counts = new Map<string, { labels: Record<string, string>; count: number }>();
+    for (const s of this.select(query)) {
+      const labels = Object.fromEntries(by.map((l) => [l, s.labels[l] ?? '']));
+      const key = JSON.stringify(labels);
+      const g = counts.get(key) ?? counts.set(key, { labels, count: 0 }).get(key)!;
+      g.count++;
+    }
+    const timestamps = new Float64Array(n);
+    for (let j = 0; j < n; j++) timestamps[j] = this.firstSeconds + (from + j) * this.stepSeconds;
+    return [...counts.values()].map((g) => ({ labels: g.labels, timestamps, values: new Float64Array(n).fill(g.count) }));
+  }
+
   async queryRange(q: RangeQuery, signal: AbortSignal): Promise<RawSeries[]> {
     if (signal.aborted) throw signal.reason ?? new Error('aborted');
     const step = this.stepSeconds;
     const from = Math.max(0, Math.ceil((q.startSeconds - this.firstSeconds) / step));
     const to = Math.floor((Math.min(q.endSeconds, this.lastSeconds) - this.firstSeconds) / step);
     if (to < from) return [];
-    const list = this.byQuery.get(q.query) ?? [];
     const n = to - from + 1;
+    const listing = /^count by \(([^)]*)\) \((.*)\)$/.exec(q.query);
+    if (listing)
+      return this.groups(
+        listing[2],
+        listing[1].split(',').map((l) => l.trim()),
+        from,
+        n,
+      );
+    const list = this.select(q.query);
     // One time axis for the answer, as the Prometheus reader gives (shareTimestamps).
     const timestamps = new Float64Array(n);
     for (let j = 0; j < n; j++) timestamps[j] = this.firstSeconds + (from + j) * step;

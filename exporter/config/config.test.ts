@@ -32,13 +32,14 @@ describe('config', () => {
     });
     expect(c.reader).toMatchObject({ timeout: 10_000, max_points_per_query: 11000, accept_encoding: 'identity', group_by: ['service'] });
     expect(c.reader.signals.traffic).toEqual({ query: 'sum(rate(x[1m]))', direction: 'both', min_deviation: 0, min_relative_deviation: 0 });
-    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest', 'isolation_forest_group', 'jump', 'mad', 'pattern', 'seasonal', 'zscore']);
+    // The models some alert reads; mad and the per-series forest only when a config names them.
+    expect(Object.keys(c.models).sort()).toEqual(['isolation_forest_group', 'jump', 'pattern', 'seasonal', 'zscore']);
     expect(c.models.jump).toEqual({ window: 3, factor: 1.75, min_samples: 30, calibration_window: 86_400_000, min_calibration: 100 });
     expect(c.models.pattern).toEqual({ window: 8, history: 1000, factor: 1.25, min_samples: 20, calibration_window: 86_400_000 });
     expect(c.models.zscore).toEqual({ threshold: 6.5, min_samples: 30, contamination: 0.001, adapt_samples: 120, risk: 0 });
     expect(c.models.seasonal).toEqual({ min_samples_per_slot: 3, memory: 240, models: ['pattern', 'isolation_forest'] });
     expect(c.ensemble).toEqual({ combine: 'max', hold_samples: 10 });
-    expect(c.models.isolation_forest).toMatchObject({ trees: 32, sample_size: 256 });
+    expect(parseConfig(minimal + 'models: {isolation_forest: {}}\n', 'ok.yml').models.isolation_forest).toMatchObject({ trees: 32, sample_size: 256 });
     expect(c.server.listen).toBe('0.0.0.0:10190');
   });
 
@@ -75,7 +76,11 @@ describe('config', () => {
     expect(ensembleModels(parseConfig(minimal + 'models: {pattern: {}, mad: {}}\n', 'ok.yml'))).toEqual(['pattern']);
     expect(ensembleScale(parseConfig(minimal + 'ensemble: {models: [zscore, pattern]}\n', 'ok.yml'))).toBeUndefined();
     expect(ensembleModels(parseConfig(minimal + 'models: {zscore: {}, mad: {}}\n', 'ok.yml'))).toEqual(['zscore', 'mad']);
-    expect(ensembleModels(parseConfig(minimal + 'ensemble: {models: [mad, pattern]}\n', 'ok.yml'))).toEqual(['mad', 'pattern']);
+    expect(ensembleModels(parseConfig(minimal + 'models: {mad: {}, pattern: {}}\nensemble: {models: [mad, pattern]}\n', 'ok.yml'))).toEqual(['mad', 'pattern']);
+    // mad is off by default: naming it in the ensemble alone says so.
+    expect(() => parseConfig(minimal + 'ensemble: {models: [mad, pattern]}\n', 'bad.yml')).toThrow(
+      /^bad\.yml: ensemble\.models\.0: model mad is not enabled in models$/,
+    );
   });
 
   it('ships an example config that is valid as is', () => {

@@ -3,7 +3,11 @@ import { parseConfig } from '../config/config';
 import { FitPool } from './fit-pool';
 import { seriesModelConfig } from '../config/model-config';
 
-const config = parseConfig('reader:\n  url: http://x:1\n  signals:\n    s: {query: up}\n', 't.yml');
+// Every per-series model, the ones off by default included: each one's fit crosses the thread.
+const config = parseConfig(
+  'reader:\n  url: http://x:1\n  signals:\n    s: {query: up}\nmodels: {seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {}, jump: {}}\n',
+  't.yml',
+);
 const modelConfig = seriesModelConfig(config, config.reader.signals.s);
 
 function values(seed: number, n = 600): Float64Array {

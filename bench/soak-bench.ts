@@ -49,6 +49,9 @@ interface Sample {
   rssMiB: number;
   /** Heap used + external after a full GC (every 10 cycles; null between). */
   retainedMiB: number | null;
+  /** The JavaScript heap's committed size, and the memory outside it (typed arrays), after the cycle. */
+  heapTotalMiB: number;
+  externalMiB: number;
   series: number;
   event: string;
 }
@@ -75,6 +78,8 @@ function report(samples: Sample[], summary: Record<string, unknown>): string {
     hours: samples.map((s) => Number(s.hours.toFixed(3))),
     rss: samples.map((s) => Number(s.rssMiB.toFixed(1))),
     retained: samples.map((s) => (s.retainedMiB === null ? null : Number(s.retainedMiB.toFixed(1)))),
+    heapTotal: samples.map((s) => Number(s.heapTotalMiB.toFixed(1))),
+    external: samples.map((s) => Number(s.externalMiB.toFixed(1))),
     seconds: samples.map((s) => Number(s.seconds.toFixed(3))),
     events,
   };
@@ -84,7 +89,7 @@ function report(samples: Sample[], summary: Record<string, unknown>): string {
 body{font-family:system-ui,sans-serif;margin:1.5rem;color:#222}pre{background:#f6f6f6;padding:.6rem}</style></head>
 <body><h1>bench:soak: memory over a long run</h1>
 <p>${escapeHtml(String(summary.series))} series scored by one replica, ${escapeHtml(String(summary.cycles))} one-minute cycles in simulated time.
-Red: resident memory (RSS) after each cycle. Blue: heap retained after a full GC (every 10 cycles). Dashed: the 512 MiB target.
+Red: resident memory (RSS) after each cycle. Blue: heap retained after a full GC (every 10 cycles). Green: the JavaScript heap's committed size; orange: memory outside it (typed arrays). Dashed: the 512 MiB target.
 Events: ${events.map((e) => `${escapeHtml(e.event)} at ${e.hours.toFixed(1)} h`).join('; ')}.</p>
 <div id="mem"></div><div id="sec"></div>
 <pre>${escapeHtml(JSON.stringify(summary, null, 1))}</pre>
@@ -96,8 +101,9 @@ const marks = (u) => { const ctx = u.ctx; ctx.save(); ctx.strokeStyle = '#999'; 
   for (const e of D.events) { const x = u.valToPos(e.hours, 'x', true); ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
     ctx.fillStyle = '#555'; ctx.fillText(e.event, x + 4, u.bbox.top + 12); } ctx.restore(); };
 new uPlot({width: w, height: 320, title: 'memory (MiB)', scales: {x: {time: false}}, axes: [{label: 'hours'}, {}],
-  series: [{label: 'hours'}, {label: 'RSS', stroke: '#c0392b'}, {label: 'retained heap', stroke: '#2c7be5', spanGaps: true}, {label: '512 MiB', stroke: '#888', dash: [6, 6]}],
-  hooks: {draw: [marks]}}, [D.hours, D.rss, D.retained, D.hours.map(() => 512)], document.getElementById('mem'));
+  series: [{label: 'hours'}, {label: 'RSS', stroke: '#c0392b'}, {label: 'retained heap', stroke: '#2c7be5', spanGaps: true},
+    {label: 'JS heap committed', stroke: '#27ae60'}, {label: 'external', stroke: '#e67e22'}, {label: '512 MiB', stroke: '#888', dash: [6, 6]}],
+  hooks: {draw: [marks]}}, [D.hours, D.rss, D.retained, D.heapTotal, D.external, D.hours.map(() => 512)], document.getElementById('mem'));
 new uPlot({width: w, height: 200, title: 'cycle seconds', scales: {x: {time: false}}, axes: [{label: 'hours'}, {}],
   series: [{label: 'hours'}, {label: 'cycle', stroke: '#555'}], hooks: {draw: [marks]}}, [D.hours, D.seconds], document.getElementById('sec'));
 </script></body></html>
@@ -168,7 +174,18 @@ async function main(): Promise<void> {
       const m = process.memoryUsage();
       retainedMiB = (m.heapUsed + m.external) / MiB;
     }
-    samples.push({ cycle: i, hours: i / 60, seconds, rssMiB: process.memoryUsage().rss / MiB, retainedMiB, series, event: event === 'refit' ? '' : event });
+    const mem = process.memoryUsage();
+    samples.push({
+      cycle: i,
+      hours: i / 60,
+      seconds,
+      rssMiB: mem.rss / MiB,
+      retainedMiB,
+      heapTotalMiB: mem.heapTotal / MiB,
+      externalMiB: mem.external / MiB,
+      series,
+      event: event === 'refit' ? '' : event,
+    });
     if (i % 50 === 0)
       process.stderr.write(
         `bench:soak: cycle ${i}/${cycles} (${((performance.now() - started) / 1000).toFixed(0)} s): ${series} series, RSS ${samples[samples.length - 1].rssMiB.toFixed(0)} MiB${retainedMiB === null ? '' : `, retained ${retainedMiB.toFixed(0)} MiB`}\n`,

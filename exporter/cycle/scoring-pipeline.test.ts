@@ -303,6 +303,55 @@ models:
   });
 });
 
+describe('ScoringPipeline reloaded: reads of the kept fit window', () => {
+  const configWith = (url: string, jumpFactor: number) =>
+    parseConfig(
+      `reader:
+  url: ${url}
+  group_by: [service]
+  signals:
+    latency: {query: lat}
+scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 6h}
+models: {zscore: {}, jump: {factor: ${jumpFactor}}}
+`,
+      'test.yml',
+    );
+
+  it('reads only new samples for a refit after a reload that changed a model, and the whole window after one that changed the source', async () => {
+    const inner = new MemoryReader();
+    inner.set('lat', [series({ service: 'checkout' }, T0, 500, wiggle(0.1, 0.005))]);
+    // The points of each range read, as a source would be asked for them.
+    const points: number[] = [];
+    const reader: Reader = {
+      queryRange: (q: RangeQuery, signal: AbortSignal) => {
+        points.push(Math.round((q.endSeconds - q.startSeconds) / q.stepSeconds) + 1);
+        return inner.queryRange(q, signal);
+      },
+    };
+    const first = new ScoringPipeline(configWith('http://a:9090', 1.75), reader, silentLogger());
+    await first.runOnce(at(T0 + 400 * STEP), never);
+    expect(Math.max(...points)).toBeGreaterThanOrEqual(360); // the cold fit reads the 6 h window
+
+    // The jump model's factor changes: the signal is restored (the z-score kept, the jump model refitted).
+    const second = new ScoringPipeline(configWith('http://a:9090', 1.8), reader, silentLogger(), undefined, undefined, first);
+    expect(second.adopted?.restored).toEqual(['latency']);
+    second.requestFit();
+    points.length = 0;
+    const r2 = await second.runOnce(at(T0 + 401 * STEP), never);
+    expect(r2.signals.latency).toMatchObject({ ok: true, fitted: true });
+    expect(Math.max(...points)).toBeLessThanOrEqual(2);
+
+    // Another source (its URL): the kept window no longer holds, the refit reads it whole.
+    const third = new ScoringPipeline(configWith('http://b:9090', 1.8), reader, silentLogger(), undefined, undefined, second);
+    expect(third.adopted?.kept).toEqual(['latency']);
+    third.requestFit();
+    points.length = 0;
+    const r3 = await third.runOnce(at(T0 + 402 * STEP), never);
+    expect(r3.signals.latency).toMatchObject({ ok: true, fitted: true });
+    expect(Math.max(...points)).toBeGreaterThanOrEqual(360);
+  });
+});
+
 describe('ScoringPipeline cut by its timeout during a fit', () => {
   it('keeps the fits that finish after the cut: the next cycle scores with them, no second fit', async () => {
     const reader = new MemoryReader();

@@ -64,6 +64,8 @@ export class ScoringPipeline implements Pipeline {
   private readonly ctx: CycleContext;
   /** Set when built from a previous pipeline (config reload). */
   readonly adopted?: AdoptionReport;
+  /** What the reader reads from (every reader setting but the signals): kept fit windows stay valid while it is the same. */
+  private readonly sourceKey: string;
   /** Operator feedback marks (from Alertmanager's silences, or a backtest's simulated operator). */
   readonly feedback: FeedbackBook;
 
@@ -82,6 +84,8 @@ export class ScoringPipeline implements Pipeline {
     const c = config.correlation;
     const kinds = Object.fromEntries(Object.entries(config.reader.signals).map(([name, sc]) => [name, signalKind(name, sc.kind)]));
     this.analysis = { groupBy: config.reader.group_by, methods: c.methods, minSamples: c.min_samples, kinds };
+    const { signals: _signals, ...source } = config.reader;
+    this.sourceKey = stableHash({ source, shard: shardSpec(config) });
     this.groupForestsKey = stableHash({ gf: config.models.isolation_forest_group ?? null, sched, groupBy: config.reader.group_by });
     this.groupForests = previous && previous.groupForestsKey === this.groupForestsKey ? previous.groupForests : groupForests(config, fitter);
     this.histories = previous?.histories ?? new WeakMap();
@@ -139,8 +143,9 @@ export class ScoringPipeline implements Pipeline {
         report.fresh.push(s.name);
         return s;
       }
+      const sameSource = previous.sourceKey === this.sourceKey;
       if (cycleIdentity(old, previous.ctx) === cycleIdentity(s, this.ctx)) {
-        old.rebind(this.ctx);
+        old.rebind(this.ctx, sameSource);
         report.kept.push(s.name);
         return old;
       }
@@ -153,6 +158,7 @@ export class ScoringPipeline implements Pipeline {
       const same = (d: string) => saved.detectorHashes[d] !== undefined && saved.detectorHashes[d] === now.detectorHashes[d];
       const series = saved.series.map((x) => ({ ...x, model: keepDetectorStates(x.model, same) }));
       restoreSignal(s, { ...saved, ...now, series }, this.log);
+      if (sameSource) s.takeWindow(old);
       report.restored.push(s.name);
       return s;
     });

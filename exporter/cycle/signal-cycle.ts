@@ -82,10 +82,23 @@ export class SignalCycle {
    * Moves this signal, with its series, models and history, into another pipeline's context (a
    * config reload that left the signal unchanged). Only between cycles: never while it runs.
    */
-  rebind(ctx: CycleContext): void {
+  rebind(ctx: CycleContext, sameSource: boolean): void {
     this.ctx = ctx;
-    // The reader may read another source now: its next refit reads the whole window.
-    this.window.clear();
+    // A reader that reads another source now (another URL, other credentials or offsets): the
+    // next refit reads the whole window. The same source: the kept window still holds.
+    if (!sameSource) this.window.clear();
+  }
+
+  /**
+   * Takes over the kept fit window of the signal this one replaces (a config reload that changed
+   * its models, not its query, step, fit window or source), so its refit reads only new samples
+   * instead of the whole window again: 351 MB of answers at 10,000 series of 24 h, read and
+   * parsed at once, which the process does not give back to the system afterwards (bench:soak).
+   */
+  takeWindow(previous: SignalCycle): void {
+    if (previous.query !== this.query || previous.ctx.stepSeconds !== this.ctx.stepSeconds || previous.ctx.fitWindowSeconds !== this.ctx.fitWindowSeconds)
+      return;
+    this.window = previous.window;
   }
 
   get name(): string {

@@ -140,7 +140,7 @@ export class SignalCycle {
     abort: AbortSignal,
     slots?: { fitSlot: () => Promise<void>; fitDone: () => void },
   ): Promise<SignalReport> {
-    const { metrics, log, fitWindowSeconds } = this.ctx;
+    const { fitWindowSeconds } = this.ctx;
     const keep = this.ctx.refitReads === 'new_samples';
     const fitFrom = end - fitWindowSeconds;
     /** Reads [start, end] and keeps the answer in the window; the failed report if the read failed. */
@@ -165,6 +165,25 @@ export class SignalCycle {
     const fromWindow = fitScope !== undefined && keep && this.window.covers(fitFrom);
     const raw = fromWindow ? this.window.read(fitFrom) : got.answer;
     got = { answer: [], keys }; // the whole answer goes now when the fits take the window
+    // The views stay valid until the fits and the scoring are done, even past a cut cycle.
+    const release = fromWindow ? this.window.hold() : undefined;
+    try {
+      return await this.fitAndScore(raw, keys, fromWindow, end, fitScope, abort, slots);
+    } finally {
+      release?.();
+    }
+  }
+
+  private async fitAndScore(
+    raw: RawSeries[],
+    keys: string[],
+    fromWindow: boolean,
+    end: number,
+    fitScope: 'all' | 'warming' | undefined,
+    abort: AbortSignal,
+    slots?: { fitSlot: () => Promise<void>; fitDone: () => void },
+  ): Promise<SignalReport> {
+    const { metrics, log } = this.ctx;
     await slots?.fitSlot();
 
     const seriesKeys = raw.map((r, k) => (fromWindow ? labelKey(r.labels) : keys[k]));

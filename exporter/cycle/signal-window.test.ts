@@ -125,14 +125,24 @@ describe('SignalWindow', () => {
     expect(seen(w.read(T0 + 5 * STEP))).toEqual(seen(answer(src, 5, 25)));
   });
 
-  it('keeps views it gave out intact when the grid slides (a fit cut by its cycle may still read them)', () => {
+  it('keeps views it gave out intact when the grid slides while they are held (a fit cut by its cycle may still read them)', () => {
     const src: Source = [Array.from({ length: 400 }, (_, i) => i)];
     const w = new SignalWindow(STEP, WINDOW * STEP);
     absorb(w, answer(src, 0, WINDOW), 0, WINDOW);
     const view = w.read(T0);
+    const release = w.hold();
     const before = Array.from(view[0].values);
+    const times = Array.from(view[0].timestamps);
     for (let end = WINDOW + 1; end < 200; end++) absorb(w, answer(src, end, end), end, end);
     expect(Array.from(view[0].values)).toEqual(before);
+    expect(Array.from(view[0].timestamps)).toEqual(times);
     expect(seen(w.read(T0 + (199 - WINDOW) * STEP))).toEqual(seen(answer(src, 199 - WINDOW, 199)));
+    release();
+    release(); // counted once
+    // Released: a slide moves the samples within the same arrays, and reads stay exact.
+    const after = w.read(T0 + (199 - WINDOW) * STEP);
+    for (let end = 200; end < 300; end++) absorb(w, answer(src, end, end), end, end);
+    expect(seen(w.read(T0 + (299 - WINDOW) * STEP))).toEqual(seen(answer(src, 299 - WINDOW, 299)));
+    expect(after[0].values.buffer).toBe(w.read(T0 + (299 - WINDOW) * STEP)[0].values.buffer);
   });
 });

@@ -172,6 +172,7 @@ ${process.env.BENCH_MODELS ? `models: ${process.env.BENCH_MODELS}\n` : ''}`,
     peak_rss_bytes: process.resourceUsage().maxRSS * 1024,
     peak_rss_after_phase_mb: [rssAfterFit, rssAfterInfer, rssAfterRefit].map((b) => Math.round(b / 2 ** 20)),
     retained_bytes: retainedHeap,
+    retained_bytes_per_series: Math.round(retainedHeap / n),
   };
 }
 

@@ -14,6 +14,7 @@ import { execFileSync } from 'node:child_process';
 import { AddressInfo } from 'node:net';
 import http from 'node:http';
 import { availableParallelism } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { silentLogger } from '../common/logger';
@@ -50,7 +51,7 @@ async function getMetrics(url: string): Promise<{ seconds: number; bytes: number
   return { seconds: (performance.now() - t) / 1000, bytes };
 }
 
-async function benchOne(n: number): Promise<Record<string, number | number[]>> {
+async function benchOne(n: number): Promise<Record<string, number | number[] | Record<string, number>>> {
   const t0 = 1_700_000_000 - (1_700_000_000 % STEP);
   // History, then an hour of infer cycles up to the next scheduled refit.
   const total = HISTORY + 61;
@@ -86,9 +87,18 @@ ${process.env.BENCH_MODELS ? `models: ${process.env.BENCH_MODELS}\n` : ''}`,
   // BENCH_TRACE=1: where the memory goes, sampled every 250 ms, printed per phase on stderr.
   const trace = process.env.BENCH_TRACE === '1' ? memoryTrace() : undefined;
   global.gc?.();
+  // The longest stretch the main thread was busy (what a /healthz request would wait), per phase.
+  const loop = monitorEventLoopDelay({ resolution: 10 });
+  const blocked: Record<string, number> = {};
+  const phaseBlocked = (name: string) => {
+    blocked[name] = Number((loop.max / 1e9).toFixed(3));
+    loop.reset();
+  };
+  loop.enable();
   let t = performance.now();
   const fit = await pipeline.runOnce(at(HISTORY - 1), never);
   const fitSeconds = (performance.now() - t) / 1000;
+  phaseBlocked('cold_fit');
   const rssAfterFit = process.resourceUsage().maxRSS * 1024;
   trace?.phase('cold fit');
   const scored = Object.values(fit.signals).reduce((a, r) => a + r.series, 0);
@@ -103,6 +113,7 @@ ${process.env.BENCH_MODELS ? `models: ${process.env.BENCH_MODELS}\n` : ''}`,
     if (Object.values(r.signals).some((s) => s.fitted)) throw new Error('an infer cycle refitted');
   }
 
+  phaseBlocked('infer');
   const rssAfterInfer = process.resourceUsage().maxRSS * 1024;
   trace?.phase('infer cycles');
   // The scheduled refit (fit_every after the first): the online pattern model is kept, not refitted.
@@ -111,6 +122,8 @@ ${process.env.BENCH_MODELS ? `models: ${process.env.BENCH_MODELS}\n` : ''}`,
   const refitSeconds = (performance.now() - t) / 1000;
   if (!Object.values(refit.signals).every((s) => s.fitted)) throw new Error('the scheduled refit did not happen');
 
+  phaseBlocked('refit');
+  loop.disable();
   const rssAfterRefit = process.resourceUsage().maxRSS * 1024;
   trace?.phase('refit');
   const registry = new Registry();
@@ -173,6 +186,7 @@ ${process.env.BENCH_MODELS ? `models: ${process.env.BENCH_MODELS}\n` : ''}`,
     peak_rss_after_phase_mb: [rssAfterFit, rssAfterInfer, rssAfterRefit].map((b) => Math.round(b / 2 ** 20)),
     retained_bytes: retainedHeap,
     retained_bytes_per_series: Math.round(retainedHeap / n),
+    longest_block_seconds: blocked,
   };
 }
 

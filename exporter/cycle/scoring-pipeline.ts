@@ -243,7 +243,7 @@ export class ScoringPipeline implements Pipeline {
     const aborted = abort.aborted;
     if (!aborted) {
       const published = this.signals.flatMap((s) => s.published);
-      this.snap = buildSnapshot(published, now.getTime() / 1000, end, this.analysis, this.groupForests);
+      this.snap = await buildSnapshot(published, now.getTime() / 1000, end, this.analysis, this.groupForests);
       this.metrics?.sourceUp.set(sourceUp ? 1 : 0);
       if (sourceUp) this.metrics?.lastSuccess.set(now.getTime() / 1000);
     } else if (!sourceUp) {

@@ -16,6 +16,7 @@ import { FitDecision, fitDecision, FitScheduleOptions } from './fit-schedule';
 import { SeriesHistory } from './series-history';
 import { SeriesTracker, TrackerContext } from './series-tracker';
 import { SignalWindow } from './signal-window';
+import { LoopTurns } from '../../common/loop-turns';
 import { FeedbackBook } from '../feedback/feedback-book';
 import { scoringStart } from './training-window';
 
@@ -248,7 +249,7 @@ export class SignalCycle {
   private async score(raw: RawSeries[], trackers: SeriesTracker[], keys: string[], end: number, abort: AbortSignal): Promise<PublishedSeries[]> {
     const published: PublishedSeries[] = [];
     const recentFrom = end - this.ctx.correlationWindowSeconds;
-    let sinceYield = performance.now();
+    const turns = new LoopTurns();
     for (let k = 0; k < raw.length && !abort.aborted; k++) {
       const r = raw[k];
       const tracker = trackers[k];
@@ -266,10 +267,7 @@ export class SignalCycle {
         published.push({ result, recent: tracker.recent, history: () => window.readOne(key, fitFrom) });
       }
       // Long loops must not starve /metrics: give the event loop a turn every ~20 ms.
-      if (performance.now() - sinceYield > 20) {
-        await new Promise((resolve) => setImmediate(resolve));
-        sinceYield = performance.now();
-      }
+      if (turns.due()) await turns.take();
     }
     return published;
   }

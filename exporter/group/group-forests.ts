@@ -2,6 +2,7 @@ import { CalibratedForest, CalibratedForestOptions, CalibratedForestState, Featu
 import { FitPool } from '../fit/fit-pool';
 import { PublishedGroup, PublishedSeries, singleSeriesSignals } from './group-analysis';
 import { RowRing } from './row-ring';
+import { LoopTurns } from '../../common/loop-turns';
 
 /** Where group forests are fitted: the refit workers (or the calling thread when the pool has none). */
 export type ForestFitter = Pick<FitPool, 'fitForests' | 'size'>;
@@ -120,10 +121,13 @@ export class GroupForests {
   }
 
   /** Scores new rows of every group and refits when due; returns the latest score per group key. */
-  update(groups: readonly PublishedGroup[], end: number): Map<string, GroupForestScore> {
+  async update(groups: readonly PublishedGroup[], end: number): Promise<Map<string, GroupForestScore>> {
     const seen = new Set<string>();
     const due: GroupState[] = [];
+    // Seeding and scoring 10,000 groups is a long walk: requests get their turns meanwhile.
+    const turns = new LoopTurns();
     for (const g of groups) {
+      if (turns.due()) await turns.take();
       seen.add(g.key);
       const channels = singleSeriesSignals(g.members).slice(0, this.o.maxChannels);
       if (channels.length < 2) continue;

@@ -149,7 +149,7 @@ export class SignalCycle {
       const answer = await this.read(start, end, abort);
       if (!Array.isArray(answer)) return answer;
       const keys = answer.map((r) => labelKey(r.labels));
-      if (keep) this.window.absorb(answer, keys, start, end);
+      if (keep) await this.window.absorbInTurns(answer, keys, start, end);
       else this.window.clear();
       return { answer, keys };
     };

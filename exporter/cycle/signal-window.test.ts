@@ -92,6 +92,32 @@ describe('SignalWindow', () => {
     );
   });
 
+  it('absorbs in turns exactly as at once: the same samples, the same cover, off-grid answers refused the same', async () => {
+    const src: Source = Array.from({ length: 50 }, (_, s) => Array.from({ length: 200 }, (_, i) => (i % 17 === s % 17 ? null : s * 1000 + i)));
+    const atOnce = new SignalWindow(STEP, WINDOW * STEP);
+    const inTurns = new SignalWindow(STEP, WINDOW * STEP);
+    for (const [a, b] of [
+      [0, WINDOW],
+      [WINDOW + 1, WINDOW + 3],
+      [WINDOW + 4, 150],
+    ]) {
+      const raw = answer(src, a, b);
+      const keys = raw.map((r) => labelKey(r.labels));
+      atOnce.absorb(raw, keys, T0 + a * STEP, T0 + b * STEP);
+      await inTurns.absorbInTurns(raw, keys, T0 + a * STEP, T0 + b * STEP);
+      expect(inTurns.covers(T0 + (b - WINDOW) * STEP)).toBe(atOnce.covers(T0 + (b - WINDOW) * STEP));
+      expect(seen(inTurns.read(T0 + (b - WINDOW) * STEP))).toEqual(seen(atOnce.read(T0 + (b - WINDOW) * STEP)));
+    }
+    const shifted = answer(src, 151, 152).map((r) => ({ ...r, timestamps: r.timestamps.map((t) => t + 1) }));
+    await inTurns.absorbInTurns(
+      shifted,
+      shifted.map((r) => labelKey(r.labels)),
+      T0 + 151 * STEP,
+      T0 + 152 * STEP,
+    );
+    expect(inTurns.covers(T0 + (152 - WINDOW) * STEP)).toBe(false);
+  });
+
   it('does not trust an answer off its step grid, nor one after a gap, and forgets on clear', () => {
     const src: Source = [Array.from({ length: 100 }, (_, i) => i)];
     const w = new SignalWindow(STEP, WINDOW * STEP);

@@ -263,8 +263,13 @@ ${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}${EX
     const waitRefit = !shard;
     log(`every series scored after ${coldFitSeconds.toFixed(1)} s; waiting for ${waitRefit ? 'the refit and ' : ''}${INFER_CYCLES} infer cycles`);
     const scoredAt = Date.now();
+    // The cycles after the cold fit's: the series gauges are set signal by signal, and /metrics
+    // answers while the cycle still runs, so the cold fit's own "cycle done" can come after them.
+    const coldFitDone = () => cycles.findIndex((c) => c.fitted.length === 3);
+    const afterColdFit = () => cycles.slice(coldFitDone() + 1).filter((c) => c.atMs > scoredAt);
     const enough = () => {
-      const after = cycles.filter((c) => c.atMs > scoredAt);
+      if (coldFitDone() < 0) return false;
+      const after = afterColdFit();
       const refit = waitRefit ? after.findIndex((c) => c.fitted.length === 3) : -1;
       if (waitRefit && refit < 0) return false;
       return after.slice(refit + 1).filter((c) => c.fitted.length === 0).length >= INFER_CYCLES;
@@ -279,7 +284,7 @@ ${shard ? `sharding: {index: ${shard.index}, count: ${shard.count}}\n` : ''}${EX
     }
     const self = (await get(`${url}/metrics`)).body;
     const promSelf = (await get(`${prom.url}/metrics`)).body;
-    const after = cycles.filter((c) => c.atMs > scoredAt);
+    const after = afterColdFit();
     const refitAt = after.findIndex((c) => c.fitted.length === 3);
     const refit = after[refitAt];
     // The refit's CPU: from the cycle before it to its own log line.

@@ -137,13 +137,13 @@ export class ScoringPipeline implements Pipeline {
    */
   private adopt(previous: ScoringPipeline): AdoptionReport {
     const report: AdoptionReport = { kept: [], restored: [], fresh: [] };
+    const sameSource = previous.sourceKey === this.sourceKey;
     this.signals = this.signals.map((s) => {
       const old = previous.signals.find((x) => x.name === s.name);
       if (!old) {
         report.fresh.push(s.name);
         return s;
       }
-      const sameSource = previous.sourceKey === this.sourceKey;
       if (cycleIdentity(old, previous.ctx) === cycleIdentity(s, this.ctx)) {
         old.rebind(this.ctx, sameSource);
         report.kept.push(s.name);

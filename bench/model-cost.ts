@@ -13,6 +13,7 @@
  */
 import { parseConfig } from '../exporter/config/config';
 import { seriesModelConfig } from '../exporter/config/model-config';
+import { envCount } from './env-count';
 import { Prng, SeriesModel, SeriesModelConfig } from '../models';
 import type { DetectorName } from '../models';
 
@@ -131,7 +132,7 @@ const minus = (a: Cost, b: Cost): Cost => ({
 });
 
 function main(): void {
-  const series = Number(process.env.BENCH_COST_SERIES ?? 1000);
+  const series = envCount('BENCH_COST_SERIES', 1000);
   // Every per-series model, the ones off by default too, so each one's cost is measured.
   const config = parseConfig(
     `reader: {url: "http://127.0.0.1:9", signals: {s: {query: s}}}\nscheduler: {step: 1m}\nmodels: {seasonal: {}, zscore: {}, mad: {}, isolation_forest: {}, pattern: {}, jump: {}}\n`,

@@ -33,6 +33,7 @@ import { tuneHeapForCycles } from '../exporter/daemon/heap-tuning';
 import { FitPool } from '../exporter/fit/fit-pool';
 import { Shard } from '../exporter/shard/shard';
 import { StateStore } from '../exporter/state/state-store';
+import { envCount } from './env-count';
 import { Prng } from '../models';
 import { SyntheticReader, SyntheticSeries } from './synthetic-reader';
 
@@ -111,8 +112,8 @@ new uPlot({width: w, height: 200, title: 'cycle seconds', scales: {x: {time: fal
 }
 
 async function main(): Promise<void> {
-  const perReplica = Number(process.env.BENCH_SOAK_SERIES ?? 10000);
-  const cycles = Number(process.env.BENCH_SOAK_CYCLES ?? 600);
+  const perReplica = envCount('BENCH_SOAK_SERIES', 10000, 3);
+  const cycles = envCount('BENCH_SOAK_CYCLES', 600, 120);
   const reportFile = process.env.BENCH_SOAK_REPORT ?? join(__dirname, '..', '..', 'artifacts', 'soak-report.html');
   const t0 = 1_700_000_000 - (1_700_000_000 % STEP);
   const reader = new SyntheticReader(t0, t0 + (HISTORY + cycles) * STEP, STEP);
@@ -126,7 +127,7 @@ async function main(): Promise<void> {
   }
   const stateDir = mkdtempSync(join(tmpdir(), 'ae-soak-state-'));
   const log = silentLogger();
-  const pool = new FitPool(Number(process.env.BENCH_FIT_THREADS ?? availableParallelism()));
+  const pool = new FitPool(envCount('BENCH_FIT_THREADS', availableParallelism(), 0));
   const never = new AbortController().signal;
   const at = (i: number) => new Date((t0 + (HISTORY - 1 + i) * STEP) * 1000);
   const reloadAt = Math.floor(cycles / 3);

@@ -29,3 +29,6 @@ export { IsolationForest } from './isolation-forest';
 export { encodeState, decodeState } from './typed-array-codec';
 export type { Base64Codec } from './typed-array-codec';
 export { Prng } from './prng';
+// Samples in half the memory: Float32 offsets from a base.
+export { putOffset, getOffset, decodeOffsets, rebase } from './offset-float32';
+export type { OffsetStore } from './offset-float32';

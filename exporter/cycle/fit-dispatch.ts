@@ -8,7 +8,7 @@ import { SeriesModel, SeriesModelConfig } from '../../models';
 import { hoursOfWeek } from './local-time';
 import { SeriesTracker } from './series-tracker';
 import { trainingSamples } from './training-window';
-import { RawSeries } from '../read/reader';
+import { SeriesSamples } from './signal-window';
 import { FitPool } from '../fit/fit-pool';
 import { FitJob } from '../fit/fit-protocol';
 
@@ -32,18 +32,18 @@ export interface FitRequest {
 }
 
 /** Refits the trackers on their series' training samples; returns how many series were handed to the fitter. */
-export async function fitSeries(fitter: Fitter, req: FitRequest, raw: RawSeries[], trackers: SeriesTracker[], log: Logger): Promise<number> {
+export async function fitSeries(fitter: Fitter, req: FitRequest, samples: SeriesSamples[], trackers: SeriesTracker[], log: Logger): Promise<number> {
   const window = Math.max(2, 2 * fitter.size);
   const inflight = new Set<Promise<void>>();
   let fitted = 0;
-  for (let from = 0; from < raw.length; from += FIT_BATCH) {
+  for (let from = 0; from < samples.length; from += FIT_BATCH) {
     const jobs: FitJob[] = [];
     const owners: { tracker: SeriesTracker; trainedUntil: number }[] = [];
-    for (let k = from; k < Math.min(raw.length, from + FIT_BATCH); k++) {
+    for (let k = from; k < Math.min(samples.length, from + FIT_BATCH); k++) {
       const tracker = trackers[k];
       if (req.warmingOnly && tracker.model.fullyFitted) continue;
       const excluded = tracker.trainingExclusions(req.endSeconds, req.endSeconds - req.fitWindowSeconds, req.acceptAfterSeconds);
-      const training = trainingSamples(raw[k], tracker.lastTs, excluded);
+      const training = trainingSamples(samples[k].read(), tracker.lastTs, excluded);
       if (!training) continue;
       const job: FitJob = { key: String(k), values: training.values, keepOnline: tracker.model.onlineFitted };
       if (req.seasonalZone !== undefined) {

@@ -15,7 +15,7 @@ import { Fitter, fitSeries } from './fit-dispatch';
 import { FitDecision, fitDecision, FitScheduleOptions } from './fit-schedule';
 import { SeriesHistory } from './series-history';
 import { SeriesTracker, TrackerContext } from './series-tracker';
-import { SignalWindow } from './signal-window';
+import { answerSamples, SeriesSamples, SignalWindow } from './signal-window';
 import { LoopTurns } from '../../common/loop-turns';
 import { FeedbackBook } from '../feedback/feedback-book';
 import { scoringStart } from './training-window';
@@ -164,21 +164,19 @@ export class SignalCycle {
     // A refit fits on the kept window (views), whether it read the whole of it now or only the new
     // samples, so that a whole answer is not held beside its copy while the fits run.
     const fromWindow = fitScope !== undefined && keep && this.window.covers(fitFrom);
-    const raw = fromWindow ? this.window.read(fitFrom) : got.answer;
+    const samples = fromWindow ? this.window.read(fitFrom) : answerSamples(got.answer, keys);
     got = { answer: [], keys }; // the whole answer goes now when the fits take the window
-    // The views stay valid until the fits and the scoring are done, even past a cut cycle.
+    // What the reads decode stays as it was until the fits and the scoring are done, even past a cut cycle.
     const release = fromWindow ? this.window.hold() : undefined;
     try {
-      return await this.fitAndScore(raw, keys, fromWindow, end, fitScope, abort, slots);
+      return await this.fitAndScore(samples, end, fitScope, abort, slots);
     } finally {
       release?.();
     }
   }
 
   private async fitAndScore(
-    raw: RawSeries[],
-    keys: string[],
-    fromWindow: boolean,
+    samples: SeriesSamples[],
     end: number,
     fitScope: 'all' | 'warming' | undefined,
     abort: AbortSignal,
@@ -187,8 +185,7 @@ export class SignalCycle {
     const { metrics, log } = this.ctx;
     await slots?.fitSlot();
 
-    const seriesKeys = raw.map((r, k) => (fromWindow ? labelKey(r.labels) : keys[k]));
-    const trackers = raw.map((r, k) => this.tracker(r, end, seriesKeys[k]));
+    const trackers = samples.map((s) => this.tracker(s.labels, end, s.key));
     let fittedSeries = 0;
     if (fitScope !== undefined) {
       const fitStarted = performance.now();
@@ -202,14 +199,14 @@ export class SignalCycle {
         acceptAfterSeconds: this.ctx.acceptAfterSeconds,
         fitWindowSeconds: this.ctx.fitWindowSeconds,
       };
-      fittedSeries = await fitSeries(this.ctx.fitter, req, raw, trackers, log);
+      fittedSeries = await fitSeries(this.ctx.fitter, req, samples, trackers, log);
       // The fits run to the end even when the cycle is cut meanwhile, and every series has adopted
       // its fit: recorded, so the next cycle scores with them instead of fitting all over again.
       if (fitScope === 'all') this.lastFit = end;
       metrics?.fitDuration.observe({ signal: this.name }, (performance.now() - fitStarted) / 1000);
       slots?.fitDone();
     }
-    const published = await this.score(raw, trackers, seriesKeys, end, abort);
+    const published = await this.score(samples, trackers, end, abort);
     this.forgetVanished(end);
     this.published = published;
     metrics?.series.set({ signal: this.name }, published.length);
@@ -246,22 +243,24 @@ export class SignalCycle {
   }
 
   /** Scores each series' new samples; the series present now are published. */
-  private async score(raw: RawSeries[], trackers: SeriesTracker[], keys: string[], end: number, abort: AbortSignal): Promise<PublishedSeries[]> {
+  private async score(samples: SeriesSamples[], trackers: SeriesTracker[], end: number, abort: AbortSignal): Promise<PublishedSeries[]> {
     const published: PublishedSeries[] = [];
     const recentFrom = end - this.ctx.correlationWindowSeconds;
     const turns = new LoopTurns();
-    for (let k = 0; k < raw.length && !abort.aborted; k++) {
-      const r = raw[k];
+    for (let k = 0; k < samples.length && !abort.aborted; k++) {
       const tracker = trackers[k];
+      // What scoring and the recent samples need: the samples after the last scored one, and the
+      // correlation window (a series in the window and its last scored sample are both on the grid).
+      const r = samples[k].read(Math.min(tracker.lastTs, recentFrom));
       const before = tracker.latest;
       const result = tracker.score(r);
       if (result && result !== before) this.ctx.histories.set(result, tracker.history);
       tracker.keepRecent(r, recentFrom);
       // Published only while present now: a series whose newest sample is older than this
       // cycle's last step has left the source, even if the range still holds its older points.
-      const newest = r.timestamps[r.timestamps.length - 1];
+      const newest = r.timestamps.length ? r.timestamps[r.timestamps.length - 1] : -Infinity;
       if (result && newest >= end - this.ctx.stepSeconds) {
-        const key = keys[k];
+        const key = samples[k].key;
         const window = this.window;
         const fitFrom = end - this.ctx.fitWindowSeconds;
         published.push({ result, recent: tracker.recent, history: () => window.readOne(key, fitFrom) });
@@ -285,10 +284,10 @@ export class SignalCycle {
     });
   }
 
-  private tracker(r: RawSeries, end: number, key: string): SeriesTracker {
+  private tracker(labels: Record<string, string>, end: number, key: string): SeriesTracker {
     let t = this.series.get(key);
     if (!t) {
-      t = new SeriesTracker(r.labels, new SeriesModel(this.modelConfig), this.tracking, end);
+      t = new SeriesTracker(labels, new SeriesModel(this.modelConfig), this.tracking, end);
       this.series.set(key, t);
     }
     t.lastSeen = end;

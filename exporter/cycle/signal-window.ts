@@ -2,17 +2,53 @@
  * A signal's fit window kept in memory, so that a refit reads only the samples since the last
  * cycle instead of the whole window again (reader.refit_reads: new_samples). At 10,000 series of
  * 1,440 points a refit otherwise reads 351 MB that the source must encode and the exporter parse,
- * on the same cores the fits need; kept, the window costs 8 bytes a point (about 130 MB there).
+ * on the same cores the fits need; kept, the window costs 4 bytes a point (about 65 MB there).
  *
  * Every answer the signal reads is absorbed. The samples sit on the signal's step grid (slot k is
- * gridStart + k·step, NaN where a series had no sample), one Float64Array per series, with some
- * slack at the end so the grid slides (one copy per series) only every few hours. The window is
- * trusted only while the reads it absorbed were contiguous: a gap (a source outage longer than
- * the reads cover), an answer off the grid or a series' sample out of place makes it start over,
- * and the next refit reads the whole window from the source again.
+ * gridStart + k·step, NaN where a series had no sample), one Float32Array of offsets from a base
+ * per series (models/offset-float32.ts: a sample is kept to within 2^-24 of its distance from the
+ * series' newest sample at the last slide, and a flat series exactly), with some slack at the end
+ * so the grid slides (one move per series, which also moves the base) only every few hours. The
+ * window is trusted only while the reads it absorbed were contiguous: a gap (a source outage longer
+ * than the reads cover), an answer off the grid or a series' sample out of place makes it start
+ * over, and the next refit reads the whole window from the source again.
  */
 import { RawSeries } from '../read/reader';
 import { LoopTurns } from '../../common/loop-turns';
+import { decodeOffsets, OffsetStore, putOffset, rebase } from '../../models';
+
+/**
+ * A series' samples as a cycle reads them, decoded when asked for: a refit of 10,000 series holds
+ * only the few it is fitting as Float64, not a second copy of the whole window.
+ */
+export interface SeriesSamples {
+  labels: Record<string, string>;
+  /** The series' labelKey. */
+  key: string;
+  /** Its samples from `from` (seconds; all when omitted) to its newest, as the source would answer them. */
+  read(from?: number): RawSeries;
+}
+
+/** A source's answer as SeriesSamples: views, no copy. */
+export function answerSamples(raw: readonly RawSeries[], keys: readonly string[]): SeriesSamples[] {
+  return raw.map((r, k) => ({
+    labels: r.labels,
+    key: keys[k],
+    read: (from = -Infinity) => {
+      let i = 0;
+      while (i < r.timestamps.length && r.timestamps[i] < from) i++;
+      return i === 0 ? r : { labels: r.labels, timestamps: r.timestamps.subarray(i), values: r.values.subarray(i) };
+    },
+  }));
+}
+
+interface KeptSeries {
+  labels: Record<string, string>;
+  /** Its values by slot, as offsets; replaced (not moved in place) by a slide while the window is held. */
+  store: OffsetStore;
+  /** The newest slot it had a sample at (NaN-valued ones count, as in an answer). */
+  newest: number;
+}
 
 export class SignalWindow {
   /** Slots a series array holds: the window plus slack. */
@@ -21,8 +57,7 @@ export class SignalWindow {
   private gridStart = NaN;
   /** The grid's times, shared by every series' view. */
   private times: Float64Array;
-  /** Per series: its values by slot, and the newest slot it had a sample at (NaN-valued ones count, as in an answer). */
-  private readonly series = new Map<string, { labels: Record<string, string>; values: Float64Array; newest: number }>();
+  private readonly series = new Map<string, KeptSeries>();
   /** Every sample of the signal from coveredFrom to coveredTo is here (the reads were contiguous). */
   private coveredFrom = Infinity;
   private coveredTo = -Infinity;
@@ -132,10 +167,10 @@ export class SignalWindow {
         return false;
       }
       if (!row) {
-        row = { labels: r.labels, values: new Float64Array(this.capacity).fill(NaN), newest: -1 };
+        row = { labels: r.labels, store: { values: new Float32Array(this.capacity).fill(NaN), base: NaN }, newest: -1 };
         this.series.set(key, row);
       }
-      row.values[slot] = v;
+      putOffset(row.store, slot, v);
       if (slot > row.newest) row.newest = slot;
     }
     return true;
@@ -144,41 +179,47 @@ export class SignalWindow {
   /**
    * Every held series with a sample at or after `from`, as the source would answer a read of
    * [from, coveredTo]: missing samples are NaN (which every consumer skips, as it skips NaN
-   * values), and each view ends at its series' newest sample, so a series that left the source
-   * is seen to have left. Views, not
-   * copies: a later absorb writes only newer slots (or the same ones again) into them, and a
-   * slide moves to new arrays, so a view keeps the samples it was made with.
+   * values), and each ends at its series' newest sample, so a series that left the source is seen
+   * to have left. Each decodes its samples when read, from the arrays and the range of now: a
+   * later absorb writes only newer slots (or the same ones again) into them, and a slide while the
+   * window is held (see hold) moves to new arrays, so a read gives the samples of the moment
+   * `read` was called.
    */
-  read(from: number): RawSeries[] {
-    const out: RawSeries[] = [];
-    for (const x of this.series.values()) {
-      const view = this.view(x, from);
-      if (view) out.push(view);
+  read(from: number): SeriesSamples[] {
+    const out: SeriesSamples[] = [];
+    for (const [key, x] of this.series) {
+      const range = this.range(x, from);
+      if (!range) continue;
+      const { store, labels } = x;
+      const { times, gridStart, stepSeconds } = this;
+      const [first, last] = range;
+      // Slots of the grid as it is now: a slide while held leaves these arrays as they are.
+      const slotOf = (t: number) => Math.max(first, Math.ceil((t - gridStart) / stepSeconds - 1e-9));
+      out.push({ labels, key, read: (at = -Infinity) => decoded(labels, store, times, slotOf(at), last) });
     }
     return out;
   }
 
-  /** One series' samples from `from` on, as `read` gives them; undefined when the window does not hold it. */
+  /** One series' samples from `from` on, decoded, as `read` gives them; undefined when the window does not hold it. */
   readOne(key: string, from: number): RawSeries | undefined {
     const x = this.started ? this.series.get(key) : undefined;
-    return x && this.view(x, from);
+    const range = x && this.range(x, from);
+    return range && decoded(x.labels, x.store, this.times, range[0], range[1]);
   }
 
-  /** A held series' view from `from` to its newest sample within the covered range (see read). */
-  private view(x: { labels: Record<string, string>; values: Float64Array; newest: number }, from: number): RawSeries | undefined {
-    const step = this.stepSeconds;
-    const first = Math.max(0, Math.ceil((from - this.gridStart) / step - 1e-9));
-    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / step + 1e-9));
+  /** A held series' slots from `from` to its newest sample within the covered range (see read). */
+  private range(x: KeptSeries, from: number): [number, number] | undefined {
+    const first = Math.max(0, Math.ceil((from - this.gridStart) / this.stepSeconds - 1e-9));
+    const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / this.stepSeconds + 1e-9));
     const newest = Math.min(x.newest, last);
-    if (newest < first) return undefined;
-    return { labels: x.labels, timestamps: this.times.subarray(first, newest + 1), values: x.values.subarray(first, newest + 1) };
+    return newest < first ? undefined : [first, newest];
   }
 
   /**
-   * Marks the views handed out by `read` as in use (a refit's, until its fits and scoring are
+   * Marks the series handed out by `read` as in use (a refit's, until its fits and scoring are
    * done; a fit cut by its cycle's timeout runs on). While any is held, a slide moves the samples
    * to new arrays; otherwise it moves them within the same arrays: at 10,000 series of 24 h a slide
-   * every 3 hours would otherwise allocate 130 MB of new arrays, which the allocator keeps once
+   * every 3 hours would otherwise allocate 65 MB of new arrays, which the allocator keeps once
    * freed (bench:soak). Returns the release, which counts once however often it is called.
    */
   hold(): () => void {
@@ -207,27 +248,47 @@ export class SignalWindow {
       this.times = new Float64Array(0);
       return;
     }
-    // Views in use (a fit cut by its cycle's timeout may still read them): new arrays, so each view
-    // keeps the samples it was made with. None: the same arrays, moved in place.
+    // Reads in use (a fit cut by its cycle's timeout may still decode them): new arrays, so each
+    // read keeps the samples it was made with. None: the same arrays, moved in place.
     const inPlace = this.holders === 0;
     for (const [key, row] of this.series) {
-      if (inPlace) {
-        row.values.copyWithin(0, shift);
-        row.values.fill(NaN, this.capacity - shift);
-      } else {
-        const values = new Float64Array(this.capacity).fill(NaN);
-        values.set(row.values.subarray(shift));
-        row.values = values;
-      }
       row.newest -= shift;
       // A series whose samples all slid out is gone from the window.
-      if (row.newest < 0) this.series.delete(key);
+      if (row.newest < 0) {
+        this.series.delete(key);
+        continue;
+      }
+      if (inPlace) {
+        row.store.values.copyWithin(0, shift);
+        row.store.values.fill(NaN, this.capacity - shift);
+      } else {
+        const values = new Float32Array(this.capacity).fill(NaN);
+        values.set(row.store.values.subarray(shift));
+        row.store = { values, base: row.store.base };
+      }
+      // The base moves to the newest finite sample, so precision follows the series' level.
+      rebase(row.store, newestFinite(row.store, row.newest), 0, row.newest + 1);
     }
     this.gridStart += shift * this.stepSeconds;
     this.coveredFrom = Math.max(this.coveredFrom, this.gridStart);
     if (inPlace) fillGrid(this.times, this.gridStart, this.stepSeconds);
     else this.times = gridTimes(this.gridStart, this.stepSeconds, this.capacity);
   }
+}
+
+/** A series' samples [first, last] (slots), decoded. The times are a view of the shared grid. */
+function decoded(labels: Record<string, string>, store: OffsetStore, times: Float64Array, first: number, last: number): RawSeries {
+  const n = Math.max(0, last - first + 1);
+  return { labels, timestamps: times.subarray(first, first + n), values: decodeOffsets(store, first, first + n, new Float64Array(n)) };
+}
+
+/** The newest finite sample at or before slot `newest` (as kept), NaN when there is none. */
+function newestFinite(store: OffsetStore, newest: number): number {
+  for (let i = newest; i >= 0; i--) {
+    const v = store.values[i];
+    if (Number.isFinite(v)) return v + (Number.isNaN(store.base) ? 0 : store.base);
+  }
+  return NaN;
 }
 
 function gridTimes(start: number, step: number, n: number): Float64Array {

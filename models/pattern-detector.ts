@@ -1,7 +1,8 @@
 import { firstColumn } from './columns';
 import { gateScore } from './deviation-score';
+import { getOffset, OffsetStore, putOffset, rebase } from './offset-float32';
 import { isSlidingMaxState, SlidingMax, SlidingMaxState } from './sliding-max';
-import { decodeState, encodeState, isFloat64Array } from './typed-array-codec';
+import { decodeState, encodeState, isFloat32Array, isFloat64Array } from './typed-array-codec';
 import { Detector, DetectorState, FeatureMatrix, NotEnoughDataError, ScoreOptions, Scores, StateFormatError } from './types';
 
 export interface PatternOptions {
@@ -40,9 +41,15 @@ const SEED_CALIBRATION = 64;
 export class PatternDetector implements Detector {
   readonly name = 'pattern';
   readonly online = true;
-  static readonly VERSION = 1;
-  /** Values, oldest first, with some slack so the buffer compacts only every `slack` samples. */
-  private values: Float64Array;
+  /** 2: the values saved as the Float32 offsets and base they are kept as (1: as Float64, still loaded). */
+  static readonly VERSION = 2;
+  /**
+   * Values, oldest first, with some slack so the buffer compacts only every `slack` samples. As
+   * Float32 offsets from a base moved to the newest value at each compaction (offset-float32.ts):
+   * half the memory, and the distances, which are differences, are those of the values to within
+   * 2^-23 of the history's range.
+   */
+  private values: OffsetStore;
   private nValues = 0;
   /** The largest of the recent distances: the calibration. */
   private distances: SlidingMax;
@@ -54,7 +61,7 @@ export class PatternDetector implements Detector {
     readonly scoring: ScoreOptions,
   ) {
     if (opts.history < 2 * opts.window) throw new RangeError(`pattern: history (${opts.history}) must be at least twice the window (${opts.window})`);
-    this.values = new Float64Array(opts.history + opts.window + Math.max(16, opts.history >> 3));
+    this.values = { values: new Float32Array(opts.history + opts.window + Math.max(16, opts.history >> 3)), base: NaN };
     this.distances = new SlidingMax(calibrationSpan(opts));
   }
 
@@ -109,12 +116,13 @@ export class PatternDetector implements Detector {
 
   /** Appends a value, dropping all but the values the search needs when the buffer is full. */
   private push(x: number): void {
-    if (this.nValues === this.values.length) {
+    if (this.nValues === this.values.values.length) {
       const keep = this.opts.history + this.opts.window;
-      this.values.copyWithin(0, this.nValues - keep, this.nValues);
+      this.values.values.copyWithin(0, this.nValues - keep, this.nValues);
       this.nValues = keep;
+      rebase(this.values, getOffset(this.values, keep - 1), 0, keep);
     }
-    this.values[this.nValues++] = x;
+    putOffset(this.values, this.nValues++, x);
   }
 
   /**
@@ -124,7 +132,8 @@ export class PatternDetector implements Detector {
    */
   private nearest(newest: number): { distance: number; expected: number } {
     const w = this.opts.window;
-    const v = this.values;
+    // Offsets: their differences are the values' (the base cancels).
+    const v = this.values.values;
     const end = this.nValues - 1;
     const first = Math.max(w - 1, end - this.opts.history);
     let best = Infinity;
@@ -141,7 +150,7 @@ export class PatternDetector implements Detector {
       }
     }
     if (bestEnd < 0) return { distance: -1, expected: newest };
-    return { distance: Math.sqrt(best / w), expected: v[bestEnd] };
+    return { distance: Math.sqrt(best / w), expected: getOffset(this.values, bestEnd) };
   }
 
   toState(): DetectorState {
@@ -150,8 +159,16 @@ export class PatternDetector implements Detector {
       version: PatternDetector.VERSION,
       fittedAtSeconds: this.fittedAt,
       nSamples: this.warm ? Math.max(1, this.nValues) : 0,
-      state: { values: this.values.slice(Math.max(0, this.nValues - this.opts.history - this.opts.window), this.nValues), distances: this.distances.toState() },
+      state: { ...this.savedValues(), distances: this.distances.toState() },
     };
+  }
+
+  /**
+   * The values as they are kept, slack included, so a loaded detector compacts (and moves its
+   * base) when this one would, and scores exactly as it would have.
+   */
+  private savedValues(): { offsets: Float32Array; base: number } {
+    return { offsets: this.values.values.slice(0, this.nValues), base: this.values.base };
   }
 
   toJSON(): DetectorState {
@@ -159,15 +176,28 @@ export class PatternDetector implements Detector {
   }
 
   static load(s: DetectorState, opts: PatternOptions, scoring: ScoreOptions): PatternDetector {
-    if (s.name !== 'pattern' || s.version !== PatternDetector.VERSION)
+    if (s.name !== 'pattern' || (s.version !== 1 && s.version !== PatternDetector.VERSION))
       throw new StateFormatError(`not a pattern v${PatternDetector.VERSION} state: ${s.name} v${s.version}`);
-    const state = decodeState(s.state) as { values?: unknown; distances?: Partial<SlidingMaxState> };
-    const { values, distances: d } = state;
-    if (!isFloat64Array(values) || !isSlidingMaxState(d)) {
+    const state = decodeState(s.state) as { values?: unknown; offsets?: unknown; base?: unknown; distances?: Partial<SlidingMaxState> };
+    const { distances: d } = state;
+    const v1 = s.version === 1 && isFloat64Array(state.values);
+    // A base that is NaN (nothing finite kept yet) comes back from JSON as null.
+    const v2 = s.version === 2 && isFloat32Array(state.offsets) && (typeof state.base === 'number' || state.base === null);
+    if (!(v1 || v2) || !isSlidingMaxState(d)) {
       throw new StateFormatError('pattern state: values or distances missing or malformed');
     }
     const p = new PatternDetector(opts, scoring);
-    for (let i = Math.max(0, values.length - opts.history - opts.window); i < values.length; i++) p.push(values[i]);
+    if (v2) {
+      const offsets = state.offsets as Float32Array;
+      // Another history or window than the saved one's: the newest that fit.
+      const from = offsets.length > p.values.values.length ? offsets.length - opts.history - opts.window : 0;
+      p.values.values.set(offsets.subarray(from));
+      p.values.base = typeof state.base === 'number' ? state.base : NaN;
+      p.nValues = offsets.length - from;
+    } else {
+      const values = state.values as Float64Array;
+      for (let i = Math.max(0, values.length - opts.history - opts.window); i < values.length; i++) p.push(values[i]);
+    }
     p.distances = SlidingMax.load(d, calibrationSpan(opts));
     p.fittedAt = s.fittedAtSeconds;
     p.warm = s.nSamples > 0;

@@ -109,3 +109,8 @@ export function decodeState(value: unknown, codec: Base64Codec = PURE_BASE64): u
 export function isFloat64Array(x: unknown): x is Float64Array {
   return Object.prototype.toString.call(x) === '[object Float64Array]';
 }
+
+/** A Float32Array, also one that came through structured clone or decodeState. */
+export function isFloat32Array(x: unknown): x is Float32Array {
+  return Object.prototype.toString.call(x) === '[object Float32Array]';
+}

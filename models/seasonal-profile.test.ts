@@ -1,4 +1,5 @@
 import { Prng } from './prng';
+import { SeasonalProfile } from './seasonal-profile';
 import { SeriesModel, SeriesModelConfig } from './series-model';
 import { DEFAULT_SCORE_OPTIONS } from './types';
 
@@ -88,5 +89,19 @@ describe('seasonal profile', () => {
     const copy = SeriesModel.load(JSON.parse(JSON.stringify(m.toJSON())), config(true));
     const test = series(MONDAY + 2 * 86400, 50, daily, 3);
     expect(Array.from(copy.score(test.values, test.slots).ensemble)).toEqual(Array.from(m.score(test.values, test.slots).ensemble));
+  });
+
+  it('keeps its slot weights as whole numbers, so a profile saved with Float64 weights (before) loads to the same offsets', () => {
+    const opts = { minSamplesPerSlot: 3, memory: 5 };
+    const p = new SeasonalProfile(opts);
+    const train = series(MONDAY, 6 * 288, daily);
+    p.learn(train.values, train.times, train.slots);
+    const state = p.toState();
+    // The weights capped at memory (5) per hour of week, 7 × 5 per hour of day.
+    expect(Math.max(...state.weekWeight)).toBe(5);
+    expect(Math.max(...state.dayWeight)).toBe(35);
+    expect(Array.from(state.weekWeight).every(Number.isInteger)).toBe(true);
+    const before = SeasonalProfile.load({ ...state, weekWeight: Float64Array.from(state.weekWeight), dayWeight: Float64Array.from(state.dayWeight) }, opts);
+    for (let slot = 0; slot < 168; slot++) expect(before.offset(slot)).toBe(p.offset(slot));
   });
 });

@@ -18,9 +18,10 @@ export interface SeasonalOptions {
 
 export interface SeasonalState {
   week: Float64Array;
-  weekWeight: Float64Array;
+  /** Whole counts (capped at `memory`, at most 1e6): exact in Float32; states saved as Float64 load too. */
+  weekWeight: Float32Array | Float64Array;
   day: Float64Array;
-  dayWeight: Float64Array;
+  dayWeight: Float32Array | Float64Array;
   level: number;
   levelWeight: number;
   lastTs: number;
@@ -33,9 +34,10 @@ const FULL_DAY_SECONDS = 86_400;
 
 export class SeasonalProfile {
   private week = new Float64Array(HOURS_PER_WEEK);
-  private weekWeight = new Float64Array(HOURS_PER_WEEK);
+  /** Sample counts, capped: whole numbers below 2^24, so Float32 holds them exactly in half the memory. */
+  private weekWeight = new Float32Array(HOURS_PER_WEEK);
   private day = new Float64Array(24);
-  private dayWeight = new Float64Array(24);
+  private dayWeight = new Float32Array(24);
   private level = 0;
   private levelWeight = 0;
   private lastTs = -Infinity;
@@ -127,9 +129,9 @@ export class SeasonalProfile {
       throw new Error('seasonal profile state has wrong array sizes');
     }
     p.week = Float64Array.from(s.week);
-    p.weekWeight = Float64Array.from(s.weekWeight);
+    p.weekWeight = Float32Array.from(s.weekWeight);
     p.day = Float64Array.from(s.day);
-    p.dayWeight = Float64Array.from(s.dayWeight);
+    p.dayWeight = Float32Array.from(s.dayWeight);
     p.level = Number(s.level);
     p.levelWeight = Number(s.levelWeight);
     p.lastTs = s.lastTs === null ? -Infinity : Number(s.lastTs);

@@ -102,9 +102,10 @@ export const configSchema = z
        */
       query_offset: duration(0).prefault('0s'),
       /**
-       * What a refit reads. `new_samples`: each signal keeps its fit window in memory (8 bytes a
+       * What a refit reads. `new_samples`: each signal keeps its fit window in memory (4 bytes a
        * point) from the answers it reads, and a refit reads only the samples since the last
-       * cycle, like an infer cycle; the whole window is read after a start, a gap or a reload.
+       * cycle, like an infer cycle; the whole window is read after a start, a gap, or a reload
+       * that changed the source.
        * `fit_window`: every refit reads the whole window again (sources that revise old samples:
        * late remote-write or out-of-order ingestion), at the source's and the exporter's cost.
        */
@@ -156,7 +157,8 @@ export const configSchema = z
         seasonal: z
           .strictObject({
             min_samples_per_slot: z.number().int().min(1).default(3),
-            memory: z.number().int().min(1).default(240),
+            /** At most 1e6: a slot's weight (at most 7 × memory for an hour of day) stays a whole number Float32 holds exactly. */
+            memory: z.number().int().min(1).max(1_000_000).default(240),
             /**
              * Models that score the residual against the profile; the others score the value itself.
              * The z-score scores values by default: on the three dev corpora a band around the

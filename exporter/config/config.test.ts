@@ -83,6 +83,11 @@ describe('config', () => {
     );
   });
 
+  it('refuses a seasonal memory above 1,000,000 (its slot weights are kept as Float32 whole numbers), naming the field', () => {
+    expect(parseConfig(minimal + 'models: {seasonal: {memory: 1000000}, zscore: {}}\n', 'ok.yml').models.seasonal?.memory).toBe(1_000_000);
+    expect(() => parseConfig(minimal + 'models: {seasonal: {memory: 1000001}, zscore: {}}\n', 'bad.yml')).toThrow(/^bad\.yml: models\.seasonal\.memory: /);
+  });
+
   it('ships an example config that is valid as is', () => {
     const c = loadConfig(join(__dirname, '..', '..', 'anomaly-exporter.yml'));
     expect(Object.keys(c.reader.signals).sort()).toEqual(['errors', 'latency', 'traffic']);

@@ -161,8 +161,9 @@ export class SignalCycle {
     if (!('keys' in got)) return got;
     const { keys } = got;
     this.lastAnswer = new Set(keys);
-    // A refit fits on the kept window (views), whether it read the whole of it now or only the new
-    // samples, so that a whole answer is not held beside its copy while the fits run.
+    // A refit fits on the kept window (each series decoded when its fit or its scoring reads it),
+    // whether it read the whole of it now or only the new samples, so that a whole answer is not
+    // held beside its copy while the fits run.
     const fromWindow = fitScope !== undefined && keep && this.window.covers(fitFrom);
     const samples = fromWindow ? this.window.read(fitFrom) : answerSamples(got.answer, keys);
     got = { answer: [], keys }; // the whole answer goes now when the fits take the window

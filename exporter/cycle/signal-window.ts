@@ -15,7 +15,7 @@
  */
 import { RawSeries } from '../read/reader';
 import { LoopTurns } from '../../common/loop-turns';
-import { decodeOffsets, OffsetStore, putOffset, rebase } from '../../models';
+import { decodeOffsets, getOffset, OffsetStore, putOffset, rebase } from '../../models';
 
 /**
  * A series' samples as a cycle reads them, decoded when asked for: a refit of 10,000 series holds
@@ -194,8 +194,7 @@ export class SignalWindow {
       const { times, gridStart, stepSeconds } = this;
       const [first, last] = range;
       // Slots of the grid as it is now: a slide while held leaves these arrays as they are.
-      const slotOf = (t: number) => Math.max(first, Math.ceil((t - gridStart) / stepSeconds - 1e-9));
-      out.push({ labels, key, read: (at = -Infinity) => decoded(labels, store, times, slotOf(at), last) });
+      out.push({ labels, key, read: (at = -Infinity) => decoded(labels, store, times, Math.max(first, slotAtOrAfter(at, gridStart, stepSeconds)), last) });
     }
     return out;
   }
@@ -209,7 +208,7 @@ export class SignalWindow {
 
   /** A held series' slots from `from` to its newest sample within the covered range (see read). */
   private range(x: KeptSeries, from: number): [number, number] | undefined {
-    const first = Math.max(0, Math.ceil((from - this.gridStart) / this.stepSeconds - 1e-9));
+    const first = Math.max(0, slotAtOrAfter(from, this.gridStart, this.stepSeconds));
     const last = Math.min(this.capacity - 1, Math.floor((this.coveredTo - this.gridStart) / this.stepSeconds + 1e-9));
     const newest = Math.min(x.newest, last);
     return newest < first ? undefined : [first, newest];
@@ -282,12 +281,14 @@ function decoded(labels: Record<string, string>, store: OffsetStore, times: Floa
   return { labels, timestamps: times.subarray(first, first + n), values: decodeOffsets(store, first, first + n, new Float64Array(n)) };
 }
 
-/** The newest finite sample at or before slot `newest` (as kept), NaN when there is none. */
+/** The first slot of a grid starting at `gridStart` whose time is at or after `t`. */
+function slotAtOrAfter(t: number, gridStart: number, step: number): number {
+  return Math.ceil((t - gridStart) / step - 1e-9);
+}
+
+/** The newest finite sample at or before slot `newest`, NaN when there is none. */
 function newestFinite(store: OffsetStore, newest: number): number {
-  for (let i = newest; i >= 0; i--) {
-    const v = store.values[i];
-    if (Number.isFinite(v)) return v + (Number.isNaN(store.base) ? 0 : store.base);
-  }
+  for (let i = newest; i >= 0; i--) if (Number.isFinite(store.values[i])) return getOffset(store, i);
   return NaN;
 }
 

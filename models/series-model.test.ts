@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { Prng } from './prng';
-import { MAX_SCORE, SeriesModel, SeriesModelConfig, SeriesModelState } from './series-model';
+import { keepDetectorStates, MAX_SCORE, SeriesModel, SeriesModelConfig, SeriesModelState } from './series-model';
 import { DEFAULT_SCORE_OPTIONS, ScoreOptions } from './types';
 
 function config(scoring: Partial<ScoreOptions> = {}): SeriesModelConfig {
@@ -136,6 +136,38 @@ describe('SeriesModel state across threads', () => {
     const copy = SeriesModel.load(structuredClone(m.toState()), config());
     const probe = noisy(40, 10, 4, 9);
     expect(Array.from(copy.score(probe).ensemble)).toEqual(Array.from(m.score(probe).ensemble));
+  });
+
+  it('movedTo (a reload that changed one detector) scores exactly as a load of the state without it would, seasonal streams included', () => {
+    const before: SeriesModelConfig = { ...config(), seasonal: { minSamplesPerSlot: 3, memory: 240 }, seasonalModels: ['zscore', 'mad'] };
+    const mad = { threshold: 7, minSamples: 30, contamination: 0.01, adaptSamples: 30 };
+    // The mad detector's options change; the value stream is still needed (the forest scores values).
+    const after: SeriesModelConfig = { ...before, detectors: { ...before.detectors, mad } };
+    const times = Float64Array.from({ length: 2000 }, (_, i) => 1_700_000_000 + i * 300);
+    const slots = Uint8Array.from(times, (t) => Math.floor(t / 3600) % 168);
+    const values = Float64Array.from(noisy(2000, 10, 1), (v, i) => v + 3 * Math.sin((2 * Math.PI * i) / 288));
+    const m = new SeriesModel(before);
+    m.fit(values.subarray(0, 1900), 0, { times: times.subarray(0, 1900), slots: slots.subarray(0, 1900) });
+    m.score(values.subarray(1900, 1950), slots.subarray(1900, 1950));
+    const keep = (d: string) => d !== 'mad';
+    const loaded = SeriesModel.load(keepDetectorStates(structuredClone(m.toState()), keep), after);
+    const moved = m.movedTo(after, keep);
+    expect(moved.fullyFitted).toBe(false); // mad starts fresh under its new options
+    const probe = values.subarray(1950);
+    const a = moved.score(probe, slots.subarray(1950));
+    const b = loaded.score(probe, slots.subarray(1950));
+    expect(Array.from(a.ensemble)).toEqual(Array.from(b.ensemble));
+    expect(Array.from(a.upper)).toEqual(Array.from(b.upper));
+    for (const name of Object.keys(b.models)) expect(Array.from(a.models[name])).toEqual(Array.from(b.models[name]));
+    expect(Array.from(a.models.mad).every((v) => v === 0)).toBe(true);
+    expect(Array.from(a.models.zscore).some((v) => v > 0)).toBe(true);
+    // Without the value stream before (every detector on residuals), the moved model starts it from the residuals' stream, as a load does.
+    const residualsOnly: SeriesModelConfig = { ...before, seasonalModels: undefined };
+    const r = new SeriesModel(residualsOnly);
+    r.fit(values.subarray(0, 1900), 0, { times: times.subarray(0, 1900), slots: slots.subarray(0, 1900) });
+    const rLoaded = SeriesModel.load(keepDetectorStates(structuredClone(r.toState()), keep), { ...after, seasonalModels: ['zscore'] });
+    const rMoved = r.movedTo({ ...after, seasonalModels: ['zscore'] }, keep);
+    expect(Array.from(rMoved.score(probe, slots.subarray(1950)).ensemble)).toEqual(Array.from(rLoaded.score(probe, slots.subarray(1950)).ensemble));
   });
 
   it('adoptFit keeps a previous fit for a detector the new fit could not make', () => {

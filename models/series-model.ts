@@ -270,6 +270,28 @@ export class SeriesModel {
     return m;
   }
 
+  /**
+   * This model under another config of the same signal (a config reload that changed some
+   * detector's options, not the scoring, step or seasonal profile): the detectors `keep` accepts
+   * and the seasonal profile move over as they are, not copied; the others start fresh, as
+   * `load(keepDetectorStates(...))` would make them, without a copy of every kept fit. This model
+   * must not be used afterwards: the new one owns its parts.
+   */
+  movedTo(config: SeriesModelConfig, keep: (detector: string) => boolean): SeriesModel {
+    const m = new SeriesModel(config);
+    // The feature streams are a few numbers: taken through their state, so a changed level weight applies as on a load.
+    m.extractor = FeatureExtractor.load(this.extractor.toJSON(), config.levelAlpha);
+    if (m.valueExtractor) m.valueExtractor = FeatureExtractor.load((this.valueExtractor ?? this.extractor).toJSON(), config.levelAlpha);
+    m.nonNegative = this.nonNegative;
+    if (config.seasonal && this.seasonal) m.seasonal = this.seasonal;
+    const mine = new Map(this.detectors.map((d) => [d.name, d]));
+    m.detectors = m.detectors.map((fresh) => {
+      const d = mine.get(fresh.name);
+      return d && keep(fresh.name) ? d : fresh;
+    });
+    return m;
+  }
+
   private static freshDetectors(config: SeriesModelConfig): Detector[] {
     return createDetectors(config.detectors, detectorContext(config));
   }

@@ -352,6 +352,56 @@ models: {zscore: {}, jump: {factor: ${jumpFactor}}}
   });
 });
 
+describe('ScoringPipeline reloaded: a changed model, the series going on', () => {
+  const configWith = (jumpFactor: number, hold = 10) =>
+    parseConfig(
+      `reader:
+  url: http://a:9090
+  group_by: [service]
+  signals:
+    latency: {query: lat}
+scheduler: {step: 1m, infer_every: 1m, fit_every: 1h, fit_window: 6h}
+ensemble: {hold_samples: ${hold}}
+models: {zscore: {}, pattern: {}, jump: {factor: ${jumpFactor}}}
+`,
+      'test.yml',
+    );
+
+  it('keeps the scored history, the ongoing incident and its onset across a reload that changed the jump model; other hold sizes start the tracker as from saved state', async () => {
+    const reader = new MemoryReader();
+    const lat = series({ service: 'checkout' }, T0, 500, wiggle(0.1, 0.005));
+    for (let i = 405; i < 500; i++) lat.values[i] = 0.4; // a shift from 405 steps in, still going on
+    reader.set('lat', [lat]);
+    const first = new ScoringPipeline(configWith(1.75), reader, silentLogger());
+    await first.runOnce(at(T0 + 400 * STEP), never);
+    for (let i = 401; i <= 410; i++) await first.runOnce(at(T0 + i * STEP), never);
+    const before = first.snapshot.series[0];
+    expect(before.anomalous).toBe(true);
+    expect(before.onsetSeconds).toBe(T0 + 405 * STEP);
+    const historyBefore = first.historyOf(before)!.ts;
+    expect(historyBefore.length).toBeGreaterThanOrEqual(10);
+
+    const second = new ScoringPipeline(configWith(1.8), reader, silentLogger(), undefined, undefined, first);
+    expect(second.adopted?.restored).toEqual(['latency']);
+    const r = await second.runOnce(at(T0 + 411 * STEP), never);
+    expect(r.signals.latency.ok).toBe(true);
+    const after = second.snapshot.series[0];
+    expect(after.timestampSeconds).toBe(T0 + 411 * STEP);
+    expect(after.anomalous).toBe(true);
+    expect(after.onsetSeconds).toBe(T0 + 405 * STEP);
+    // The web page's history goes on: what was scored before the reload, and the new sample.
+    expect(second.historyOf(after)!.ts).toEqual([...historyBefore, T0 + 411 * STEP]);
+
+    // Another hold size: the tracker goes on as after a restart (its onset kept, its history anew).
+    const third = new ScoringPipeline(configWith(1.8, 5), reader, silentLogger(), undefined, undefined, second);
+    expect(third.adopted?.fresh).toEqual([]);
+    await third.runOnce(at(T0 + 412 * STEP), never);
+    const last = third.snapshot.series[0];
+    expect(last.onsetSeconds).toBe(T0 + 405 * STEP);
+    expect(third.historyOf(last)!.ts).toEqual([T0 + 412 * STEP]);
+  });
+});
+
 describe('ScoringPipeline cut by its timeout during a fit', () => {
   it('keeps the fits that finish after the cut: the next cycle scores with them, no second fit', async () => {
     const reader = new MemoryReader();

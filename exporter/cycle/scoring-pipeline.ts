@@ -16,7 +16,6 @@ import { signalKind } from '../group/incident-rules';
 import { SelfMetrics } from '../publish/self-metrics';
 import { EMPTY_SNAPSHOT, SeriesResult, Snapshot } from '../publish/snapshot';
 import { isSourceDown, Reader } from '../read/reader';
-import { keepDetectorStates } from '../../models';
 import { exportSignal, restoreSignal, StateHashes, stateHashes } from '../state/model-state';
 import { SavedSignal, stableHash } from '../state/state-store';
 import { Fitter } from './fit-dispatch';
@@ -46,7 +45,7 @@ export interface Pipeline {
 export interface AdoptionReport {
   /** Unchanged signals: moved over whole (series, models, history, fit schedule). */
   kept: string[];
-  /** Changed signals whose models still fit the new config: models restored, as from saved state. */
+  /** Changed signals whose models still fit the new config: their series move over with the models the change left valid. */
   restored: string[];
   /** New signals, and changed ones whose models do not fit (another query, step or scoring). */
   fresh: string[];
@@ -149,15 +148,13 @@ export class ScoringPipeline implements Pipeline {
         report.kept.push(s.name);
         return old;
       }
-      const saved = exportSignal(old, previous.stepS);
+      const before = stateHashes(old, previous.stepS);
       const now = this.stateHashes(s.name);
-      if (saved.signalHash !== now.signalHash) {
+      if (before.signalHash !== now.signalHash) {
         report.fresh.push(s.name);
         return s;
       }
-      const same = (d: string) => saved.detectorHashes[d] !== undefined && saved.detectorHashes[d] === now.detectorHashes[d];
-      const series = saved.series.map((x) => ({ ...x, model: keepDetectorStates(x.model, same) }));
-      restoreSignal(s, { ...saved, ...now, series }, this.log);
+      s.takeSeries(old, (d) => before.detectorHashes[d] !== undefined && before.detectorHashes[d] === now.detectorHashes[d]);
       if (sameSource) s.takeWindow(old);
       report.restored.push(s.name);
       return s;

@@ -139,14 +139,47 @@ export class SeriesTracker {
 
   constructor(
     readonly labels: Record<string, string>,
-    readonly model: SeriesModel,
-    private readonly ctx: TrackerContext,
+    private ownModel: SeriesModel,
+    private ctx: TrackerContext,
     seenAt: number,
   ) {
     this.publicLabels = publishedLabels(labels, ctx.signal);
     this.history = new SeriesHistory(ctx.historySamples);
     this.rise = new Float64Array(Math.max(1, ctx.holdSamples));
     this.lastSeen = seenAt;
+  }
+
+  get model(): SeriesModel {
+    return this.ownModel;
+  }
+
+  /** What a restore needs to go on from where this tracker is (the model aside): shared, not copied. */
+  saved(): TrackerSaved {
+    return {
+      labels: this.labels,
+      lastTs: this.lastTs,
+      onset: this.onset,
+      sinceFlag: Number.isFinite(this.sinceFlag) ? this.sinceFlag : undefined,
+      incidents: this.incidents.length ? this.incidents : undefined,
+      riseStart: this.riseStart,
+      incidentPeaks: this.incidents.length ? [...this.pastPeaks] : undefined,
+      taught: this.taught.length ? this.taught : undefined,
+    };
+  }
+
+  /**
+   * This series under a reloaded config of its signal, with `model` (this one's, moved over, see
+   * SeriesModel.movedTo). With the same hold and history sizes it goes on as it is, with its
+   * scored history, recent samples and ongoing incident; otherwise it goes on as from saved state.
+   */
+  movedTo(model: SeriesModel, ctx: TrackerContext): SeriesTracker {
+    if (ctx.signal !== this.ctx.signal || ctx.holdSamples !== this.ctx.holdSamples || ctx.historySamples !== this.ctx.historySamples)
+      return SeriesTracker.restore(this.saved(), model, ctx);
+    this.ownModel = model;
+    this.ctx = ctx;
+    // The feedback options may have changed: the marks are taken in again at the next cycle.
+    this.feedbackVersion = -1;
+    return this;
   }
 
   /** A tracker that goes on from saved state, without a new warm-up. */

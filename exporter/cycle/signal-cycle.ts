@@ -102,6 +102,20 @@ export class SignalCycle {
     this.window = previous.window;
   }
 
+  /**
+   * Takes over the series of the signal this one replaces (a config reload that changed some of
+   * its models, not its query, scoring, step or seasonal profile): each series' model moves over
+   * with the detectors `keep` accepts (the others start fresh), and so does the tracker, with its
+   * scored history and ongoing incident. Nothing is copied: a reload at 10,000 series does not
+   * hold every model twice. Only between cycles.
+   */
+  takeSeries(previous: SignalCycle, keep: (detector: string) => boolean): void {
+    for (const [key, t] of previous.series) this.series.set(key, t.movedTo(t.model.movedTo(this.modelConfig, keep), this.tracking));
+    previous.series.clear();
+    this.lastFit = previous.lastFit;
+    this.lastFitAttempt = previous.lastFit;
+  }
+
   get name(): string {
     return this.tracking.signal;
   }

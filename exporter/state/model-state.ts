@@ -34,17 +34,7 @@ export function exportSignal(s: SignalCycle, stepSeconds: number): SavedSignal {
     signal: s.name,
     ...stateHashes(s, stepSeconds),
     lastFit: s.lastFit,
-    series: [...s.series.values()].map((x) => ({
-      labels: x.labels,
-      lastTs: x.lastTs,
-      onset: x.onset,
-      sinceFlag: Number.isFinite(x.sinceFlag) ? x.sinceFlag : undefined,
-      incidents: x.incidents.length ? x.incidents : undefined,
-      riseStart: x.incidentRise,
-      incidentPeaks: x.incidents.length ? [...x.pastPeaks] : undefined,
-      taught: x.taught.length ? x.taught : undefined,
-      model: x.model.toState(),
-    })),
+    series: [...s.series.values()].map((x) => ({ ...x.saved(), model: x.model.toState() })),
   };
 }
 

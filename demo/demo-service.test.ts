@@ -61,6 +61,21 @@ describe('demo service', () => {
     expect(diff(before.slow, after.slow, 'catalog')).toBe(0);
   });
 
+  it('keeps its rate on a busy machine: timer ticks that fire late still send a second of load a second', async () => {
+    const before = await counts(demo.url);
+    const started = Date.now();
+    // The event loop blocked 200 ms at a time, as a CPU-starved CI runner delays timers.
+    while (Date.now() - started < 3000) {
+      const busy = Date.now();
+      while (Date.now() - busy < 200);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await counts(demo.url);
+    // 40 requests/s for about 3 s; a fixed credit per tick sent about a fifth of that.
+    expect(diff(before.total, after.total, 'checkout')).toBeGreaterThan(90);
+  });
+
   it("injects errors and traffic drops, and /admin/restart clears a service's faults", async () => {
     await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'errors', magnitude: 0.5 });
     await axios.post(`${demo.url}/faults`, { service: 'catalog', type: 'traffic_drop', magnitude: 0.9 });

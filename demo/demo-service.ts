@@ -164,11 +164,16 @@ export async function startDemoService(opts: DemoServiceOptions): Promise<DemoSe
 function startLoad(url: string, ratePerService: number, faults: FaultBook, random: () => number): () => void {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
   const tickMs = 50;
-  const perTick = (ratePerService * tickMs) / 1000;
   const credit = new Map<string, number>(DEMO_SERVICES.map((s) => [s.name, 0]));
   let stopped = false;
+  let last = Date.now();
   const timer = setInterval(() => {
     const now = Date.now();
+    // Credit for the time that passed, not for a tick: on a busy machine the timer fires late, and
+    // a fixed credit per tick lowered the traffic whenever the CPU was short (a latency fault
+    // then also looked like a traffic drop). At most a second's worth, so a stall is not one burst.
+    const perTick = (ratePerService * Math.min(1000, Math.max(0, now - last))) / 1000;
+    last = now;
     for (const s of DEMO_SERVICES) {
       let c = (credit.get(s.name) ?? 0) + perTick * Math.max(1, faults.magnitude(s.name, 'traffic_surge', now));
       const drop = faults.magnitude(s.name, 'traffic_drop', now);

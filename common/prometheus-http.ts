@@ -85,10 +85,10 @@ export class PrometheusHttp {
    * One POST of a form to an API path, following redirects as `followRedirects` says; the answer
    * is the final one (a 3xx when not followed).
    */
-  private async request(path: string, form: string, signal: AbortSignal, what: string | undefined) {
+  private async request(path: string, form: string, signal: AbortSignal, what: string | undefined, firstMethod: 'POST' | 'GET') {
     const first = new URL(path.replace(/^\/+/, ''), this.base).toString();
     let url = this.moved.get(first) ?? first;
-    let method: 'POST' | 'GET' = 'POST';
+    let method = firstMethod;
     const prefix = what ? `${what}: ` : '';
     for (let hops = 0; ; hops++) {
       const sameOrigin = new URL(url).origin === this.base.origin;
@@ -134,6 +134,27 @@ export class PrometheusHttp {
    * its error.
    */
   async postStream(path: string, params: Record<string, string>, onChunk: (chunk: Buffer) => void, what?: string, signal?: AbortSignal): Promise<void> {
+    return this.stream('POST', path, params, onChunk, what, signal);
+  }
+
+  /**
+   * As post, with a GET (the parameters in the URL): for the API paths that take no POST, such as
+   * `/api/v1/label/__name__/values` and `/api/v1/metadata`.
+   */
+  async get(path: string, params: Record<string, string | string[]>, what?: string, signal?: AbortSignal): Promise<string> {
+    const chunks: Buffer[] = [];
+    await this.stream('GET', path, params, (chunk) => chunks.push(chunk), what, signal);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  private async stream(
+    method: 'POST' | 'GET',
+    path: string,
+    params: Record<string, string | string[]>,
+    onChunk: (chunk: Buffer) => void,
+    what?: string,
+    signal?: AbortSignal,
+  ): Promise<void> {
     // The deadline: the whole answer within timeoutMs, however the bytes arrive.
     const deadline = new AbortController();
     const timer = setTimeout(() => deadline.abort(), this.opts.timeoutMs);
@@ -145,7 +166,10 @@ export class PrometheusHttp {
     try {
       let res;
       try {
-        res = await this.request(path, new URLSearchParams(params).toString(), deadline.signal, what);
+        const form = new URLSearchParams(
+          Object.entries(params).flatMap(([k, v]) => (Array.isArray(v) ? v.map((x): [string, string] => [k, x]) : [[k, v] as [string, string]])),
+        );
+        res = await this.request(path, form.toString(), deadline.signal, what, method);
       } catch (err) {
         if (err instanceof PrometheusError) throw err;
         throw this.transportError(err, what, signal, deadline.signal.aborted);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import axios from 'axios';
 
 export function requireBinary(name: string, debianPackage: string): string {
-  for (const dir of ['/usr/bin', '/usr/local/bin', '/bin']) {
+  for (const dir of ['/usr/bin', '/usr/local/bin', '/bin', '/usr/sbin']) {
     const p = join(dir, name);
     if (existsSync(p)) return p;
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests and the demo need and is missing: npm packages, and Debian's
-# prometheus, prometheus-alertmanager, victoria-metrics, docker-compose and chromium packages (as
+# prometheus, prometheus-alertmanager, victoria-metrics, docker-compose, chromium,
+# prometheus-node-exporter, nginx and prometheus-nginx-exporter packages (as
 # root; the web page tests drive Debian's chromium with playwright-core, which never downloads a
 # browser). Stops with a clear message otherwise.
 #   ensure-deps.sh            what the tests need (everything above)
@@ -36,7 +37,9 @@ if [ "${1:-}" = "demo" ]; then
     [ "$arg" = "victoria-metrics" ] && needed="$needed victoria-metrics:victoria-metrics vmalert:victoria-metrics"
   done
 else
+  # init's end-to-end test: the exporters of other Debian packages it finds presets for.
   needed="$needed docker-compose:docker-compose chromium:chromium victoria-metrics:victoria-metrics vmalert:victoria-metrics"
+  needed="$needed prometheus-node-exporter:prometheus-node-exporter nginx:nginx prometheus-nginx-exporter:prometheus-nginx-exporter"
 fi
 
 missing=()
@@ -58,7 +61,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${packages[@]}" 2>&1 | apt_lines
     # The packages ship services; tests start their own instances on free ports.
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      systemctl disable --now prometheus prometheus-alertmanager victoria-metrics >/dev/null 2>&1 || true
+      systemctl disable --now prometheus prometheus-alertmanager victoria-metrics prometheus-node-exporter nginx prometheus-nginx-exporter >/dev/null 2>&1 || true
     fi
   else
     echo "Missing: ${missing[*]}. Install them with: sudo apt-get install -y --no-install-recommends ${packages[*]}" >&2

@@ -1,9 +1,7 @@
-import { errorMessage } from '../../common/errors';
 import { loadConfig } from '../../exporter/config/config';
 import { loadWebConfig } from '../../common/web-config';
-import { readFailureKind } from '../../exporter/read/reader';
-import { createReader } from '../../exporter/read/reader-factory';
 import { Command, parse } from '../command';
+import { tryQueries } from '../try-queries';
 
 const USAGE = `Usage: anomaly-exporter check [--config FILE] [--source URL] [--web.config.file FILE]
 
@@ -15,9 +13,6 @@ valid. Exit 2: each problem printed as FILE: path.to.field: reason.
                 problem (exit 2); one that matches no series is a warning.
   --web.config.file FILE  also validates this web config (TLS files readable, bcrypt hashes)
 `;
-
-/** Steps of the range each query is tried on. */
-const TRY_STEPS = 5;
 
 export const checkCommand: Command = {
   summary: 'validate a config file (and with --source, run each query once): exit 0 when good, 2 when not (errors on stderr)',
@@ -39,23 +34,7 @@ export const checkCommand: Command = {
     const signals = Object.keys(config.reader.signals);
     process.stdout.write(`${file}: valid (${signals.length} signals: ${signals.join(', ')})\n`);
     if (v.source === undefined) return 0;
-    const reader = createReader(config);
-    const stepSeconds = config.scheduler.step / 1000;
-    const end = Math.floor(Date.now() / 1000 / stepSeconds) * stepSeconds;
-    let failed = 0;
-    for (const [name, s] of Object.entries(config.reader.signals)) {
-      try {
-        const series = await reader.queryRange(
-          { signal: name, query: s.query, startSeconds: end - TRY_STEPS * stepSeconds, endSeconds: end, stepSeconds },
-          AbortSignal.timeout(config.reader.timeout),
-        );
-        if (series.length) process.stdout.write(`${name}: ok, ${series.length} series\n`);
-        else process.stderr.write(`${file}: reader.signals.${name}.query: warning: no series at ${config.reader.url} in the last ${TRY_STEPS} steps\n`);
-      } catch (err) {
-        failed++;
-        process.stderr.write(`${file}: reader.signals.${name}.query: ${config.reader.url} refused it (${readFailureKind(err)}): ${errorMessage(err)}\n`);
-      }
-    }
+    const failed = await tryQueries(config, file);
     return failed ? 2 : 0;
   },
 };

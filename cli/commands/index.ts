@@ -3,10 +3,12 @@ import { Command } from '../command';
 import { backtestCommand } from './backtest';
 import { checkCommand } from './check';
 import { demoServiceCommand } from './demo-service';
+import { initCommand } from './init';
 import { receiverCommand } from './receiver';
 import { runCommand } from './run';
 
 export const COMMANDS: Record<string, Command> = {
+  init: initCommand,
   run: runCommand,
   check: checkCommand,
   backtest: backtestCommand,

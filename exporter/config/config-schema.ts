@@ -5,6 +5,7 @@ import { UNIT_PATTERN } from '../../common/units';
 import { SIGNAL_KINDS } from '../../common/vocabulary';
 import { duration } from '../../common/yaml-config';
 import { DETECTOR_NAMES, DetectorName } from '../../models';
+import { PRESET_NAMES } from '../presets';
 import { detectorSections, forestOptions } from './detector-config';
 import { promqlSyntaxProblem } from './promql-syntax';
 
@@ -79,6 +80,8 @@ const feedbackTuning = {
 
 export const configSchema = z
   .strictObject({
+    /** Presets whose signals the config takes (exporter/presets/), before its own reader.signals (config.ts withPresetSignals). */
+    preset: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.enum(PRESET_NAMES)).min(1)).optional(),
     reader: z.strictObject({
       url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
       timeout: duration(1).prefault('10s'),

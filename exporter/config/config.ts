@@ -3,6 +3,7 @@ import { ConfigError, errorMessage } from '../../common/errors';
 import { SecretSource, secretProblems } from '../../common/secrets';
 import { formatIssues, parseYamlMapping, readConfigText } from '../../common/yaml-config';
 import { ordinalFromHostname, parseShardFlag, ShardSpec } from '../shard/shard';
+import { expandPresets, presetNamed } from '../presets';
 import { configSchema, ExporterConfig } from './config-schema';
 
 export type { ExporterConfig, SignalConfig } from './config-schema';
@@ -70,7 +71,7 @@ export function parseConfig(text: string, file: string, overrides: ConfigOverrid
   } catch (err) {
     throw new ConfigError(file, [{ path: 'sharding (--shard)', reason: errorMessage(err) }]);
   }
-  const result = configSchema.safeParse(withOverrides);
+  const result = configSchema.safeParse(withPresetSignals(withOverrides));
   if (!result.success) throw new ConfigError(file, formatIssues(result.error));
   const config = result.data;
   const problems = crossFieldProblems(config);
@@ -101,6 +102,27 @@ function applyOverrides(raw: Record<string, unknown>, o: ConfigOverrides): Recor
     copy.sharding = parseShardFlag(o.shard);
   }
   return copy;
+}
+
+/**
+ * A config that names presets (`preset: NAME` or a list) gets their signals (presets/), before
+ * its own `reader.signals`, which win on a name both have: a preset's signal is changed by
+ * writing it out. `reader.group_by`, when the config sets it, is what the presets' queries
+ * aggregate by; else each aggregates by its own service label and group_by is those labels. An
+ * unknown name is left for the schema to refuse, with the list of presets.
+ */
+function withPresetSignals(raw: Record<string, unknown>): Record<string, unknown> {
+  const preset = raw.preset;
+  const names = typeof preset === 'string' ? [preset] : Array.isArray(preset) ? preset : [];
+  if (names.length === 0 || !names.every((n) => typeof n === 'string' && presetNamed(n))) return raw;
+  const reader = raw.reader !== null && typeof raw.reader === 'object' && !Array.isArray(raw.reader) ? (raw.reader as Record<string, unknown>) : {};
+  const given = Array.isArray(reader.group_by) && reader.group_by.every((l) => typeof l === 'string') ? (reader.group_by as string[]) : undefined;
+  const { signals, groupBy } = expandPresets(names as string[], given);
+  const own = reader.signals !== null && typeof reader.signals === 'object' && !Array.isArray(reader.signals) ? reader.signals : {};
+  return {
+    ...raw,
+    reader: { ...reader, group_by: reader.group_by ?? groupBy, signals: { ...Object.fromEntries(signals.map((e) => [e.name, e.config])), ...own } },
+  };
 }
 
 function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }[] {

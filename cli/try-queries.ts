@@ -17,7 +17,7 @@ export async function tryQueries(
   out: NodeJS.WritableStream = process.stdout,
   err: NodeJS.WritableStream = process.stderr,
 ): Promise<number> {
-  const reader = createReader(config);
+  const reader = createReader(config.reader);
   const stepSeconds = config.scheduler.step / 1000;
   const end = Math.floor(Date.now() / 1000 / stepSeconds) * stepSeconds;
   let failed = 0;

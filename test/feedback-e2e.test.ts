@@ -212,7 +212,17 @@ describe('on-call teaches the exporter through Alertmanager', () => {
     expect(checkout?.feedback).toEqual([expect.objectContaining({ kind: 'false_positive' })]);
     const out = mkdtempSync(join(tmpdir(), 'ae-feedback-bt-'));
     const marks = await fetchMarks(new AlertmanagerClient({ url: am.url, timeoutMs: 5000 }));
-    const { results } = await backtestRange(exporter.config, createReader(exporter.config), now - 300, now, out, silentLogger(), undefined, undefined, marks);
+    const { results } = await backtestRange(
+      exporter.config,
+      createReader(exporter.config.reader),
+      now - 300,
+      now,
+      out,
+      silentLogger(),
+      undefined,
+      undefined,
+      marks,
+    );
     expect(results.find((r) => r.input.includes('checkout'))?.feedback).toEqual([expect.objectContaining({ kind: 'false_positive' })]);
     await calm();
 

@@ -43,8 +43,10 @@ function sourceFiles(dir: string): string[] {
 function imports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const found: string[] = [];
-  for (const m of text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)/g))
-    found.push(m[1] ?? m[2] ?? m[3]);
+  for (const m of text.matchAll(
+    /(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|require\(\s*['"]([^'"]+)['"]\s*\)|import\(\s*['"]([^'"]+)['"]\s*\)|^import\s+['"]([^'"]+)['"]/gm,
+  ))
+    found.push(m[1] ?? m[2] ?? m[3] ?? m[4]);
   return found;
 }
 
@@ -83,6 +85,37 @@ describe('import rules', () => {
       }
     }
     expect(violations).toEqual([]);
+  });
+
+  it("keeps the exporter's stages apart: read/ needs no config (and so no models), publish/ only renders", () => {
+    const stageOf = (file: string) => relative(join(ROOT, 'exporter'), file).split('/')[0];
+    const inExporter = (file: string) => relative(ROOT, file).startsWith('exporter/');
+    const resolveTs = (from: string, spec: string) => `${resolve(dirname(from), spec)}.ts`;
+    const edges = (file: string) =>
+      imports(file)
+        .filter((spec) => spec.startsWith('.'))
+        .map((spec) => resolveTs(file, spec));
+    // read/ imports only read/ and common/, through every file it imports.
+    const seen = new Set<string>();
+    const queue = files.filter((f) => inExporter(f) && stageOf(f) === 'read' && !f.endsWith('.test.ts'));
+    for (let f = queue.pop(); f; f = queue.pop()) {
+      if (seen.has(f)) continue;
+      seen.add(f);
+      queue.push(...edges(f));
+    }
+    const reached = [...seen].map((f) => relative(ROOT, f)).filter((f) => !f.startsWith('exporter/read/') && !f.startsWith('common/'));
+    expect(reached).toEqual([]);
+    // publish/ renders what it is given: it never reads the source, analyses or backtests itself
+    // (its tests may build a pipeline over an in-memory reader to have something to render).
+    const publishing = files.filter((f) => inExporter(f) && stageOf(f) === 'publish' && !f.endsWith('.test.ts'));
+    const reaching = publishing.flatMap((f) =>
+      edges(f)
+        .filter((to) => inExporter(to) && ['read', 'analyze', 'backtest'].includes(stageOf(to)))
+        .map((to) => `${relative(ROOT, f)} imports ${relative(ROOT, to)}`),
+    );
+    expect(reaching).toEqual([]);
+    expect(publishing.length).toBeGreaterThan(5);
+    expect(seen.size).toBeGreaterThan(5);
   });
 
   it('keeps Node globals out of models/', () => {

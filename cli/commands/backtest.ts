@@ -114,7 +114,7 @@ async function backtestPrometheus(v: BacktestArgs): Promise<number> {
   }
   const { results, failed } = await backtestRange(
     config,
-    createReader(config),
+    createReader(config.reader),
     from / 1000,
     to / 1000,
     v.output,

@@ -1,6 +1,7 @@
 import { validate as validateCron } from 'node-cron';
 import { ConfigError, errorMessage } from '../../common/errors';
-import { SecretSource, secretProblems } from '../../common/secrets';
+import { secretProblems } from '../../common/secrets';
+import { authSecretSources } from '../read/reader-settings';
 import { formatIssues, parseYamlMapping, readConfigText } from '../../common/yaml-config';
 import { ordinalFromHostname, parseShardFlag, ShardSpec } from '../shard/shard';
 import { expandPresets, presetNamed } from '../presets';
@@ -30,37 +31,11 @@ export function shardSpec(config: ExporterConfig): ShardSpec {
 /** Reads and validates a config file, and checks the secrets it names: what `check` and `run` both run. */
 export function loadConfig(file: string, overrides: ConfigOverrides = {}): ExporterConfig {
   const config = parseConfig(readConfigText(file), file, overrides);
-  const { token, password } = readerSecretSources(config.reader.auth);
-  const am = readerSecretSources(config.alertmanager?.auth, 'alertmanager.auth');
+  const { token, password } = authSecretSources(config.reader.auth);
+  const am = authSecretSources(config.alertmanager?.auth, 'alertmanager.auth');
   const problems = secretProblems([token, password, am.token, am.password].filter((x) => x !== undefined));
   if (problems.length) throw new ConfigError(file, problems);
   return config;
-}
-
-/** A secret the config names: where it comes from and the config path that names it. */
-export interface NamedSecret {
-  path: string;
-  source: SecretSource;
-  what: string;
-}
-
-/** Where the reader's secrets come from: checked by loadConfig, read by the reader (reader-factory.ts). */
-export function readerSecretSources(auth: ExporterConfig['reader']['auth'], at = 'reader.auth'): { token?: NamedSecret; password?: NamedSecret } {
-  if (!auth) return {};
-  const token: NamedSecret | undefined =
-    auth.bearer_token_file || auth.bearer_token_env
-      ? {
-          path: auth.bearer_token_file ? `${at}.bearer_token_file` : `${at}.bearer_token_env`,
-          source: { file: auth.bearer_token_file, env: auth.bearer_token_env },
-          what: 'bearer token',
-        }
-      : undefined;
-  const password: NamedSecret | undefined = auth.basic && {
-    path: auth.basic.password_file ? `${at}.basic.password_file` : `${at}.basic.password_env`,
-    source: { file: auth.basic.password_file, env: auth.basic.password_env },
-    what: 'password',
-  };
-  return { token, password };
 }
 
 export function parseConfig(text: string, file: string, overrides: ConfigOverrides = {}): ExporterConfig {

@@ -22,7 +22,7 @@ import { SnapshotPublisher } from '../publish/snapshot-publisher';
 import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
 import { renderAnalyzePage } from '../publish/analyze-page';
-import { anyQueryAllowed } from '../publish/analyze-api';
+import { analyzeRouter, anyQueryAllowed, MAX_POINTS } from '../analyze/analyze-api';
 import { renderRunbooksPage } from '../publish/runbooks-page';
 import { StateStore } from '../state/state-store';
 import { Shard } from '../shard/shard';
@@ -87,7 +87,7 @@ export class ExporterDaemon {
     const signals = Object.keys(config.reader.signals);
     this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000, signalUnits(config));
     registerProcessMetrics(this.registry);
-    const reader = opts.reader ?? createReader(config);
+    const reader = opts.reader ?? createReader(config.reader);
     this.reader = reader;
     tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);
@@ -178,7 +178,7 @@ export class ExporterDaemon {
       logging: { ...wanted.logging, format: before.logging.format },
       sharding: before.sharding,
     };
-    const reader = this.opts.reader ?? createReader(next);
+    const reader = this.opts.reader ?? createReader(next.reader);
     this.reader = reader;
     web.commit();
     const adopted = await this.cycleLock.run(() => {
@@ -253,7 +253,7 @@ export class ExporterDaemon {
         guard: this.web.guard(),
         runbooks: () => renderRunbooksPage(this.version),
         analyze: {
-          context: { config: () => this.config, reader: () => this.reader, log: this.log, marks: () => this.pipeline.feedback.all },
+          router: analyzeRouter({ config: () => this.config, reader: () => this.reader, log: this.log, marks: () => this.pipeline.feedback.all }),
           page: () =>
             renderAnalyzePage({
               signals: this.config.reader.signals,
@@ -261,6 +261,7 @@ export class ExporterDaemon {
               source: this.config.reader.url,
               stepSeconds: this.config.scheduler.step / 1000,
               anyQuery: anyQueryAllowed(this.config),
+              maxPoints: MAX_POINTS,
             }),
         },
       },

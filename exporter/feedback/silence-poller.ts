@@ -3,7 +3,7 @@
  * book. A down or slow Alertmanager costs only the feedback: the poll is logged and visible in
  * anomaly_exporter_alertmanager_up, the marks already known stay, scoring goes on.
  */
-import { readerSecrets } from '../read/reader-factory';
+import { readerSecrets } from '../read/reader-settings';
 import { AlertmanagerClient } from '../../common/alertmanager-client';
 import { errorMessage } from '../../common/errors';
 import { Logger } from '../../common/logger';

@@ -1,9 +1,17 @@
 /** The Analyse page's form: presets only for ranges the API accepts at the step, and 24-hour UTC time fields. */
-import { MAX_POINTS } from './analyze-api';
+/** The analyze API's limit, as the daemon passes it (exporter/analyze/analyze-api.ts MAX_POINTS). */
+const MAX_POINTS = 50_000;
 import { rangePresets, renderAnalyzePage } from './analyze-page';
 
 const page = (stepSeconds: number) =>
-  renderAnalyzePage({ signals: { latency: { query: 'x', unit: 'seconds' } }, version: 'v', source: 'http://p', stepSeconds, anyQuery: true });
+  renderAnalyzePage({
+    signals: { latency: { query: 'x', unit: 'seconds' } },
+    version: 'v',
+    source: 'http://p',
+    stepSeconds,
+    anyQuery: true,
+    maxPoints: MAX_POINTS,
+  });
 const presetsOf = (html: string) => [...html.matchAll(/data-hours="(\d+)">([^<]+)</g)].map((m) => m[2]);
 
 describe('Analyse page presets', () => {
@@ -16,7 +24,7 @@ describe('Analyse page presets', () => {
     expect(presetsOf(page(60))).toEqual(['1 h', '6 h', '24 h', '7 d']);
     expect(page(60)).not.toContain('analyze-presets-note');
     for (const step of [1, 5, 10, 15, 30, 60])
-      for (const [hours] of rangePresets(step).offered) expect((hours * 3600) / step + 1).toBeLessThanOrEqual(MAX_POINTS);
+      for (const [hours] of rangePresets(step, MAX_POINTS).offered) expect((hours * 3600) / step + 1).toBeLessThanOrEqual(MAX_POINTS);
   });
 
   it('takes UTC times as 24-hour text, never a datetime-local field (which shows AM/PM)', () => {

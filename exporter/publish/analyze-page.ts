@@ -1,13 +1,12 @@
 /**
  * The exporter's Analyse page (`/analyze`): pick a configured signal or type PromQL, choose a
  * range, and see each series with its expected band, its alerting score and the points scored
- * above 1, with a CSV download. The work is the API's (analyze-api.ts); the page's script
+ * above 1, with a CSV download. The work is the analyze stage's (exporter/analyze/); the page's script
  * (`/assets/analyze.js`) streams its answer, shows progress and draws the charts with uPlot.
  */
 import { escapeHtml, renderPage } from '../../common/web';
-import { MAX_POINTS } from './analyze-api';
 
-/** The range presets, in hours; a preset is offered only when its range fits MAX_POINTS steps. */
+/** The range presets, in hours; a preset is offered only when its range fits the API's steps at most. */
 const PRESETS: readonly [number, string][] = [
   [1, '1 h'],
   [6, '6 h'],
@@ -16,15 +15,15 @@ const PRESETS: readonly [number, string][] = [
 ];
 
 /** The presets that fit at this step, and a note naming those that do not and why. */
-export function rangePresets(stepSeconds: number): { offered: [number, string][]; note?: string } {
-  const fits = ([hours]: [number, string]) => (hours * 3600) / stepSeconds + 1 <= MAX_POINTS;
+export function rangePresets(stepSeconds: number, maxPoints: number): { offered: [number, string][]; note?: string } {
+  const fits = ([hours]: [number, string]) => (hours * 3600) / stepSeconds + 1 <= maxPoints;
   const offered = PRESETS.filter(fits);
   const left = PRESETS.filter((p) => !fits(p));
   if (left.length === 0) return { offered };
-  const longest = ((MAX_POINTS - 1) * stepSeconds) / 3600;
+  const longest = ((maxPoints - 1) * stepSeconds) / 3600;
   return {
     offered,
-    note: `${left.map(([, l]) => l).join(' and ')} would be more than ${MAX_POINTS.toLocaleString('en')} steps of ${stepSeconds} s (scheduler.step, which the models are fitted at): the longest range here is ${Number(longest.toPrecision(3))} h`,
+    note: `${left.map(([, l]) => l).join(' and ')} would be more than ${maxPoints.toLocaleString('en')} steps of ${stepSeconds} s (scheduler.step, which the models are fitted at): the longest range here is ${Number(longest.toPrecision(3))} h`,
   };
 }
 
@@ -38,6 +37,8 @@ export function renderAnalyzePage(p: {
   stepSeconds: number;
   /** Whether typed PromQL is allowed (server.analyze_any_query). */
   anyQuery: boolean;
+  /** The most steps the analyze API takes in one range. */
+  maxPoints: number;
 }): string {
   const options = Object.entries(p.signals)
     .map(
@@ -48,7 +49,7 @@ export function renderAnalyzePage(p: {
   const query = p.anyQuery
     ? `<label class="query">or PromQL (used when "PromQL below" is chosen)<br><textarea name="query" rows="2" cols="90" spellcheck="false" placeholder="sum by (service) (rate(http_requests_total[5m]))"></textarea></label>`
     : '<span class="muted">Typed PromQL is off here: the reader sends credentials (server.analyze_any_query).</span>';
-  const presets = rangePresets(p.stepSeconds);
+  const presets = rangePresets(p.stepSeconds, p.maxPoints);
   const body = `<form id="analyze-form" class="card">
 <p><label>Signal <select name="signal">${options}${p.anyQuery ? '<option value="">PromQL below</option>' : ''}</select></label>
 ${query}</p>

@@ -2,7 +2,6 @@ import { hostAllowlist, sameOriginWrites, securityHeaders } from '../../common/h
 import { assetRouter } from '../../common/web';
 import { ReloadResult } from '../../common/config-reload';
 import { lifecycleRouter } from '../../common/lifecycle-router';
-import { AnalyzeContext, analyzeRouter } from './analyze-api';
 import { ANALYZE_JS } from './analyze-page';
 import express, { Express } from 'express';
 import { Registry } from 'prom-client';
@@ -27,8 +26,8 @@ export interface ExporterAppOptions {
   guard?: express.RequestHandler;
   /** The runbooks page (/runbooks), where the shipped rules' runbook_url points. */
   runbooks?: () => string;
-  /** The Analyse page and its API (/analyze, POST /api/v1/analyze). */
-  analyze?: { context: AnalyzeContext; page: () => string };
+  /** The Analyse page (/analyze) and the analyze stage's API router (POST /api/v1/analyze, exporter/analyze/). */
+  analyze?: { router: express.Router; page: () => string };
 }
 
 /** The exporter's HTTP surface: /metrics, /healthz, /readyz, /-/reload and a landing page. */
@@ -78,7 +77,7 @@ export function createExporterApp(registry: Registry, state: ServerState, opts: 
   }
   if (opts.analyze) {
     const page = opts.analyze.page;
-    app.use(analyzeRouter(opts.analyze.context));
+    app.use(opts.analyze.router);
     app.get('/analyze', (_req, res) => {
       res.type('html').set('Cache-Control', 'no-store').send(page());
     });

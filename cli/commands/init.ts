@@ -64,7 +64,7 @@ export const initCommand: Command = {
     if (d.found.length === 0) {
       say(`init: ${source} holds ${d.metricNames.toLocaleString('en-US')} metric names, and none of any preset's:`);
       for (const p of PRESETS) say(`  ${p.name}: ${p.metrics.join(', ')}${p.groupLabels.length ? ` (with a ${p.groupLabels.join(' or ')} label)` : ''}`);
-      say("Nothing written. Write the signals by hand (the README's Configuration, reader.signals): any PromQL the source answers.");
+      say('Nothing written. Write the signals by hand (docs/configuration.md, reader.signals): any PromQL the source answers.');
       return 1;
     }
     const file = out ?? '<init>';

@@ -28,7 +28,7 @@ export function renderInitConfig(url: string, d: Discovery, at: Date): string {
     ),
     '# Try every query: anomaly-exporter check --config FILE --source URL',
     '# Run it:          anomaly-exporter run --config FILE',
-    "# Every other setting has its default (the README's Configuration); `preset: NAME` instead of",
+    '# Every other setting has its default (docs/configuration.md); `preset: NAME` instead of',
     '# reader.signals takes a preset as it is.',
     'reader:',
     `  url: ${quoted(url)}`,

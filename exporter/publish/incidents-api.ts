@@ -4,7 +4,7 @@ import { Snapshot } from './snapshot';
 const TOP_PAIRS = 3;
 const MIN_ABS_CORRELATION = 0.5;
 
-/** The JSON of GET /api/v1/incidents (documented in the README): groups with anomalous signals now. */
+/** The JSON of GET /api/v1/incidents (documented in docs/metrics.md): groups with anomalous signals now. */
 export function incidentsDocument(s: Snapshot) {
   const iso = (t?: number) => (t === undefined ? null : new Date(t * 1000).toISOString());
   const finite = (v: number) => (Number.isFinite(v) ? v : null);

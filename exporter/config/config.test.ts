@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError } from '../../common/errors';
-import { loadConfig, parseConfig } from './config';
+import { loadConfig, parseConfig, reloadedConfig } from './config';
 import { ensembleModels, ensembleScale } from './config-schema';
 import { seriesModelConfig } from './model-config';
 
@@ -165,5 +165,21 @@ describe('config', () => {
     expect(c.server.listen).toBe('127.0.0.1:1234');
     expect(c.reader.url).toBe('http://127.0.0.1:9999');
     expect(() => loadConfig(file, { listen: 'bad' })).toThrow(/server\.listen/);
+  });
+});
+
+describe('reloadedConfig', () => {
+  it('keeps the settings a running exporter cannot change at their running value and names those the reload changed', () => {
+    const text = (listen: string, level: string, fitThreads: number) =>
+      `reader: {url: "http://127.0.0.1:9090", signals: {latency: {query: lat}}}\nserver: {listen: "${listen}"}\nlogging: {level: ${level}}\nmodels: {zscore: {}, fit_threads: ${fitThreads}}\n`;
+    const running = parseConfig(text('127.0.0.1:10190', 'info', 2), 'a.yml');
+    const same = reloadedConfig(running, parseConfig(text('127.0.0.1:10190', 'debug', 2), 'a.yml'));
+    expect(same.needsRestart).toEqual([]);
+    expect(same.next.logging.level).toBe('debug');
+    const moved = reloadedConfig(running, parseConfig(text('127.0.0.1:9999', 'debug', 4), 'a.yml'));
+    expect(moved.needsRestart).toEqual(['server.listen', 'models.fit_threads']);
+    expect(moved.next.server.listen).toBe('127.0.0.1:10190');
+    expect(moved.next.models.fit_threads).toBe(2);
+    expect(moved.next.logging.level).toBe('debug');
   });
 });

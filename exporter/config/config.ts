@@ -1,4 +1,5 @@
 import { validate as validateCron } from 'node-cron';
+import { changedFields } from '../../common/config-reload';
 import { ConfigError, errorMessage } from '../../common/errors';
 import { secretProblems } from '../../common/secrets';
 import { authSecretSources } from '../read/reader-settings';
@@ -120,4 +121,25 @@ function crossFieldProblems(c: ExporterConfig): { path: string; reason: string }
     p.push({ path: 'scheduler.fit_cron', reason: 'expected a cron expression with 5 or 6 fields, e.g. "0 3 * * *"' });
   }
   return p;
+}
+
+/**
+ * Settings a running exporter cannot change: a reload that changes them keeps the running value
+ * and says a restart is needed (as Prometheus does for its listen address).
+ */
+export const RESTART_FIELDS = ['server.listen', 'state.dir', 'models.fit_threads', 'logging.format', 'sharding'] as const;
+
+/** The config a reload puts in place: `wanted`, with RESTART_FIELDS at their running value; and which of those it changed. */
+export function reloadedConfig(running: ExporterConfig, wanted: ExporterConfig): { next: ExporterConfig; needsRestart: string[] } {
+  return {
+    next: {
+      ...wanted,
+      server: { ...wanted.server, listen: running.server.listen },
+      state: { ...wanted.state, dir: running.state.dir },
+      models: { ...wanted.models, fit_threads: running.models.fit_threads },
+      logging: { ...wanted.logging, format: running.logging.format },
+      sharding: running.sharding,
+    },
+    needsRestart: changedFields(running, wanted, RESTART_FIELDS),
+  };
 }

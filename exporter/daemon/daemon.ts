@@ -1,35 +1,38 @@
-import { parseListenAddress } from '../../common/listen-address';
-import { WebServing } from '../../common/web-server';
-import { Server } from 'node:http';
-import { hostname } from 'node:os';
+/**
+ * The exporter daemon: the composition root. It builds the parts from the config and wires them
+ * (reader → pipeline → snapshot → /metrics on a periodic runner; the state keeper, the fit cron,
+ * the silence poller, the web server), starts them in order, hands a reload to each part, and
+ * stops them in reverse. What each part does is in its own module.
+ */
 import { AddressInfo } from 'node:net';
-import cron, { ScheduledTask } from 'node-cron';
 import { Registry } from 'prom-client';
-import { registerProcessMetrics } from '../../common/process-metrics';
+import { ConfigReloader, ReloadSource } from '../../common/config-reload';
 import { formatDurationMs } from '../../common/duration';
-import { errorMessage } from '../../common/errors';
 import { Logger } from '../../common/logger';
-import { ExporterConfig, shardSpec } from '../config/config';
-import { FitPool } from '../fit/fit-pool';
-import { incidentsDocument } from '../publish/incidents-api';
+import { Mutex } from '../../common/mutex';
+import { registerProcessMetrics } from '../../common/process-metrics';
+import { WebServing } from '../../common/web-server';
+import { analyzeRouter, anyQueryAllowed, MAX_POINTS } from '../analyze/analyze-api';
+import { ExporterConfig, reloadedConfig, shardSpec } from '../config/config';
+import { FitCron } from '../cycle/fit-cron';
 import { ScoringPipeline } from '../cycle/scoring-pipeline';
-import { Clock, PeriodicRunner, systemClock } from './periodic-runner';
-import { Reader } from '../read/reader';
-import { createReader } from '../read/reader-factory';
+import { SilencePoller } from '../feedback/silence-poller';
+import { FitPool } from '../fit/fit-pool';
+import { renderAnalyzePage } from '../publish/analyze-page';
+import { ExporterWeb } from '../publish/exporter-web';
+import { incidentsDocument } from '../publish/incidents-api';
+import { renderRunbooksPage } from '../publish/runbooks-page';
 import { SelfMetrics } from '../publish/self-metrics';
 import { createExporterApp } from '../publish/server';
 import { SnapshotPublisher } from '../publish/snapshot-publisher';
-import { tuneHeapForCycles } from './heap-tuning';
 import { renderExporterPage } from '../publish/web-page';
-import { renderAnalyzePage } from '../publish/analyze-page';
-import { analyzeRouter, anyQueryAllowed, MAX_POINTS } from '../analyze/analyze-api';
-import { renderRunbooksPage } from '../publish/runbooks-page';
-import { StateStore } from '../state/state-store';
-import { Shard } from '../shard/shard';
+import { Reader } from '../read/reader';
+import { createReader } from '../read/reader-factory';
+import { StateKeeper } from '../state/state-keeper';
+import { cycleEnd, cycleJob } from './cycle-job';
+import { tuneHeapForCycles } from './heap-tuning';
+import { Clock, PeriodicRunner, systemClock } from './periodic-runner';
 import { Readiness } from './readiness';
-import { changedFields, ConfigReloader, ReloadSource } from '../../common/config-reload';
-import { Mutex } from '../../common/mutex';
-import { SilencePoller } from '../feedback/silence-poller';
 
 export interface DaemonOptions {
   logger: Logger;
@@ -43,56 +46,42 @@ export interface DaemonOptions {
   reload?: ReloadSource<ExporterConfig>;
 }
 
-/**
- * Settings a running exporter cannot change: a reload that changes them keeps the running value
- * and says a restart is needed (as Prometheus does for its listen address).
- */
-const RESTART_FIELDS = ['server.listen', 'state.dir', 'models.fit_threads', 'logging.format', 'sharding'] as const;
-
-/** Wires config → reader → pipeline → snapshot → /metrics, on a periodic runner. */
 export class ExporterDaemon {
   readonly registry = new Registry();
-  private running: ScoringPipeline;
-  private current: ExporterConfig;
-  /** Held by a cycle while it runs and by a reload while it swaps the pipeline: never both. */
-  private readonly cycleLock = new Mutex();
-  readonly reloader?: ConfigReloader<ExporterConfig>;
   readonly metrics: SelfMetrics;
   readonly publisher: SnapshotPublisher;
-  private readonly fitPool: FitPool;
-  private readonly store?: StateStore;
-  private saveTimer?: NodeJS.Timeout;
-  /** Operator feedback from Alertmanager's silences (alertmanager.url; idle when unset). */
-  private readonly silences: SilencePoller;
-  private saving = false;
-  private readonly runner: PeriodicRunner;
-  private server?: Server;
-  private cronTask?: ScheduledTask;
-  private readonly readiness = new Readiness();
-  private readonly web: WebServing;
-  private boundPort = 0;
+  readonly reloader?: ConfigReloader<ExporterConfig>;
+  private current: ExporterConfig;
+  private running: ScoringPipeline;
   /** The running config's reader (the Analyse page reads with it too). */
   private reader: Reader;
+  /** Held by a cycle while it runs and by a reload while it swaps the pipeline: never both. */
+  private readonly cycleLock = new Mutex();
+  private readonly readiness = new Readiness();
+  private readonly fitPool: FitPool;
+  private readonly state: StateKeeper;
+  private readonly fitCron: FitCron;
+  /** Operator feedback from Alertmanager's silences (alertmanager.url; idle when unset). */
+  private readonly silences: SilencePoller;
+  private readonly runner: PeriodicRunner;
+  private readonly web: ExporterWeb;
   private readonly log: Logger;
-  private readonly version: string;
 
   constructor(
     config: ExporterConfig,
     private readonly opts: DaemonOptions,
   ) {
     this.current = config;
-    this.web = new WebServing(opts.webConfigFile);
     this.log = opts.logger;
-    this.version = opts.version;
-    const signals = Object.keys(config.reader.signals);
-    this.metrics = new SelfMetrics(this.registry, opts.version, signals, config.scheduler.infer_every / 1000, signalUnits(config));
+    this.web = new ExporterWeb(new WebServing(opts.webConfigFile));
+    this.metrics = new SelfMetrics(this.registry, opts.version, Object.keys(config.reader.signals), config.scheduler.infer_every / 1000, signalUnits(config));
     registerProcessMetrics(this.registry);
-    const reader = opts.reader ?? createReader(config.reader);
-    this.reader = reader;
+    this.reader = opts.reader ?? createReader(config.reader);
     tuneHeapForCycles();
     this.fitPool = new FitPool(config.models.fit_threads);
-    if (config.state.dir) this.store = new StateStore(config.state.dir, this.log, new Shard(shardSpec(config), config.reader.group_by));
-    this.running = new ScoringPipeline(config, reader, this.log, this.metrics, this.fitPool);
+    this.running = new ScoringPipeline(config, this.reader, this.log, this.metrics, this.fitPool);
+    this.state = new StateKeeper(config, () => this.pipeline, this.log);
+    this.fitCron = new FitCron(() => this.pipeline.requestFit());
     this.silences = new SilencePoller(
       () => this.config.alertmanager,
       () => this.pipeline.feedback,
@@ -102,40 +91,20 @@ export class ExporterDaemon {
     this.publisher = new SnapshotPublisher(() => this.pipeline.snapshot, formatDurationMs(config.scheduler.infer_every));
     const clock = opts.clock ?? systemClock;
     this.runner = new PeriodicRunner(
-      async (signal, _scheduledAt, deadline) => {
-        this.metrics.cycles.inc();
-        const end = this.metrics.cycleDuration.startTimer();
-        const report = await this.cycleLock.run(() => {
-          const now = new Date(clock.now());
-          // A refit reads a whole fit window and fits: it gets fit_timeout, so a cold start at
-          // scale is not cut by the infer cycle's timeout and redone over and over.
-          if (this.pipeline.refitsAt(now)) deadline.setTimeoutMs(this.current.scheduler.fit_timeout);
-          return this.pipeline.runOnce(now, signal);
-        });
-        end();
-        this.readiness.record(report);
-        const failed = Object.entries(report.signals).filter(([, r]) => !r.ok);
-        this.log.log(failed.length ? 'warn' : 'debug', 'cycle done', {
-          duration_seconds: Number(report.durationSeconds.toFixed(3)),
-          source_up: report.sourceUp,
-          series: Object.values(report.signals).reduce((a, r) => a + r.series, 0),
-          fitted: Object.entries(report.signals)
-            .filter(([, r]) => r.fitted)
-            .map(([n]) => n),
-          failed: failed.map(([n, r]) => ({ signal: n, error: r.error })),
-        });
-      },
+      cycleJob({
+        pipeline: () => this.pipeline,
+        config: () => this.config,
+        lock: this.cycleLock,
+        metrics: this.metrics,
+        readiness: this.readiness,
+        log: this.log,
+        clock,
+      }),
       {
         intervalMs: config.scheduler.infer_every,
         timeoutMs: config.scheduler.cycle_timeout ?? config.scheduler.infer_every,
         clock,
-        onRunEnd: (o) => {
-          if (o.timedOut) {
-            this.metrics.cycleTimeouts.inc();
-            this.log.warn('cycle cut by its timeout; in-flight queries aborted', { duration_ms: o.durationMs });
-          }
-          if (o.error) this.log.error('cycle failed', { error: errorMessage(o.error) });
-        },
+        onRunEnd: cycleEnd(this.metrics, this.log),
       },
     );
     if (opts.reload) {
@@ -162,22 +131,13 @@ export class ExporterDaemon {
 
   /**
    * Puts a validated config in place between two cycles: a new pipeline takes over what did not
-   * change (see ScoringPipeline.adopt), timing, cron, self-metrics and log level follow. Returns
-   * the changed settings that need a restart (their running values stay).
+   * change (ScoringPipeline.adopt), and each part follows the new config. Returns the changed
+   * settings that need a restart (their running values stay: reloadedConfig).
    */
   async applyConfig(wanted: ExporterConfig): Promise<string[]> {
-    const before = this.current;
     // The web config is checked first: a bad one fails the reload before anything changed.
-    const web = this.web.prepareReload();
-    const needsRestart = [...web.needsRestart, ...changedFields(before, wanted, RESTART_FIELDS)];
-    const next: ExporterConfig = {
-      ...wanted,
-      server: { ...wanted.server, listen: before.server.listen },
-      state: { ...wanted.state, dir: before.state.dir },
-      models: { ...wanted.models, fit_threads: before.models.fit_threads },
-      logging: { ...wanted.logging, format: before.logging.format },
-      sharding: before.sharding,
-    };
+    const web = this.web.serving.prepareReload();
+    const { next, needsRestart } = reloadedConfig(this.current, wanted);
     const reader = this.opts.reader ?? createReader(next.reader);
     this.reader = reader;
     web.commit();
@@ -186,49 +146,32 @@ export class ExporterDaemon {
       this.current = next;
       return this.running.adopted!;
     });
-    const signals = Object.keys(next.reader.signals);
-    this.metrics.setSignals(signals, signalUnits(next));
-    this.metrics.inferInterval.set(next.scheduler.infer_every / 1000);
-    this.readiness.keepOnly(signals);
-    this.runner.retime(next.scheduler.infer_every, next.scheduler.cycle_timeout ?? next.scheduler.infer_every);
-    this.publisher.setInterval(formatDurationMs(next.scheduler.infer_every));
-    this.log.level = next.logging.level;
-    this.metrics.setExternalUrl(this.externalUrl());
-    const shard = shardSpec(this.config);
+    this.followConfig();
+    await this.fitCron.schedule(next.scheduler.fit_cron, next.scheduler.timezone);
+    this.state.schedule(next);
+    this.log.info('signals after reload', { kept: adopted.kept, models_restored: adopted.restored, fresh: adopted.fresh });
+    return [...web.needsRestart, ...needsRestart];
+  }
+
+  /** What follows the running config in place: self-metrics, readiness, the runner's timing, the log level. */
+  private followConfig(): void {
+    const c = this.current;
+    const signals = Object.keys(c.reader.signals);
+    this.metrics.setSignals(signals, signalUnits(c));
+    this.metrics.inferInterval.set(c.scheduler.infer_every / 1000);
+    this.metrics.setExternalUrl(this.web.externalUrl(c.server.external_url));
+    const shard = shardSpec(c);
     this.metrics.shardInfo.reset();
     this.metrics.shardInfo.set({ index: String(shard.index), count: String(shard.count) }, 1);
-    if (next.scheduler.fit_cron !== before.scheduler.fit_cron || next.scheduler.timezone !== before.scheduler.timezone) {
-      await this.cronTask?.stop();
-      this.cronTask = undefined;
-      this.scheduleFitCron();
-    }
-    if (this.store && next.state.save_every !== before.state.save_every) {
-      if (this.saveTimer) clearInterval(this.saveTimer);
-      this.startSaveTimer();
-    }
-    this.log.info('signals after reload', { kept: adopted.kept, models_restored: adopted.restored, fresh: adopted.fresh });
-    return needsRestart;
+    this.readiness.keepOnly(signals);
+    this.runner.retime(c.scheduler.infer_every, c.scheduler.cycle_timeout ?? c.scheduler.infer_every);
+    this.publisher.setInterval(formatDurationMs(c.scheduler.infer_every));
+    this.log.level = c.logging.level;
   }
 
-  /** server.external_url, or http://<this host's name>:<port> when it is not set. */
-  private externalUrl(): string {
-    return this.config.server.external_url ?? `${this.web.scheme}://${hostname()}:${this.boundPort}`;
-  }
-
-  private scheduleFitCron(): void {
-    const expr = this.current.scheduler.fit_cron;
-    if (!expr) return;
-    this.cronTask = cron.schedule(expr, () => this.pipeline.requestFit(), { timezone: this.current.scheduler.timezone, name: 'fit_cron' });
-  }
-
-  private startSaveTimer(): void {
-    this.saveTimer = setInterval(() => void this.saveState(), this.current.state.save_every);
-    this.saveTimer.unref();
-  }
-
-  /** Listens on `server.listen` (port 0 picks a free one) and starts scoring. */
-  async start(): Promise<AddressInfo> {
-    const app = createExporterApp(
+  /** The HTTP surface: /metrics, the pages, the incidents and Analyse APIs, /-/reload. */
+  private app() {
+    return createExporterApp(
       this.registry,
       {
         notReady: () => this.readiness.problem(),
@@ -238,7 +181,7 @@ export class ExporterDaemon {
           renderExporterPage({
             snapshot: this.pipeline.snapshot,
             historyOf: (r) => this.pipeline.historyOf(r),
-            description: { signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.version },
+            description: { signals: Object.keys(this.config.reader.signals), source: this.config.reader.url, version: this.opts.version },
             units: signalUnits(this.config),
             historySpanSeconds: (this.config.server.history_samples * this.config.scheduler.step) / 1000,
             groupBy: this.config.reader.group_by,
@@ -250,14 +193,14 @@ export class ExporterDaemon {
       {
         allowedHosts: () => this.config.server.allowed_hosts,
         reload: this.reloader && this.opts.reload?.lifecycle ? () => this.reloader!.reload('http') : undefined,
-        guard: this.web.guard(),
-        runbooks: () => renderRunbooksPage(this.version),
+        guard: this.web.serving.guard(),
+        runbooks: () => renderRunbooksPage(this.opts.version),
         analyze: {
           router: analyzeRouter({ config: () => this.config, reader: () => this.reader, log: this.log, marks: () => this.pipeline.feedback.all }),
           page: () =>
             renderAnalyzePage({
               signals: this.config.reader.signals,
-              version: this.version,
+              version: this.opts.version,
               source: this.config.reader.url,
               stepSeconds: this.config.scheduler.step / 1000,
               anyQuery: anyQueryAllowed(this.config),
@@ -266,24 +209,22 @@ export class ExporterDaemon {
         },
       },
     );
-    const { host, port } = parseListenAddress(this.config.server.listen, '0.0.0.0');
-    this.server = await this.web.listen(app, host, port, 'exporter');
-    const address = this.server.address() as AddressInfo;
-    this.boundPort = address.port;
-    this.metrics.setExternalUrl(this.externalUrl());
-    const shard = shardSpec(this.config);
-    this.metrics.shardInfo.reset();
-    this.metrics.shardInfo.set({ index: String(shard.index), count: String(shard.count) }, 1);
-    await this.restoreState();
+  }
+
+  /** Listens on `server.listen` (port 0 picks a free one) and starts scoring. */
+  async start(): Promise<AddressInfo> {
+    const address = await this.web.listen(this.app(), this.config.server.listen);
+    this.followConfig();
+    await this.state.restore(this.config);
     this.silences.start();
     this.runner.start();
-    if (this.store) this.startSaveTimer();
-    this.scheduleFitCron();
+    this.state.schedule(this.config);
+    await this.fitCron.schedule(this.config.scheduler.fit_cron, this.config.scheduler.timezone);
     if (this.opts.reload?.watch) this.reloader?.watch();
     this.log.info('exporter started', {
       listen: `${address.address}:${address.port}`,
-      scheme: this.web.scheme,
-      basic_auth: Object.keys(this.web.config?.users ?? {}).length > 0,
+      scheme: this.web.serving.scheme,
+      basic_auth: Object.keys(this.web.serving.config?.users ?? {}).length > 0,
       source: this.config.reader.url,
       signals: Object.keys(this.config.reader.signals),
       fit_threads: this.fitPool.size,
@@ -291,60 +232,19 @@ export class ExporterDaemon {
     return address;
   }
 
-  /** Loads saved model state, signal by signal; anything unusable is logged and skipped. */
-  private async restoreState(): Promise<void> {
-    if (!this.store) return;
-    this.store.cleanTemporary();
-    for (const signal of Object.keys(this.config.reader.signals)) {
-      const { signalHash, detectorHashes } = this.pipeline.stateHashes(signal);
-      const saved = await this.store.load(signal, signalHash, detectorHashes);
-      if (saved) this.log.info('model state restored', { signal, series: this.pipeline.restoreState(saved) });
-    }
-    try {
-      const marks = this.pipeline.feedback.load(this.store.dir);
-      if (marks) this.log.info('feedback marks restored', { marks });
-    } catch (err) {
-      this.log.warn('feedback marks not restored', { error: errorMessage(err) });
-    }
-    const groupsHash = this.pipeline.groupForestsHash;
-    if (groupsHash !== undefined) {
-      const groups = await this.store.loadGroups(groupsHash);
-      if (groups.length) this.log.info('group forests restored', { groups: this.pipeline.restoreGroupForests(groups) });
-    }
-  }
-
-  /** Saves every signal's model state (atomic per file). Never throws: a failed save is logged. */
+  /** Saves every signal's model state now (the state keeper also does every state.save_every). */
   async saveState(): Promise<void> {
-    if (!this.store || this.saving) return;
-    this.saving = true;
-    const started = performance.now();
-    try {
-      for (const s of this.pipeline.exportState()) await this.store.save(s);
-      const groupsHash = this.pipeline.groupForestsHash;
-      if (groupsHash !== undefined) await this.store.saveGroups(this.pipeline.exportGroupForests(), groupsHash);
-      this.pipeline.feedback.save(this.store.dir);
-      this.log.debug('model state saved', { dir: this.store.dir, seconds: Number(((performance.now() - started) / 1000).toFixed(3)) });
-    } catch (err) {
-      this.log.error('saving model state failed', { dir: this.store.dir, error: errorMessage(err) });
-    } finally {
-      this.saving = false;
-    }
+    await this.state.save();
   }
 
   async stop(): Promise<void> {
     this.reloader?.stop();
-    await this.cronTask?.stop();
-    if (this.saveTimer) clearInterval(this.saveTimer);
+    await this.fitCron.stop();
     await this.silences.stop();
     await this.runner.stop();
-    await this.saveState();
+    await this.state.stop();
     await this.fitPool.close();
-    const server = this.server;
-    this.server = undefined;
-    if (server) {
-      server.closeIdleConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    await this.web.close();
     this.log.info('exporter stopped');
   }
 }

@@ -29,6 +29,9 @@ export interface RunDeadline {
   setTimeoutMs(ms: number): void;
 }
 
+/** One run: aborted through `signal` at its deadline, which the run may move (setTimeoutMs). */
+export type RunJob = (signal: AbortSignal, scheduledAt: number, deadline: RunDeadline) => Promise<unknown>;
+
 export interface PeriodicRunnerOptions {
   intervalMs: number;
   /** A run still going after this long is aborted (its AbortSignal fires) and counted. */
@@ -51,7 +54,7 @@ export class PeriodicRunner {
   private readonly clock: Clock;
 
   constructor(
-    private readonly task: (signal: AbortSignal, scheduledAt: number, deadline: RunDeadline) => Promise<unknown>,
+    private readonly task: RunJob,
     private readonly opts: PeriodicRunnerOptions,
   ) {
     if (opts.intervalMs <= 0 || opts.timeoutMs <= 0) throw new RangeError('interval and timeout must be positive');

@@ -278,6 +278,27 @@ describe('init against real Prometheus servers', () => {
     expect(readFileSync(existing, 'utf8')).toContain('reader:');
   });
 
+  it('carries --header and --bearer-token-file into the config (the file named, never the token), and refuses a token file it cannot read', () => {
+    const token = join(dir, 'token');
+    writeFileSync(token, 'secret-token-value\n');
+    const out = join(dir, 'auth.yml');
+    const r = init(['--source', full.url, '--out', out, '--header', 'X-Scope-OrgID: tenant-1', '--bearer-token-file', token]);
+    expect(r.code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toContain("    'X-Scope-OrgID': 'tenant-1'");
+    expect(text).toContain(`auth: {bearer_token_file: '${token}'}`);
+    expect(text).not.toContain('secret-token-value');
+    const check = execFileSync(process.execPath, [CLI, 'check', '--config', out, '--source', full.url], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    expect(check).toMatch(/^prometheus_http_latency: ok, 2 series$/m);
+    const missing = init(['--source', full.url, '--out', join(dir, 'x.yml'), '--bearer-token-file', join(dir, 'nope')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('--bearer-token-file: cannot read bearer token file');
+    expect(init(['--source', full.url, '--header', 'no colon']).code).toBe(2);
+  });
+
   it('a source with none of the metrics, an unreachable one and a bad URL: a clear message, exit 1 or 2, nothing written', async () => {
     const out = join(dir, 'none.yml');
     const none = init(['--source', empty.url, '--out', out]);

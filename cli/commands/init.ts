@@ -1,6 +1,8 @@
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { ConfigError, errorMessage } from '../../common/errors';
 import { PrometheusError, PrometheusHttp } from '../../common/prometheus-http';
+import { readSecret } from '../../common/secrets';
 import { parseConfig } from '../../exporter/config/config';
 import { discover, DiscoveryError } from '../../exporter/init/discover';
 import { renderInitConfig } from '../../exporter/init/init-config';
@@ -8,7 +10,7 @@ import { PRESETS } from '../../exporter/presets';
 import { Command, parse, UsageError } from '../command';
 import { tryQueries } from '../try-queries';
 
-const USAGE = `Usage: anomaly-exporter init --source URL [--out FILE] [--force]
+const USAGE = `Usage: anomaly-exporter init --source URL [--out FILE] [--force] [--header NAME:VALUE] [--bearer-token-file FILE]
 
 Reads what a Prometheus-compatible source holds (metric names and their labels, through its HTTP
 API) and writes a commented config with the signals of every preset it finds, grouped by the
@@ -18,6 +20,10 @@ before it is written: init never writes a config that \`check --source\` refuses
   --source URL  the source's base URL, e.g. http://127.0.0.1:9090
   --out FILE    where to write the config (default: standard output; the summary goes to stderr)
   --force       overwrite FILE if it exists
+  --header NAME:VALUE      a header for every request (e.g. X-Scope-OrgID:tenant-1 for Mimir);
+                           it goes into the config's reader.headers
+  --bearer-token-file FILE a bearer token for the source, read from FILE; the config names the
+                           file (reader.auth.bearer_token_file), never the token
 
 Presets:
 ${PRESETS.map((p) => `  ${p.name.padEnd(20)}${p.title}`).join('\n')}
@@ -33,9 +39,19 @@ const MAX_ANSWER_BYTES = 64 * 1024 * 1024;
 
 export const initCommand: Command = {
   summary: 'write a config for a source: finds the presets its metrics match (exit 0 written, 1 nothing found or unreachable)',
-  synopsis: ['init --source URL [--out FILE] [--force]'],
+  synopsis: ['init --source URL [--out FILE] [--force] [--header NAME:VALUE] [--bearer-token-file FILE]'],
   async run(args) {
-    const v = parse(args, { source: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean', default: false } }, USAGE);
+    const v = parse(
+      args,
+      {
+        source: { type: 'string' },
+        out: { type: 'string' },
+        force: { type: 'boolean', default: false },
+        header: { type: 'string' },
+        'bearer-token-file': { type: 'string' },
+      },
+      USAGE,
+    );
     if (!v) return 0;
     const source = v.source;
     if (!source) throw new UsageError(`init: --source URL is required\n\n${USAGE}`);
@@ -49,8 +65,25 @@ export const initCommand: Command = {
     const out = v.out;
     if (out !== undefined && existsSync(out) && !v.force) throw new UsageError(`init: ${out} exists; pass --force to overwrite it`);
     const say = (line: string) => process.stderr.write(`${line}\n`);
+    const headers: Record<string, string> = {};
+    if (v.header !== undefined) {
+      const at = v.header.indexOf(':');
+      const name = at > 0 ? v.header.slice(0, at).trim() : '';
+      if (!/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/.test(name)) throw new UsageError(`init: --header ${v.header}: expected NAME:VALUE, e.g. X-Scope-OrgID:tenant-1`);
+      headers[name] = v.header.slice(at + 1).trim();
+    }
+    // Absolute: `run` may start from another directory.
+    const tokenFile = v['bearer-token-file'] === undefined ? undefined : resolve(v['bearer-token-file']);
+    let bearerToken: string | undefined;
+    if (tokenFile !== undefined) {
+      try {
+        bearerToken = readSecret({ file: tokenFile }, 'bearer token');
+      } catch (err) {
+        throw new UsageError(`init: --bearer-token-file: ${errorMessage(err)}`);
+      }
+    }
 
-    const http = new PrometheusHttp({ url: source, timeoutMs: TIMEOUT_MS, maxResponseBytes: MAX_ANSWER_BYTES });
+    const http = new PrometheusHttp({ url: source, timeoutMs: TIMEOUT_MS, maxResponseBytes: MAX_ANSWER_BYTES, headers, bearerToken });
     let d;
     try {
       d = await discover(http);
@@ -68,7 +101,7 @@ export const initCommand: Command = {
       return 1;
     }
     const file = out ?? '<init>';
-    const text = renderInitConfig(source, d, new Date());
+    const text = renderInitConfig(source, d, new Date(), { headers, bearerTokenFile: tokenFile });
     let config;
     try {
       config = parseConfig(text, file);

@@ -15,7 +15,13 @@ function plural(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
-export function renderInitConfig(url: string, d: Discovery, at: Date): string {
+/** How init reached the source, written into the config so `run` reaches it the same way. */
+export interface SourceAccess {
+  headers?: Record<string, string>;
+  bearerTokenFile?: string;
+}
+
+export function renderInitConfig(url: string, d: Discovery, at: Date, access: SourceAccess = {}): string {
   const entries = presetSignalEntries(d.found.flatMap((f) => f.signals.map((s) => ({ preset: f.preset, signal: s.signal, query: s.query }))));
   const groupBy = [...new Set(d.found.map((f) => f.groupLabel))];
   const lines: string[] = [
@@ -32,6 +38,10 @@ export function renderInitConfig(url: string, d: Discovery, at: Date): string {
     '# reader.signals takes a preset as it is.',
     'reader:',
     `  url: ${quoted(url)}`,
+    ...(access.headers && Object.keys(access.headers).length
+      ? ['  headers:', ...Object.entries(access.headers).map(([k, v]) => `    ${quoted(k)}: ${quoted(v)}`)]
+      : []),
+    ...(access.bearerTokenFile ? [`  auth: {bearer_token_file: ${quoted(access.bearerTokenFile)}}   # read at start; never written here`] : []),
     `  group_by: [${groupBy.join(', ')}]   # the labels that name a service: one group of signals per value`,
     '  signals:',
   ];

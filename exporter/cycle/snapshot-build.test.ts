@@ -55,7 +55,9 @@ describe('snapshot build', () => {
   it('gives the event loop turns while it walks many groups, and builds the same snapshot', async () => {
     // Groups whose two signals have 120 recent samples each: correlations to work out.
     const ts = Array.from({ length: 120 }, (_, i) => 600 - 120 + i);
-    const many = Array.from({ length: 1000 }, (_, k) =>
+    // Enough of them that the build takes far longer than one turn should (the correlations got
+    // five times cheaper in session 17: 1,000 groups took only about 100 ms on a busy machine).
+    const many = Array.from({ length: 3000 }, (_, k) =>
       ['latency', 'traffic'].map((signal, j) => ({
         ...published(signal, `svc-${k}`, j === 0 && k % 7 === 0),
         recent: { ts, values: ts.map((t) => Math.sin(t * (k + 1 + j))) },
@@ -73,8 +75,8 @@ describe('snapshot build', () => {
     const took = performance.now() - started;
     await new Promise((r) => setTimeout(r, 5)); // the timer's turn right after the build counts too
     clearInterval(ticker);
-    expect(s.groups).toHaveLength(1000);
-    expect(s.groups.filter((g) => g.anomalousSignals === 1)).toHaveLength(Math.ceil(1000 / 7));
+    expect(s.groups).toHaveLength(3000);
+    expect(s.groups.filter((g) => g.anomalousSignals === 1)).toHaveLength(Math.ceil(3000 / 7));
     expect(took).toBeGreaterThan(150); // long enough that one piece would have held a request
     expect(longest).toBeLessThan(100);
   });

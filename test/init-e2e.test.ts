@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import axios from 'axios';
-import { CLI, killCli, requireBuiltCli, spawnCli } from './doubles/cli-daemon';
-import { backfill, freePort, PrometheusProcess, promtoolCheckMetrics, startPrometheus, waitFor } from './stack';
+import { CLI, requireBuiltCli } from './doubles/cli-daemon';
+import { checkWithSource, metricsWithScores } from './doubles/exporter-run';
+import { backfill, freePort, PrometheusProcess, promtoolCheckMetrics, startPrometheus } from './stack';
 
 const STEP = 60;
 const HOURS = 3;
@@ -235,33 +235,14 @@ describe('init against real Prometheus servers', () => {
     // Spring without its percentiles histogram: the mean.
     expect(text).toContain('sum by (application) (rate(http_server_requests_seconds_sum[5m]))');
 
-    const check = execFileSync(process.execPath, [CLI, 'check', '--config', out, '--source', full.url], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const signals = [...check.matchAll(/^(\w+): ok, (\d+) series$/gm)].map((m) => m[1]);
+    const { output: check, signals } = checkWithSource(out, full.url);
     expect(signals.length).toBeGreaterThanOrEqual(18);
     expect(check).toMatch(new RegExp(`valid \\(${signals.length} signals`));
 
-    const port = await freePort();
-    const daemon = spawnCli(['run', '--config', out], `http://127.0.0.1:${port}`, { ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${port}` });
-    try {
-      const metrics = await waitFor(
-        'a score for every signal init named',
-        async () => {
-          const body = (await axios.get(`${daemon.url}/metrics`, { responseType: 'text', validateStatus: () => true }).catch(() => ({ data: '' })))
-            .data as string;
-          return signals.every((s) => new RegExp(`^anomaly_score\\{[^}]*signal="${s}"`, 'm').test(body)) ? body : undefined;
-        },
-        90_000,
-        500,
-      );
-      const check = promtoolCheckMetrics(metrics);
-      expect(check.output).toBe('');
-      expect(check.ok).toBe(true);
-    } finally {
-      await killCli(daemon);
-    }
+    const metrics = await metricsWithScores(out, signals, 90_000);
+    const promtool = promtoolCheckMetrics(metrics);
+    expect(promtool.output).toBe('');
+    expect(promtool.ok).toBe(true);
   }, 180_000);
 
   it('to standard output with no --out; refuses to overwrite a file without --force', () => {
@@ -288,10 +269,7 @@ describe('init against real Prometheus servers', () => {
     expect(text).toContain("    'X-Scope-OrgID': 'tenant-1'");
     expect(text).toContain(`auth: {bearer_token_file: '${token}'}`);
     expect(text).not.toContain('secret-token-value');
-    const check = execFileSync(process.execPath, [CLI, 'check', '--config', out, '--source', full.url], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const check = checkWithSource(out, full.url).output;
     expect(check).toMatch(/^prometheus_http_latency: ok, 2 series$/m);
     const missing = init(['--source', full.url, '--out', join(dir, 'x.yml'), '--bearer-token-file', join(dir, 'nope')]);
     expect(missing.code).toBe(2);

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import axios from 'axios';
 import { CLI, CliDaemon, killCli, requireBuiltCli, spawnCli } from './doubles/cli-daemon';
+import { checkWithSource, metricsWithScores } from './doubles/exporter-run';
 import {
   freePort,
   PrometheusProcess,
@@ -69,11 +70,7 @@ describe('init against live exporters from Debian packages', () => {
     expect(text).toMatch(/^# +node_exporter: .*grouped by instance \(1 value now\)/m);
     expect(text).toContain('group_by: [service, instance]');
 
-    const check = execFileSync(process.execPath, [CLI, 'check', '--config', out, '--source', prom.url], {
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const signals = [...check.matchAll(/^(\w+): ok, (\d+) series$/gm)].map((m) => m[1]);
+    const { output: check, signals } = checkWithSource(out, prom.url);
     // The demo's latency, traffic and errors; nginx's traffic, connections, dropped and up; node's cpu, load, memory, network at least.
     expect(signals).toEqual(
       expect.arrayContaining(['latency', 'errors', 'prometheus_http_traffic', 'nginx_traffic', 'connections', 'up', 'cpu', 'load', 'memory', 'network']),
@@ -82,24 +79,9 @@ describe('init against live exporters from Debian packages', () => {
 
     // The written config as it is, but with a 1-second step: its models fit on the minute there is.
     appendFileSync(out, 'scheduler: {step: 1s, infer_every: 2s, fit_every: 1m, fit_window: 10m}\n');
-    const port = await freePort();
-    const daemon = spawnCli(['run', '--config', out], `http://127.0.0.1:${port}`, { ANOMALY_EXPORTER_LISTEN: `127.0.0.1:${port}` });
-    try {
-      const metrics = await waitFor(
-        'a score for every signal init named',
-        async () => {
-          const body = (await axios.get(`${daemon.url}/metrics`, { responseType: 'text', validateStatus: () => true }).catch(() => ({ data: '' })))
-            .data as string;
-          return signals.every((s) => new RegExp(`^anomaly_score\\{[^}]*signal="${s}"[^}]*\\} `, 'm').test(body)) ? body : undefined;
-        },
-        60_000,
-        500,
-      );
-      const check = promtoolCheckMetrics(metrics);
-      expect(check.output).toBe('');
-      expect(check.ok).toBe(true);
-    } finally {
-      await killCli(daemon);
-    }
+    const metrics = await metricsWithScores(out, signals, 60_000);
+    const promtool = promtoolCheckMetrics(metrics);
+    expect(promtool.output).toBe('');
+    expect(promtool.ok).toBe(true);
   }, 120_000);
 });

@@ -5,7 +5,7 @@
  * connections, the connections dropped (accepted but not handled: a worker or file limit), and
  * whether the exporter reaches NGINX at all.
  */
-import { firstPresent, Preset, RATE, ratePerSecond } from './preset';
+import { firstPresent, Preset, RATE, ratePerSecond, trafficSignal } from './preset';
 
 export const nginx: Preset = {
   name: 'nginx',
@@ -13,15 +13,9 @@ export const nginx: Preset = {
   metrics: ['nginx_http_requests_total', 'nginx_connections_active'],
   groupLabels: ['instance'],
   signals: [
-    {
-      name: 'traffic',
-      kind: 'traffic',
-      unit: 'requests/s',
-      direction: 'both',
-      help: 'requests per second',
-      minRelativeDeviation: 0.2,
-      query: (by, facts) => (firstPresent(facts, ['nginx_http_requests_total']) ? ratePerSecond('nginx_http_requests_total', by) : undefined),
-    },
+    trafficSignal('requests per second', (by, facts) =>
+      firstPresent(facts, ['nginx_http_requests_total']) ? ratePerSecond('nginx_http_requests_total', by) : undefined,
+    ),
     {
       name: 'connections',
       kind: 'other',

@@ -7,7 +7,7 @@
  * out of the name), with `http_status_code`. The service is `service_name` when resource attributes
  * are promoted to labels, else `job` (`service.namespace/service.name`).
  */
-import { errorRatio, firstLabel, firstPresent, histogramP95, Preset, ratePerSecond, SourceFacts } from './preset';
+import { errorRatio, errorsSignal, firstLabel, firstPresent, histogramP95, latencySignal, Preset, ratePerSecond, SourceFacts, trafficSignal } from './preset';
 
 interface Histogram {
   base: string;
@@ -36,45 +36,21 @@ export const opentelemetryHttp: Preset = {
   metrics: ALL.map((h) => `${h.base}_bucket`),
   groupLabels: ['service_name', 'job'],
   signals: [
-    {
-      name: 'latency',
-      kind: 'latency',
-      unit: 'seconds',
-      direction: 'above',
-      help: '95th percentile request duration',
-      minDeviation: 0.05,
-      query(by, facts) {
-        const h = histogram(facts);
-        if (!h) return undefined;
-        const p95 = histogramP95(`${h.base}_bucket`, by);
-        return h.toSeconds === 1 ? p95 : `${p95} * ${h.toSeconds}`;
-      },
-    },
-    {
-      name: 'traffic',
-      kind: 'traffic',
-      unit: 'requests/s',
-      direction: 'both',
-      help: 'requests per second',
-      minRelativeDeviation: 0.2,
-      query(by, facts) {
-        const h = histogram(facts);
-        return h && ratePerSecond(`${h.base}_count`, by);
-      },
-    },
-    {
-      name: 'errors',
-      kind: 'errors',
-      unit: 'ratio',
-      direction: 'above',
-      help: 'share of requests answered with a 5xx status',
-      minDeviation: 0.01,
-      query(by, facts) {
-        const h = histogram(facts);
-        if (!h) return undefined;
-        const status = firstLabel(facts, `${h.base}_count`, [h.status]) ?? firstLabel(facts, `${h.base}_bucket`, [h.status]);
-        return status && errorRatio(`${h.base}_count`, status, by);
-      },
-    },
+    latencySignal('95th percentile request duration', (by, facts) => {
+      const h = histogram(facts);
+      if (!h) return undefined;
+      const p95 = histogramP95(`${h.base}_bucket`, by);
+      return h.toSeconds === 1 ? p95 : `${p95} * ${h.toSeconds}`;
+    }),
+    trafficSignal('requests per second', (by, facts) => {
+      const h = histogram(facts);
+      return h && ratePerSecond(`${h.base}_count`, by);
+    }),
+    errorsSignal('share of requests answered with a 5xx status', (by, facts) => {
+      const h = histogram(facts);
+      if (!h) return undefined;
+      const status = firstLabel(facts, `${h.base}_count`, [h.status]) ?? firstLabel(facts, `${h.base}_bucket`, [h.status]);
+      return status && errorRatio(`${h.base}_count`, status, by);
+    }),
   ],
 };

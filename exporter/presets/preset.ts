@@ -94,3 +94,23 @@ export function errorRatio(counter: string, statusLabel: string, by: string, sel
   const failed = `sum by (${by}) (rate(${counter}{${[selector.replace(/^\{|\}$/g, ''), `${statusLabel}=~"5.."`].filter(Boolean).join(', ')}}[${RATE}]))`;
   return `(${failed} or ${all} * 0) / ${all}`;
 }
+
+type Query = PresetSignal['query'];
+
+/**
+ * A service's request latency in seconds: pages going up, never under 50 ms of change. The HTTP
+ * presets differ only in their help and query.
+ */
+export function latencySignal(help: string, query: Query): PresetSignal {
+  return { name: 'latency', kind: 'latency', unit: 'seconds', direction: 'above', help, minDeviation: 0.05, query };
+}
+
+/** Requests per second: pages either way, never under 20 % of the expected rate. */
+export function trafficSignal(help: string, query: Query): PresetSignal {
+  return { name: 'traffic', kind: 'traffic', unit: 'requests/s', direction: 'both', help, minRelativeDeviation: 0.2, query };
+}
+
+/** The share of failed requests: pages going up, never under one point of error ratio. */
+export function errorsSignal(help: string, query: Query): PresetSignal {
+  return { name: 'errors', kind: 'errors', unit: 'ratio', direction: 'above', help, minDeviation: 0.01, query };
+}

@@ -3,7 +3,7 @@
  * client_python, client_java): `http_request_duration_seconds` (a histogram, or a summary) and
  * `http_requests_total` with the status in `code` (or `status`, `status_code`).
  */
-import { errorRatio, firstLabel, firstPresent, histogramP95, meanOf, Preset, ratePerSecond } from './preset';
+import { errorRatio, errorsSignal, firstLabel, firstPresent, histogramP95, latencySignal, meanOf, Preset, ratePerSecond, trafficSignal } from './preset';
 
 const DURATION = 'http_request_duration_seconds';
 const STATUS = ['code', 'status', 'status_code'];
@@ -17,43 +17,19 @@ export const prometheusHttp: Preset = {
   metrics: [`${DURATION}_bucket`, `${DURATION}_count`, 'http_requests_total'],
   groupLabels: ['service', 'app', 'application', 'job'],
   signals: [
-    {
-      name: 'latency',
-      kind: 'latency',
-      unit: 'seconds',
-      direction: 'above',
-      help: '95th percentile request duration (the mean when the duration is a summary)',
-      minDeviation: 0.05,
-      query(by, facts) {
-        if (firstPresent(facts, [`${DURATION}_bucket`])) return histogramP95(`${DURATION}_bucket`, by);
-        if (facts?.metrics.has(`${DURATION}_count`) && facts.metrics.has(`${DURATION}_sum`)) return meanOf(DURATION, by);
-        return undefined;
-      },
-    },
-    {
-      name: 'traffic',
-      kind: 'traffic',
-      unit: 'requests/s',
-      direction: 'both',
-      help: 'requests per second',
-      minRelativeDeviation: 0.2,
-      query(by, facts) {
-        const counter = requests(facts);
-        return counter && ratePerSecond(counter, by);
-      },
-    },
-    {
-      name: 'errors',
-      kind: 'errors',
-      unit: 'ratio',
-      direction: 'above',
-      help: 'share of requests answered with a 5xx status',
-      minDeviation: 0.01,
-      query(by, facts) {
-        const counter = requests(facts);
-        const status = counter && firstLabel(facts, counter, STATUS);
-        return counter && status ? errorRatio(counter, status, by) : undefined;
-      },
-    },
+    latencySignal('95th percentile request duration (the mean when the duration is a summary)', (by, facts) => {
+      if (firstPresent(facts, [`${DURATION}_bucket`])) return histogramP95(`${DURATION}_bucket`, by);
+      if (facts?.metrics.has(`${DURATION}_count`) && facts.metrics.has(`${DURATION}_sum`)) return meanOf(DURATION, by);
+      return undefined;
+    }),
+    trafficSignal('requests per second', (by, facts) => {
+      const counter = requests(facts);
+      return counter && ratePerSecond(counter, by);
+    }),
+    errorsSignal('share of requests answered with a 5xx status', (by, facts) => {
+      const counter = requests(facts);
+      const status = counter && firstLabel(facts, counter, STATUS);
+      return counter && status ? errorRatio(counter, status, by) : undefined;
+    }),
   ],
 };

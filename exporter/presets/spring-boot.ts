@@ -4,7 +4,7 @@
  * `management.metrics.distribution.percentiles-histogram.http.server.requests=true`), with the
  * status in `status` and the application in `application` (a common tag many set) or `job`.
  */
-import { errorRatio, firstLabel, firstPresent, histogramP95, meanOf, Preset, ratePerSecond } from './preset';
+import { errorRatio, errorsSignal, firstLabel, firstPresent, histogramP95, latencySignal, meanOf, Preset, ratePerSecond, trafficSignal } from './preset';
 
 const TIMER = 'http_server_requests_seconds';
 
@@ -14,42 +14,18 @@ export const springBoot: Preset = {
   metrics: [`${TIMER}_count`, `${TIMER}_bucket`],
   groupLabels: ['application', 'service', 'app', 'job'],
   signals: [
-    {
-      name: 'latency',
-      kind: 'latency',
-      unit: 'seconds',
-      direction: 'above',
-      help: '95th percentile request duration with a percentiles histogram, else the mean',
-      minDeviation: 0.05,
-      query(by, facts) {
-        // The buckets only where the source has them: Micrometer publishes them on request only.
-        if (facts?.metrics.has(`${TIMER}_bucket`)) return histogramP95(`${TIMER}_bucket`, by);
-        return !facts || facts.metrics.has(`${TIMER}_sum`) ? meanOf(TIMER, by) : undefined;
-      },
-    },
-    {
-      name: 'traffic',
-      kind: 'traffic',
-      unit: 'requests/s',
-      direction: 'both',
-      help: 'requests per second',
-      minRelativeDeviation: 0.2,
-      query(by, facts) {
-        return firstPresent(facts, [`${TIMER}_count`]) && ratePerSecond(`${TIMER}_count`, by);
-      },
-    },
-    {
-      name: 'errors',
-      kind: 'errors',
-      unit: 'ratio',
-      direction: 'above',
-      help: 'share of requests answered with a 5xx status',
-      minDeviation: 0.01,
-      query(by, facts) {
-        if (!firstPresent(facts, [`${TIMER}_count`])) return undefined;
-        const status = firstLabel(facts, `${TIMER}_count`, ['status']);
-        return status && errorRatio(`${TIMER}_count`, status, by);
-      },
-    },
+    latencySignal('95th percentile request duration with a percentiles histogram, else the mean', (by, facts) => {
+      // The buckets only where the source has them: Micrometer publishes them on request only.
+      if (facts?.metrics.has(`${TIMER}_bucket`)) return histogramP95(`${TIMER}_bucket`, by);
+      return !facts || facts.metrics.has(`${TIMER}_sum`) ? meanOf(TIMER, by) : undefined;
+    }),
+    trafficSignal('requests per second', (by, facts) => {
+      return firstPresent(facts, [`${TIMER}_count`]) && ratePerSecond(`${TIMER}_count`, by);
+    }),
+    errorsSignal('share of requests answered with a 5xx status', (by, facts) => {
+      if (!firstPresent(facts, [`${TIMER}_count`])) return undefined;
+      const status = firstLabel(facts, `${TIMER}_count`, ['status']);
+      return status && errorRatio(`${TIMER}_count`, status, by);
+    }),
   ],
 };
